@@ -1,0 +1,92 @@
+package dev.belfry.timeout;
+
+import dev.belfry.Checks;
+import dev.belfry.Futures;
+import dev.belfry.Readiness;
+import dev.belfry.Service;
+import dev.belfry.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Fails a request with {@link ElapsedException} if the inner service has not answered within a fixed
+ * duration, and cancels the inner call.
+ *
+ * <p>The timer starts at {@link #call}, so time spent queued inside inner layers (a concurrency
+ * limit, a buffer) counts. Thread-safe. Cancelling the returned future cancels the timer and the
+ * inner call.
+ */
+public final class Timeout<Req, Res> implements Service<Req, Res> {
+    private final Service<Req, Res> inner;
+    private final Duration limit;
+    private final Clock clock;
+
+    /** Wraps {@code inner} with a timeout of {@code limit}, timed on {@code clock}. */
+    public Timeout(Service<Req, Res> inner, Duration limit, Clock clock) {
+        this.inner = Checks.notNull(inner, "inner");
+        this.limit = Checks.positive(limit, "timeout");
+        this.clock = Checks.notNull(clock, "clock");
+    }
+
+    @Override
+    public CompletableFuture<Res> call(Req request) {
+        return guard(Futures.call(inner, request));
+    }
+
+    @Override
+    public @Nullable CompletableFuture<Res> tryCall(Req request) {
+        CompletableFuture<Res> admitted = inner.tryCall(request);
+        return admitted == null ? null : guard(admitted);
+    }
+
+    private CompletableFuture<Res> guard(CompletableFuture<Res> inflight) {
+        if (inflight.isDone()) {
+            return inflight;
+        }
+        CompletableFuture<Res> result = new CompletableFuture<>();
+        Clock.Scheduled timer = clock.schedule(limit, () -> {
+            // Whoever completes `result` first wins; only the timer's win cancels the inner call.
+            if (result.completeExceptionally(new ElapsedException(limit))) {
+                inflight.cancel(false);
+            }
+        });
+        inflight.whenComplete((response, failure) -> {
+            timer.cancel();
+            Futures.completeFrom(result, response, failure);
+        });
+        result.whenComplete((response, failure) -> {
+            if (result.isCancelled()) {
+                timer.cancel();
+                inflight.cancel(false);
+            }
+        });
+        return result;
+    }
+
+    @Override
+    public Readiness readiness() {
+        return inner.readiness();
+    }
+
+    @Override
+    public CompletionStage<Void> whenReady() {
+        return inner.whenReady();
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    /** The configured timeout. */
+    public Duration limit() {
+        return limit;
+    }
+
+    @Override
+    public String toString() {
+        return "Timeout[" + limit + "]";
+    }
+}
