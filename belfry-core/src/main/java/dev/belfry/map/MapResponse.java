@@ -1,0 +1,74 @@
+package dev.belfry.map;
+
+import dev.belfry.Checks;
+import dev.belfry.Futures;
+import dev.belfry.Readiness;
+import dev.belfry.Service;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Rewrites each successful response with a function; failures pass through unchanged.
+ *
+ * <p>The function runs on the thread that completes the inner call and must not block. If it
+ * throws, the call fails with that exception. Cancelling the returned future cancels the inner
+ * call. One dependent stage per call, so it is cheap on the hot path. Thread-safe if the function
+ * is.
+ *
+ * @param <Req> the request type
+ * @param <Res> the response type of the inner service
+ * @param <NewRes> the response type callers receive
+ */
+public final class MapResponse<Req, Res, NewRes> implements Service<Req, NewRes> {
+    private final Service<Req, Res> inner;
+    private final Function<? super Res, ? extends NewRes> function;
+
+    /** Wraps {@code inner} so that every response is rewritten by {@code function}. */
+    public MapResponse(Service<Req, Res> inner, Function<? super Res, ? extends NewRes> function) {
+        this.inner = Checks.notNull(inner, "inner");
+        this.function = Checks.notNull(function, "function");
+    }
+
+    @Override
+    public CompletableFuture<NewRes> call(Req request) {
+        return map(Futures.call(inner, request));
+    }
+
+    @Override
+    public @Nullable CompletableFuture<NewRes> tryCall(Req request) {
+        CompletableFuture<Res> admitted = inner.tryCall(request);
+        return admitted == null ? null : map(admitted);
+    }
+
+    private CompletableFuture<NewRes> map(CompletableFuture<Res> inflight) {
+        // thenApply fails the stage with whatever the function throws, and lets inner failures
+        // through (wrapped in CompletionException, which get() and Futures.unwrap remove).
+        CompletableFuture<NewRes> mapped = inflight.thenApply(function);
+        if (!mapped.isDone()) {
+            Futures.propagateCancellation(mapped, inflight);
+        }
+        return mapped;
+    }
+
+    @Override
+    public Readiness readiness() {
+        return inner.readiness();
+    }
+
+    @Override
+    public CompletionStage<Void> whenReady() {
+        return inner.whenReady();
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    @Override
+    public String toString() {
+        return "MapResponse[" + function + "]";
+    }
+}
