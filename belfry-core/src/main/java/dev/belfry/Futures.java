@@ -75,16 +75,15 @@ public final class Futures {
      * a failed future. Layers use it to keep {@link Service#call} from throwing when user code does.
      */
     public static <T> CompletableFuture<T> guard(Supplier<? extends @Nullable CompletionStage<T>> supplier) {
-        CompletionStage<T> stage;
         try {
-            stage = supplier.get();
+            CompletionStage<T> stage = supplier.get();
+            if (stage == null) {
+                return failed(new NullPointerException("a service returned a null future"));
+            }
+            return stage.toCompletableFuture();
         } catch (RuntimeException | Error e) {
             return failed(e);
         }
-        if (stage == null) {
-            return failed(new NullPointerException("a service returned a null future"));
-        }
-        return stage.toCompletableFuture();
     }
 
     /**

@@ -1,5 +1,20 @@
 package dev.belfry;
 
+import dev.belfry.filter.AsyncFilterLayer;
+import dev.belfry.filter.AsyncRequestFilter;
+import dev.belfry.filter.FilterLayer;
+import dev.belfry.filter.RequestFilter;
+import dev.belfry.map.AndThenLayer;
+import dev.belfry.map.MapErrorLayer;
+import dev.belfry.map.MapRequestLayer;
+import dev.belfry.map.MapResponseLayer;
+import dev.belfry.time.Clock;
+import dev.belfry.timeout.TimeoutLayer;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
 /**
  * Stacks layers around a service; the first layer added is the outermost and sees each request
  * first (Tower's rule).
@@ -22,26 +37,78 @@ package dev.belfry;
  */
 public final class ServiceBuilder<Req, Res, InReq, InRes> {
     private final Layer<Req, Res, InReq, InRes> stack;
+    private final @Nullable Clock clock;
 
-    private ServiceBuilder(Layer<Req, Res, InReq, InRes> stack) {
+    private ServiceBuilder(Layer<Req, Res, InReq, InRes> stack, @Nullable Clock clock) {
         this.stack = stack;
+        this.clock = clock;
     }
 
     /** An empty builder for services of the given types. */
     public static <Req, Res> ServiceBuilder<Req, Res, Req, Res> builder() {
-        return new ServiceBuilder<>(Layer.identity());
+        return new ServiceBuilder<>(Layer.identity(), null);
+    }
+
+    /**
+     * Sets the clock that the time-based layers added after this call use (the system clock
+     * otherwise). Tests pass a manual clock here. May be set once.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> clock(Clock clock) {
+        Checks.notNull(clock, "clock");
+        Checks.notSetTwice(this.clock, "clock");
+        return new ServiceBuilder<>(stack, clock);
     }
 
     /** Adds {@code layer} inside every layer added so far. */
     public <R, S> ServiceBuilder<Req, Res, R, S> layer(Layer<InReq, InRes, R, S> layer) {
         Checks.notNull(layer, "layer");
-        return new ServiceBuilder<>(stack.then(layer));
+        return new ServiceBuilder<>(stack.then(layer), clock);
+    }
+
+    /** Adds a {@link dev.belfry.timeout.Timeout} of {@code limit}. */
+    public ServiceBuilder<Req, Res, InReq, InRes> timeout(Duration limit) {
+        return layer(TimeoutLayer.of(limit, clockOrSystem()));
     }
 
     /** Wraps {@code inner} in every layer, the first added outermost. */
     public Service<Req, Res> service(Service<InReq, InRes> inner) {
         Checks.notNull(inner, "inner");
         return stack.wrap(inner);
+    }
+
+    /** Adds a {@link dev.belfry.filter.Filter}: checks, and may rewrite or reject, each request. */
+    public <R> ServiceBuilder<Req, Res, R, InRes> filter(RequestFilter<? super InReq, ? extends R> filter) {
+        return layer(FilterLayer.<InReq, R, InRes>of(filter));
+    }
+
+    /** Adds a {@link dev.belfry.filter.AsyncFilter}: an asynchronous check of each request. */
+    public <R> ServiceBuilder<Req, Res, R, InRes> asyncFilter(AsyncRequestFilter<? super InReq, ? extends R> filter) {
+        return layer(AsyncFilterLayer.<InReq, R, InRes>of(filter));
+    }
+
+    /** Adds a {@link dev.belfry.map.MapRequest}: turns each request into the type the layers below take. */
+    public <R> ServiceBuilder<Req, Res, R, InRes> mapRequest(Function<? super InReq, ? extends R> function) {
+        return layer(MapRequestLayer.<InReq, R, InRes>of(function));
+    }
+
+    /** Adds a {@link dev.belfry.map.MapResponse}: turns responses from below into this stack's type. */
+    public <S> ServiceBuilder<Req, Res, InReq, S> mapResponse(Function<? super S, ? extends InRes> function) {
+        return layer(MapResponseLayer.<InReq, S, InRes>of(function));
+    }
+
+    /** Adds a {@link dev.belfry.map.MapError}: rewrites failures from below. */
+    public ServiceBuilder<Req, Res, InReq, InRes> mapError(Function<? super Throwable, ? extends Throwable> function) {
+        return layer(MapErrorLayer.<InReq, InRes>of(function));
+    }
+
+    /** Adds an {@link dev.belfry.map.AndThen}: an asynchronous step after each successful response. */
+    public <S> ServiceBuilder<Req, Res, InReq, S> andThen(
+            Function<? super S, ? extends CompletionStage<InRes>> function) {
+        return layer(AndThenLayer.<InReq, S, InRes>of(function));
+    }
+
+    private Clock clockOrSystem() {
+        return clock != null ? clock : Clock.system();
     }
 
     /** The whole stack as one layer. */
