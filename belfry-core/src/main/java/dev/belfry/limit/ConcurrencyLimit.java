@@ -1,0 +1,119 @@
+package dev.belfry.limit;
+
+import dev.belfry.Checks;
+import dev.belfry.Futures;
+import dev.belfry.Readiness;
+import dev.belfry.Service;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Lets at most {@link Permits#max} calls be in flight in the inner service at once; the others wait
+ * in line or are rejected.
+ *
+ * <p>{@link #call} takes a permit, waiting in the {@link Permits} queue if none is free (or failing
+ * with {@link dev.belfry.OverloadedException} if the queue is full), then calls the inner service
+ * and gives the permit back when that call completes in any way, before the caller sees the
+ * outcome. Cancelling a call that is still queued takes it out of the queue: it never reaches the
+ * inner service and never holds a permit. {@link #tryCall} takes a permit only if one is free now
+ * and the inner service admits the request at once.
+ *
+ * <p>The permits may be shared with other services (see {@link ConcurrencyLimitLayer#shared}).
+ * Thread-safe.
+ */
+public final class ConcurrencyLimit<Req, Res> implements Service<Req, Res> {
+    private final Service<Req, Res> inner;
+    private final Permits permits;
+
+    /** Wraps {@code inner}, admitting calls with {@code permits}. */
+    public ConcurrencyLimit(Service<Req, Res> inner, Permits permits) {
+        this.inner = Checks.notNull(inner, "inner");
+        this.permits = Checks.notNull(permits, "permits");
+    }
+
+    @Override
+    public CompletableFuture<Res> call(Req request) {
+        if (permits.tryAcquire()) {
+            return callHolding(request);
+        }
+        return Admission.afterwards(permits.acquire(), permits::release, () -> callHolding(request));
+    }
+
+    @Override
+    public @Nullable CompletableFuture<Res> tryCall(Req request) {
+        if (!permits.tryAcquire()) {
+            return null;
+        }
+        CompletableFuture<Res> admitted;
+        try {
+            admitted = inner.tryCall(request);
+        } catch (RuntimeException | Error e) {
+            permits.release();
+            throw e;
+        }
+        if (admitted == null) {
+            permits.release();
+            return null;
+        }
+        return track(admitted);
+    }
+
+    /** Calls the inner service with a permit held; the permit comes back when the call ends. */
+    private CompletableFuture<Res> callHolding(Req request) {
+        return track(Futures.call(inner, request));
+    }
+
+    private CompletableFuture<Res> track(CompletableFuture<Res> inflight) {
+        if (inflight.isDone()) {
+            permits.release();
+            return inflight;
+        }
+        CompletableFuture<Res> result = new CompletableFuture<>();
+        inflight.whenComplete((response, failure) -> {
+            // Released before the caller sees the outcome, so a follow-up call made from the
+            // caller's callback finds the permit free.
+            permits.release();
+            Futures.completeFrom(result, response, failure);
+        });
+        Futures.propagateCancellation(result, inflight);
+        return result;
+    }
+
+    @Override
+    public Readiness readiness() {
+        Readiness below = inner.readiness();
+        if (below == Readiness.CLOSED) {
+            return Readiness.CLOSED;
+        }
+        return permits.isFree() ? below : Readiness.BUSY;
+    }
+
+    /**
+     * Completes when a permit frees up, or, while one is free, when the inner service may become
+     * ready.
+     */
+    @Override
+    public CompletionStage<Void> whenReady() {
+        if (inner.readiness() == Readiness.CLOSED) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return permits.isFree() ? inner.whenReady() : permits.whenAvailable();
+    }
+
+    /** Closes the inner service. Calls still queued for a permit proceed to it when one frees. */
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    /** The permits this limit admits calls with (possibly shared with other services). */
+    public Permits permits() {
+        return permits;
+    }
+
+    @Override
+    public String toString() {
+        return "ConcurrencyLimit[" + permits + "]";
+    }
+}
