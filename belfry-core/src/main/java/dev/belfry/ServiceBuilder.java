@@ -4,10 +4,15 @@ import dev.belfry.filter.AsyncFilterLayer;
 import dev.belfry.filter.AsyncRequestFilter;
 import dev.belfry.filter.FilterLayer;
 import dev.belfry.filter.RequestFilter;
+import dev.belfry.limit.ConcurrencyLimitLayer;
+import dev.belfry.limit.Permits;
+import dev.belfry.limit.RateLimitLayer;
+import dev.belfry.limit.RateLimiter;
 import dev.belfry.map.AndThenLayer;
 import dev.belfry.map.MapErrorLayer;
 import dev.belfry.map.MapRequestLayer;
 import dev.belfry.map.MapResponseLayer;
+import dev.belfry.shed.LoadShedLayer;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.TimeoutLayer;
 import java.time.Duration;
@@ -74,6 +79,49 @@ public final class ServiceBuilder<Req, Res, InReq, InRes> {
     public Service<Req, Res> service(Service<InReq, InRes> inner) {
         Checks.notNull(inner, "inner");
         return stack.wrap(inner);
+    }
+
+    /**
+     * Adds a {@link dev.belfry.limit.ConcurrencyLimit} of {@code max} calls in flight; further
+     * callers wait in line, without bound (bound the wait with a timeout added before it).
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> concurrencyLimit(int max) {
+        return layer(ConcurrencyLimitLayer.of(max));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.limit.ConcurrencyLimit} of {@code max} calls in flight, with at most
+     * {@code maxQueued} callers waiting; more fail at once with {@link OverloadedException} (0:
+     * never wait).
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> concurrencyLimit(int max, int maxQueued) {
+        return layer(ConcurrencyLimitLayer.of(max, maxQueued));
+    }
+
+    /** Adds a {@link dev.belfry.limit.ConcurrencyLimit} that shares {@code permits} with others. */
+    public ServiceBuilder<Req, Res, InReq, InRes> concurrencyLimit(Permits permits) {
+        return layer(ConcurrencyLimitLayer.shared(permits));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.limit.RateLimit} of {@code requests} per {@code per}, with a burst of
+     * {@code requests}; callers over the rate wait for a token.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> rateLimit(long requests, Duration per) {
+        return layer(RateLimitLayer.of(requests, per, clockOrSystem()));
+    }
+
+    /** Adds a {@link dev.belfry.limit.RateLimit} drawing on the shared {@code limiter}. */
+    public ServiceBuilder<Req, Res, InReq, InRes> rateLimit(RateLimiter limiter) {
+        return layer(RateLimitLayer.of(limiter));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.shed.LoadShed}: a request the layers below cannot admit at once fails
+     * with {@link OverloadedException} instead of waiting.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> loadShed() {
+        return layer(LoadShedLayer.of());
     }
 
     /** Adds a {@link dev.belfry.filter.Filter}: checks, and may rewrite or reject, each request. */

@@ -1,0 +1,56 @@
+package dev.belfry.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void demoAccountsForEveryRequestAndRespectsTheLimit() {
+        assertThat(run("demo", "--requests", "120", "--rate", "2000")).isZero();
+        String text = out.toString();
+        int total = 0;
+        for (String outcome : new String[] {"answered", "timed out", "shed", "failed"}) {
+            Matcher matcher = Pattern.compile(outcome + "\\s+(\\d+)").matcher(text);
+            assertThat(matcher.find()).as(outcome + " in:%n%s", text).isTrue();
+            total += Integer.parseInt(matcher.group(1));
+        }
+        assertThat(total).isEqualTo(120);
+        Matcher peak = Pattern.compile("peak in flight at the backend: (\\d+)").matcher(text);
+        assertThat(peak.find()).isTrue();
+        assertThat(Integer.parseInt(peak.group(1))).isBetween(1, CoreDemo.CONCURRENCY);
+    }
+
+    @Test
+    void badArgumentsExitWithUsageAndTheProblem() {
+        assertThat(run("demo", "--requests", "0")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("--requests must be at least 1, was 0")
+                .contains("Usage: belfry demo");
+    }
+
+    @Test
+    void versionNamesBelfryAndTheJava() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString())
+                .startsWith("belfry ")
+                .contains("Java " + Runtime.version().feature());
+    }
+
+    @Test
+    void unknownCommandsAreRefused() {
+        assertThat(run("frobnicate")).isEqualTo(2);
+        assertThat(err.toString()).contains("frobnicate");
+    }
+}
