@@ -116,8 +116,8 @@ class BalancerSimulationTest {
                 "%n3 endpoints (10 ms, 10 ms, and 100 ms unless stated; each x U[0.75, 1.25]),"
                         + " Poisson 1000 req/s, %d requests; share = traffic to the third endpoint%n",
                 REQUESTS));
-        table.append(String.format(
-                Locale.ROOT, "| %-32s | %8s | %8s | %10s |%n", "balancer", "p50 ms", "p99 ms", "share"));
+        table.append(
+                String.format(Locale.ROOT, "| %-32s | %8s | %8s | %10s |%n", "balancer", "p50 ms", "p99 ms", "share"));
         table.append("|----------------------------------|----------|----------|------------|\n");
         for (Outcome outcome : List.of(baseline, roundRobin, leastConnections, leastLoaded, peakEwma)) {
             table.append(String.format(
