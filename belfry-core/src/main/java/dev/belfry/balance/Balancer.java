@@ -1,0 +1,703 @@
+package dev.belfry.balance;
+
+import dev.belfry.Checks;
+import dev.belfry.Futures;
+import dev.belfry.Readiness;
+import dev.belfry.Service;
+import dev.belfry.ServiceClosedException;
+import dev.belfry.discover.Change;
+import dev.belfry.discover.Discover;
+import dev.belfry.load.Load;
+import dev.belfry.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A service that spreads requests over a discovered set of endpoints, each itself a service.
+ *
+ * <p>The endpoints come from a {@link Discover}; each insert makes a service (with the builder's
+ * {@code connect} function), an update replaces it in place and a removal takes it out of the
+ * rotation at once. A replaced or removed endpoint keeps the requests it already has and is closed
+ * when the last of them completes. Changes are applied on the balancer's own serial executor as
+ * they arrive, with or without traffic.
+ *
+ * <p>Each request goes to an endpoint chosen by the strategy (power of two choices over Peak-EWMA
+ * by default; see {@link Builder}) and is admitted with {@link Service#tryCall}, so admission is
+ * exact: an endpoint that is busy, unhealthy or closed is skipped and the next choice is tried.
+ * When no endpoint can admit, {@link #call} waits until one can, for at most {@link
+ * Builder#maxWait} (5 s by default), then fails with {@link NoEndpointsException}; with {@link
+ * Builder#failFast} it fails at once. {@link #tryCall} never waits. Waiting requests are admitted
+ * in arrival order as endpoints free up; a new request that finds an endpoint free is admitted at
+ * once.
+ *
+ * <p>Thread-safe. The request path reads an immutable endpoint snapshot swapped atomically on each
+ * change and takes no lock (except smooth weighted round robin's running weights). Cancelling a
+ * request cancels the endpoint's call, or withdraws it while it waits. {@link #close} stops
+ * discovery, closes every endpoint and fails waiting requests with {@link ServiceClosedException}.
+ *
+ * @param <Req> the request type
+ * @param <Res> the response type
+ */
+public final class Balancer<Req, Res> implements Service<Req, Res> {
+    private static final System.Logger LOG = System.getLogger(Balancer.class.getName());
+
+    /** The default longest wait for an endpoint to admit a request. */
+    public static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(5);
+
+    // How soon to look again when an endpoint said READY but refused: a race, or a broken service.
+    private static final Duration RECHECK = Duration.ofMillis(1);
+
+    private final Strategy<Req, Res> strategy;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final @Nullable Duration maxWait;
+    private final long slowStartNanos;
+    private final Serial serial = new Serial();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile Snapshot<Req, Res> snapshot;
+
+    // Confined to the serial executor.
+    private final Map<Object, Endpoint<Req, Res>> endpoints = new LinkedHashMap<>();
+    private final Set<Endpoint<Req, Res>> retiring = new HashSet<>();
+    private final ArrayDeque<Waiter<Req, Res>> waiters = new ArrayDeque<>();
+    private final List<CompletableFuture<Void>> readySignals = new ArrayList<>();
+    private long armed = -1;
+    private long generation;
+    private Clock.@Nullable Scheduled recheck;
+    private boolean building = true;
+    private @Nullable RuntimeException buildFailure;
+
+    private final Discover.Subscription subscription;
+
+    private <K, V> Balancer(Builder<K, V, Req, Res> builder) {
+        this.strategy = builder.strategy != null ? builder.strategy : new Strategy.P2c<>(null);
+        BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect = builder.connect;
+        ToIntFunction<? super V> weigher = builder.weigher;
+        this.clock = builder.clock;
+        this.random = builder.random;
+        this.maxWait = builder.failFast ? null : builder.maxWait;
+        this.slowStartNanos = builder.slowStart == null ? 0 : builder.slowStart.toNanos();
+        this.snapshot = new Snapshot<>(List.of(), strategy.picker(List.of()));
+        this.subscription = builder.discover.subscribe(change -> serial.execute(() -> apply(change, connect, weigher)));
+        serial.execute(() -> building = false);
+        RuntimeException failure = buildFailure;
+        if (failure != null) {
+            close();
+            throw failure;
+        }
+    }
+
+    /**
+     * A builder of balancers over {@code discover}, whose values are the endpoint services
+     * themselves; the balancer closes them when they leave the set.
+     */
+    public static <K, V extends Service<Req, Res>, Req, Res> Builder<K, V, Req, Res> builder(Discover<K, V> discover) {
+        return new Builder<>(discover, (key, service) -> service);
+    }
+
+    /**
+     * A builder of balancers over {@code discover}, making each endpoint's service with {@code
+     * connect} (called on the balancer's serial executor, so it must not block); the balancer
+     * closes what it made when the endpoint leaves the set or is updated.
+     */
+    public static <K, V, Req, Res> Builder<K, V, Req, Res> builder(
+            Discover<K, V> discover, BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect) {
+        return new Builder<>(discover, connect);
+    }
+
+    @Override
+    public CompletableFuture<Res> call(Req request) {
+        if (closed.get()) {
+            return Futures.failed(new ServiceClosedException("balancer is closed"));
+        }
+        CompletableFuture<Res> admitted;
+        try {
+            admitted = pick(request);
+        } catch (RuntimeException | Error e) {
+            return Futures.failed(e);
+        }
+        if (admitted != null) {
+            return admitted;
+        }
+        Duration wait = maxWait;
+        if (wait == null) {
+            return Futures.failed(noEndpoints("at once"));
+        }
+        Waiter<Req, Res> waiter = new Waiter<>(request);
+        waiter.timer = clock.schedule(wait, () -> {
+            if (waiter.result.completeExceptionally(noEndpoints("within " + wait.toMillis() + " ms"))) {
+                serial.execute(() -> forget(waiter));
+            }
+        });
+        waiter.result.whenComplete((response, failure) -> {
+            Clock.Scheduled timer = waiter.timer;
+            if (timer != null) {
+                timer.cancel();
+            }
+            if (waiter.result.isCancelled()) {
+                serial.execute(() -> forget(waiter));
+            }
+        });
+        serial.execute(() -> {
+            if (closed.get()) {
+                waiter.result.completeExceptionally(new ServiceClosedException("balancer is closed"));
+                return;
+            }
+            waiters.add(waiter);
+            drainWaiters();
+        });
+        return waiter.result;
+    }
+
+    @Override
+    public @Nullable CompletableFuture<Res> tryCall(Req request) {
+        if (closed.get()) {
+            return null;
+        }
+        try {
+            return pick(request);
+        } catch (RuntimeException | Error e) {
+            return Futures.failed(e);
+        }
+    }
+
+    /** Ready if any endpoint is ready; busy while none is (or the set is empty); closed after {@link #close}. */
+    @Override
+    public Readiness readiness() {
+        if (closed.get()) {
+            return Readiness.CLOSED;
+        }
+        for (Endpoint<Req, Res> endpoint : snapshot.endpoints) {
+            if (endpoint.service.readiness() == Readiness.READY) {
+                return Readiness.READY;
+            }
+        }
+        return Readiness.BUSY;
+    }
+
+    /** Completes when an endpoint may have become ready or the endpoint set changed. */
+    @Override
+    public CompletionStage<Void> whenReady() {
+        if (readiness() != Readiness.BUSY) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> signal = new CompletableFuture<>();
+        serial.execute(() -> {
+            if (readiness() != Readiness.BUSY) {
+                signal.complete(null);
+                return;
+            }
+            readySignals.add(signal);
+            arm();
+        });
+        return signal;
+    }
+
+    /** Stops discovery, closes every endpoint and fails waiting requests. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        subscription.close();
+        serial.execute(() -> {
+            for (Endpoint<Req, Res> endpoint : endpoints.values()) {
+                endpoint.retired = true;
+                endpoint.closeOnce();
+            }
+            for (Endpoint<Req, Res> endpoint : retiring) {
+                endpoint.closeOnce();
+            }
+            endpoints.clear();
+            retiring.clear();
+            snapshot = new Snapshot<>(List.of(), strategy.picker(List.of()));
+            Waiter<Req, Res> waiter;
+            while ((waiter = waiters.poll()) != null) {
+                waiter.result.completeExceptionally(new ServiceClosedException("balancer is closed"));
+            }
+            cancelRecheck();
+            signalReady();
+        });
+    }
+
+    /** The endpoints in rotation now, with their weights, in-flight counts and loads. */
+    public List<EndpointStats> endpoints() {
+        List<EndpointStats> stats = new ArrayList<>();
+        for (Endpoint<Req, Res> endpoint : snapshot.endpoints) {
+            stats.add(new EndpointStats(
+                    endpoint.key,
+                    endpoint.weight,
+                    endpoint.inflight.get(),
+                    endpoint.loaded != null ? endpoint.loaded.load() : endpoint.inflight.get(),
+                    endpoint.service.readiness()));
+        }
+        return List.copyOf(stats);
+    }
+
+    @Override
+    public String toString() {
+        return "Balancer[" + strategy.getClass().getSimpleName() + ", " + snapshot.endpoints.size() + " endpoints]";
+    }
+
+    // ---- the request path -------------------------------------------------------------------
+
+    private @Nullable CompletableFuture<Res> pick(Req request) {
+        return snapshot.picker.pick(request, this);
+    }
+
+    RandomGenerator random() {
+        return random;
+    }
+
+    long now() {
+        return clock.nanoTime();
+    }
+
+    /** The fraction of its full share an endpoint gets now: below 1 while it slow-starts. */
+    double share(Endpoint<Req, Res> endpoint, long now) {
+        if (slowStartNanos == 0) {
+            return 1;
+        }
+        long age = now - endpoint.addedAt;
+        if (age >= slowStartNanos) {
+            return 1;
+        }
+        // Never zero, so a new endpoint is still chosen now and then and its load becomes known.
+        return Math.max(0.1, (double) Math.max(0, age) / slowStartNanos);
+    }
+
+    /** Admits the request on {@code endpoint} if it can admit now; otherwise returns null. */
+    @Nullable
+    CompletableFuture<Res> tryAdmit(Endpoint<Req, Res> endpoint, Req request) {
+        // Counted before asking, so a retiring endpoint never closes under an admission in progress.
+        endpoint.inflight.incrementAndGet();
+        if (endpoint.retired) {
+            release(endpoint);
+            return null;
+        }
+        CompletableFuture<Res> admitted;
+        try {
+            admitted = endpoint.service.tryCall(request);
+        } catch (RuntimeException | Error e) {
+            admitted = Futures.failed(e);
+        }
+        if (admitted == null) {
+            release(endpoint);
+            return null;
+        }
+        CompletableFuture<Res> result = new CompletableFuture<>();
+        admitted.whenComplete((response, failure) -> {
+            release(endpoint);
+            Futures.completeFrom(result, response, failure);
+        });
+        Futures.propagateCancellation(result, admitted);
+        return result;
+    }
+
+    /** Tries every endpoint from {@code start} on, in order. */
+    @Nullable
+    CompletableFuture<Res> scan(List<Endpoint<Req, Res>> endpoints, int start, Req request) {
+        return scan(endpoints, start, request, null, null);
+    }
+
+    /** Tries every endpoint from {@code start} on, in order, except the two already tried. */
+    @Nullable
+    CompletableFuture<Res> scan(
+            List<Endpoint<Req, Res>> endpoints,
+            int start,
+            Req request,
+            @Nullable Endpoint<Req, Res> tried,
+            @Nullable Endpoint<Req, Res> alsoTried) {
+        int n = endpoints.size();
+        for (int k = 0; k < n; k++) {
+            Endpoint<Req, Res> endpoint = endpoints.get((start + k) % n);
+            if (endpoint == tried || endpoint == alsoTried) {
+                continue;
+            }
+            CompletableFuture<Res> admitted = tryAdmit(endpoint, request);
+            if (admitted != null) {
+                return admitted;
+            }
+        }
+        return null;
+    }
+
+    private void release(Endpoint<Req, Res> endpoint) {
+        if (endpoint.inflight.decrementAndGet() == 0 && endpoint.retired && endpoint.closeOnce()) {
+            serial.execute(() -> retiring.remove(endpoint));
+        }
+    }
+
+    private NoEndpointsException noEndpoints(String when) {
+        List<Endpoint<Req, Res>> current = snapshot.endpoints;
+        int ready = 0;
+        for (Endpoint<Req, Res> endpoint : current) {
+            if (endpoint.service.readiness() == Readiness.READY) {
+                ready++;
+            }
+        }
+        return new NoEndpointsException(
+                "no endpoint admitted the request " + when + " (" + current.size() + " endpoints, " + ready + " ready)",
+                current.size());
+    }
+
+    // ---- the serial side: discovery, waiters, wake-ups --------------------------------------
+
+    private <K, V> void apply(
+            Change<K, V> change,
+            BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect,
+            ToIntFunction<? super V> weigher) {
+        if (closed.get()) {
+            return;
+        }
+        try {
+            switch (change) {
+                case Change.Insert<K, V> insert -> put(insert.key(), insert.value(), connect, weigher);
+                case Change.Update<K, V> update -> put(update.key(), update.value(), connect, weigher);
+                case Change.Remove<K, V> remove -> {
+                    Endpoint<Req, Res> old = endpoints.remove(remove.key());
+                    if (old != null) {
+                        retire(old);
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            if (building) {
+                if (buildFailure == null) {
+                    buildFailure = e;
+                }
+                return;
+            }
+            LOG.log(System.Logger.Level.WARNING, "could not apply " + change + "; endpoint left as it was", e);
+            return;
+        }
+        snapshot = new Snapshot<>(List.copyOf(endpoints.values()), strategy.picker(List.copyOf(endpoints.values())));
+        generation++;
+        signalReady();
+        drainWaiters();
+    }
+
+    private <K, V> void put(
+            K key,
+            V value,
+            BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect,
+            ToIntFunction<? super V> weigher) {
+        int weight = weigher.applyAsInt(value);
+        if (weight < 1) {
+            throw new IllegalArgumentException("weight of endpoint " + key + " must be at least 1, was " + weight);
+        }
+        if (weight > 10_000) {
+            throw new IllegalArgumentException("weight of endpoint " + key + " must be at most 10000, was " + weight);
+        }
+        if (!endpoints.containsKey(key) && endpoints.size() >= 0xFFFF) {
+            throw new IllegalStateException("a balancer holds at most 65535 endpoints; dropped " + key);
+        }
+        Service<Req, Res> service = Checks.notNull(connect.apply(key, value), "service made for endpoint " + key);
+        Endpoint<Req, Res> old = endpoints.get(key);
+        // An update keeps the endpoint's age: it is the same endpoint, so slow start does not restart.
+        long addedAt = old != null ? old.addedAt : clock.nanoTime();
+        endpoints.put(key, new Endpoint<>(key, service, strategy.measure(service, clock), weight, addedAt));
+        if (old != null) {
+            retire(old);
+        }
+    }
+
+    private void retire(Endpoint<Req, Res> endpoint) {
+        endpoint.retired = true;
+        if (endpoint.inflight.get() == 0) {
+            endpoint.closeOnce();
+        } else {
+            // Closed by the last release; kept here so close() can still reach it.
+            retiring.add(endpoint);
+        }
+    }
+
+    private void drainWaiters() {
+        while (!waiters.isEmpty()) {
+            Waiter<Req, Res> waiter = waiters.peek();
+            if (waiter.result.isDone()) {
+                waiters.poll();
+                continue;
+            }
+            CompletableFuture<Res> admitted;
+            try {
+                admitted = pick(waiter.request);
+            } catch (RuntimeException | Error e) {
+                admitted = Futures.failed(e);
+            }
+            if (admitted == null) {
+                break;
+            }
+            waiters.poll();
+            CompletableFuture<Res> inner = admitted;
+            inner.whenComplete((response, failure) -> Futures.completeFrom(waiter.result, response, failure));
+            Futures.propagateCancellation(waiter.result, inner);
+        }
+        if (waiters.isEmpty() && readySignals.isEmpty()) {
+            cancelRecheck();
+        } else {
+            arm();
+        }
+    }
+
+    private void forget(Waiter<Req, Res> waiter) {
+        waiters.remove(waiter);
+        if (waiters.isEmpty() && readySignals.isEmpty()) {
+            cancelRecheck();
+        }
+    }
+
+    /** Asks every busy endpoint to say when it may be ready; the first answer wakes the waiters. */
+    private void arm() {
+        if (armed == generation) {
+            return;
+        }
+        long round = ++generation;
+        armed = round;
+        boolean readyButRefused = false;
+        for (Endpoint<Req, Res> endpoint : snapshot.endpoints) {
+            Readiness readiness = endpoint.service.readiness();
+            if (readiness == Readiness.READY) {
+                readyButRefused = true;
+            } else if (readiness == Readiness.BUSY) {
+                CompletableFuture<Void> ready;
+                try {
+                    ready = endpoint.service.whenReady().toCompletableFuture();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "whenReady of endpoint " + endpoint.key + " failed", e);
+                    readyButRefused = true;
+                    continue;
+                }
+                if (ready.isDone()) {
+                    // Busy yet already signalled ready: looking again at once could spin, so poll.
+                    readyButRefused = true;
+                } else {
+                    ready.whenComplete((ignored, failure) -> serial.execute(() -> wake(round)));
+                }
+            }
+        }
+        if (readyButRefused && recheck == null) {
+            recheck = clock.schedule(
+                    RECHECK,
+                    () -> serial.execute(() -> {
+                        recheck = null;
+                        wake(generation);
+                    }));
+        }
+    }
+
+    private void wake(long round) {
+        if (round != generation || closed.get()) {
+            // A stale round: a later change or wake-up already re-armed.
+            return;
+        }
+        generation++;
+        signalReady();
+        drainWaiters();
+    }
+
+    private void signalReady() {
+        if (readySignals.isEmpty()) {
+            return;
+        }
+        List<CompletableFuture<Void>> signals = List.copyOf(readySignals);
+        readySignals.clear();
+        for (CompletableFuture<Void> signal : signals) {
+            signal.complete(null);
+        }
+    }
+
+    private void cancelRecheck() {
+        Clock.Scheduled pending = recheck;
+        if (pending != null) {
+            pending.cancel();
+            recheck = null;
+        }
+    }
+
+    /** An immutable endpoint list and the picker built for it, swapped as one. */
+    private record Snapshot<Req, Res>(List<Endpoint<Req, Res>> endpoints, Strategy.Picker<Req, Res> picker) {}
+
+    /** A call waiting for any endpoint to admit it. */
+    private static final class Waiter<Req, Res> {
+        final Req request;
+        final CompletableFuture<Res> result = new CompletableFuture<>();
+        volatile Clock.@Nullable Scheduled timer;
+
+        Waiter(Req request) {
+            this.request = request;
+        }
+    }
+
+    /**
+     * Settings for a {@link Balancer}; each may be set once, and the strategy only once.
+     *
+     * @param <K> the endpoint id
+     * @param <V> the endpoint description
+     * @param <Req> the request type
+     * @param <Res> the response type
+     */
+    public static final class Builder<K, V, Req, Res> {
+        private final Discover<K, V> discover;
+        private final BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect;
+        private @Nullable Strategy<Req, Res> strategy;
+        private String strategyName = "";
+        private ToIntFunction<? super V> weigher = value -> 1;
+        private boolean weigherSet;
+        private Clock clock = Clock.system();
+        private boolean clockSet;
+        private RandomGenerator random = ThreadLocalRandom.current();
+        private boolean randomSet;
+        private Duration maxWait = DEFAULT_MAX_WAIT;
+        private boolean maxWaitSet;
+        private boolean failFast;
+        private @Nullable Duration slowStart;
+
+        private Builder(
+                Discover<K, V> discover, BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect) {
+            this.discover = Checks.notNull(discover, "discover");
+            this.connect = Checks.notNull(connect, "connect");
+        }
+
+        /** Power of two random choices over Peak-EWMA on the balancer's clock: the default. */
+        public Builder<K, V, Req, Res> p2c() {
+            return strategy("p2c", new Strategy.P2c<>(null));
+        }
+
+        /**
+         * Power of two random choices: of two endpoints drawn at random, the one with the lower
+         * {@code load} divided by its weight share gets the request.
+         */
+        public Builder<K, V, Req, Res> p2c(Load<Req, Res> load) {
+            return strategy("p2c", new Strategy.P2c<>(Checks.notNull(load, "load")));
+        }
+
+        /** Each endpoint in turn, skipping any that cannot admit; ignores weights. */
+        public Builder<K, V, Req, Res> roundRobin() {
+            return strategy("roundRobin", new Strategy.RoundRobin<>());
+        }
+
+        /** Smooth weighted round robin (nginx): in proportion to weight, interleaved. */
+        public Builder<K, V, Req, Res> weightedRoundRobin() {
+            return strategy("weightedRoundRobin", new Strategy.SmoothWeighted<>());
+        }
+
+        /** A random endpoint, with probability proportional to its weight. */
+        public Builder<K, V, Req, Res> weightedRandom() {
+            return strategy("weightedRandom", new Strategy.WeightedRandom<>());
+        }
+
+        /** The endpoint with the fewest requests in flight per unit of weight. */
+        public Builder<K, V, Req, Res> leastConnections() {
+            return strategy("leastConnections", new Strategy.LeastConnections<>());
+        }
+
+        /**
+         * Consistent hashing on {@code key} with bounded load 1.25: requests with equal keys go to
+         * the same endpoint, and a change of the set moves only about 1/N of the keys.
+         */
+        public Builder<K, V, Req, Res> consistentHash(Function<? super Req, ?> key) {
+            return consistentHash(key, 1.25);
+        }
+
+        /**
+         * Consistent hashing on {@code key}; an endpoint with more than {@code loadFactor} times the
+         * average requests in flight passes new ones to the next endpoint on the ring.
+         */
+        public Builder<K, V, Req, Res> consistentHash(Function<? super Req, ?> key, double loadFactor) {
+            Checks.inRange(loadFactor, 1.0, 100.0, "loadFactor");
+            return strategy("consistentHash", new Strategy.ConsistentHash<>(key, loadFactor));
+        }
+
+        private Builder<K, V, Req, Res> strategy(String name, Strategy<Req, Res> chosen) {
+            Checks.notSetTwice(strategy == null ? null : strategyName, "strategy");
+            strategy = chosen;
+            strategyName = name;
+            return this;
+        }
+
+        /** The weight of each endpoint, from its description: at least 1, at most 10000; default 1. */
+        public Builder<K, V, Req, Res> weight(ToIntFunction<? super V> weigher) {
+            Checks.notSetTwice(weigherSet ? "a function" : null, "weight");
+            this.weigher = Checks.notNull(weigher, "weight");
+            weigherSet = true;
+            return this;
+        }
+
+        /** The clock for waiting, loads and slow start; default the system clock. */
+        public Builder<K, V, Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(clockSet ? this.clock : null, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            clockSet = true;
+            return this;
+        }
+
+        /**
+         * The random source for random choices; default {@link ThreadLocalRandom}. Must be
+         * thread-safe if the balancer is called from several threads.
+         */
+        public Builder<K, V, Req, Res> random(RandomGenerator random) {
+            Checks.notSetTwice(randomSet ? this.random : null, "random");
+            this.random = Checks.notNull(random, "random");
+            randomSet = true;
+            return this;
+        }
+
+        /** How long {@code call} waits for an endpoint to admit before failing; default 5 s. */
+        public Builder<K, V, Req, Res> maxWait(Duration maxWait) {
+            Checks.notSetTwice(maxWaitSet ? this.maxWait : null, "maxWait");
+            if (failFast) {
+                throw new IllegalStateException("maxWait conflicts with failFast, already set");
+            }
+            this.maxWait = Checks.positive(maxWait, "maxWait");
+            maxWaitSet = true;
+            return this;
+        }
+
+        /** Makes {@code call} fail at once with {@link NoEndpointsException} when no endpoint can admit. */
+        public Builder<K, V, Req, Res> failFast() {
+            if (failFast || maxWaitSet) {
+                throw new IllegalStateException(
+                        failFast ? "failFast was already set" : "failFast conflicts with maxWait, already set");
+            }
+            failFast = true;
+            return this;
+        }
+
+        /**
+         * Ramps a new endpoint's share up linearly over {@code window}, from a tenth to all of it;
+         * off by default. Round robin ignores it.
+         */
+        public Builder<K, V, Req, Res> slowStart(Duration window) {
+            Checks.notSetTwice(slowStart, "slowStart");
+            this.slowStart = Checks.positive(window, "slowStart");
+            return this;
+        }
+
+        /**
+         * Subscribes to discovery and returns the balancer, with the endpoints the source already
+         * has in rotation.
+         *
+         * @throws IllegalArgumentException if an endpoint the source already has is invalid (a
+         *     weight below 1); later invalid changes are logged and skipped
+         */
+        public Balancer<Req, Res> build() {
+            return new Balancer<>(this);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.belfry.load;
+
+import dev.belfry.Futures;
+import dev.belfry.Readiness;
+import dev.belfry.Service;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The shared shape of every measure: counts pending requests and tells the subclass when each one
+ * ends, exactly once.
+ */
+abstract class Tracked<Req, Res> implements Loaded<Req, Res> {
+    private final Service<Req, Res> inner;
+    private final AtomicInteger pending = new AtomicInteger();
+
+    Tracked(Service<Req, Res> inner) {
+        this.inner = inner;
+    }
+
+    @Override
+    public CompletableFuture<Res> call(Req request) {
+        long start = started();
+        return track(Futures.call(inner, request), start);
+    }
+
+    @Override
+    public @Nullable CompletableFuture<Res> tryCall(Req request) {
+        long start = started();
+        CompletableFuture<Res> admitted;
+        try {
+            admitted = inner.tryCall(request);
+        } catch (RuntimeException | Error e) {
+            admitted = Futures.failed(e);
+        }
+        if (admitted == null) {
+            pending.decrementAndGet();
+            return null;
+        }
+        return track(admitted, start);
+    }
+
+    // Counted before the inner call, so a concurrent load() never sees the request as absent.
+    private long started() {
+        pending.incrementAndGet();
+        return startTime();
+    }
+
+    private CompletableFuture<Res> track(CompletableFuture<Res> inflight, long start) {
+        // A new future, so our bookkeeping runs before the caller's own callbacks see the result.
+        CompletableFuture<Res> result = new CompletableFuture<>();
+        inflight.whenComplete((response, failure) -> {
+            // The inner future completes once (cancellation completes it too): one decrement per call.
+            pending.decrementAndGet();
+            completed(start, response, failure);
+            Futures.completeFrom(result, response, failure);
+        });
+        Futures.propagateCancellation(result, inflight);
+        return result;
+    }
+
+    /** The number of requests admitted and not yet completed. */
+    public final int pending() {
+        return pending.get();
+    }
+
+    /** A timestamp taken when a request is admitted; zero if the measure needs none. */
+    long startTime() {
+        return 0;
+    }
+
+    /**
+     * Called once per admitted request when it ends; {@code failure} is a cancellation for a
+     * cancelled request.
+     */
+    void completed(long start, @Nullable Res response, @Nullable Throwable failure) {}
+
+    @Override
+    public Readiness readiness() {
+        return inner.readiness();
+    }
+
+    @Override
+    public CompletionStage<Void> whenReady() {
+        return inner.whenReady();
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+}
