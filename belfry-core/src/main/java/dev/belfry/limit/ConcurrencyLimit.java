@@ -4,6 +4,7 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Relay;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
@@ -69,15 +70,25 @@ public final class ConcurrencyLimit<Req, Res> implements Service<Req, Res> {
             permits.release();
             return inflight;
         }
-        CompletableFuture<Res> result = new CompletableFuture<>();
-        inflight.whenComplete((response, failure) -> {
+        return new Held<>(inflight, permits);
+    }
+
+    /** The caller's future while a permit is held; the permit goes back when the call ends. */
+    private static final class Held<Res> extends Relay<Res, Res> {
+        private final Permits permits;
+
+        Held(CompletableFuture<Res> inflight, Permits permits) {
+            super(inflight);
+            this.permits = permits;
+            attach();
+        }
+
+        @Override
+        protected void onSettled() {
             // Released before the caller sees the outcome, so a follow-up call made from the
             // caller's callback finds the permit free.
             permits.release();
-            Futures.completeFrom(result, response, failure);
-        });
-        Futures.propagateCancellation(result, inflight);
-        return result;
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Relay;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -43,13 +44,34 @@ public final class MapResponse<Req, Res, NewRes> implements Service<Req, NewRes>
     }
 
     private CompletableFuture<NewRes> map(CompletableFuture<Res> inflight) {
-        // thenApply fails the stage with whatever the function throws, and lets inner failures
-        // through (wrapped in CompletionException, which get() and Futures.unwrap remove).
-        CompletableFuture<NewRes> mapped = inflight.thenApply(function);
-        if (!mapped.isDone()) {
-            Futures.propagateCancellation(mapped, inflight);
+        return new Mapped<>(inflight, function);
+    }
+
+    /** The caller's future: the inner response mapped, or the inner failure unchanged. */
+    private static final class Mapped<Res, NewRes> extends Relay<Res, NewRes> {
+        private final Function<? super Res, ? extends NewRes> function;
+
+        Mapped(CompletableFuture<Res> inflight, Function<? super Res, ? extends NewRes> function) {
+            super(inflight);
+            this.function = function;
+            attach();
         }
-        return mapped;
+
+        @Override
+        public void accept(@Nullable Res value, @Nullable Throwable failure) {
+            if (failure != null) {
+                Futures.completeFrom(this, null, failure);
+                return;
+            }
+            NewRes mapped;
+            try {
+                mapped = function.apply(value);
+            } catch (RuntimeException | Error e) {
+                completeExceptionally(e);
+                return;
+            }
+            complete(mapped);
+        }
     }
 
     @Override

@@ -2,25 +2,14 @@ package dev.belfry.time;
 
 import dev.belfry.Checks;
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
-/** The real clock: {@link System#nanoTime()} and a single daemon timer thread. */
+/** The real clock: {@link System#nanoTime()} and one shared timing-wheel thread. */
 final class SystemClock implements Clock {
     static final SystemClock INSTANCE = new SystemClock();
 
-    private final ScheduledThreadPoolExecutor timer;
+    private final WheelTimer timer = new WheelTimer("belfry-timer", System::nanoTime);
 
-    private SystemClock() {
-        timer = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "belfry-timer");
-            thread.setDaemon(true);
-            return thread;
-        });
-        // Cancelled timeouts are the common case; drop them at once instead of at their deadline.
-        timer.setRemoveOnCancelPolicy(true);
-    }
+    private SystemClock() {}
 
     @Override
     public long nanoTime() {
@@ -31,8 +20,18 @@ final class SystemClock implements Clock {
     public Scheduled schedule(Duration delay, Runnable task) {
         Checks.notNull(delay, "delay");
         Checks.notNull(task, "task");
-        ScheduledFuture<?> future = timer.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
-        return () -> future.cancel(false);
+        long now = System.nanoTime();
+        long nanos = delay.isNegative() ? 0 : saturatedNanos(delay);
+        long deadline = nanos > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + nanos;
+        return timer.schedule(deadline, task);
+    }
+
+    private static long saturatedNanos(Duration delay) {
+        try {
+            return delay.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Relay;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -45,24 +46,39 @@ public final class Timeout<Req, Res> implements Service<Req, Res> {
         if (inflight.isDone()) {
             return inflight;
         }
-        CompletableFuture<Res> result = new CompletableFuture<>();
-        Clock.Scheduled timer = clock.schedule(limit, () -> {
-            // Whoever completes `result` first wins; only the timer's win cancels the inner call.
-            if (result.completeExceptionally(new ElapsedException(limit))) {
-                inflight.cancel(false);
+        return new Guard<>(inflight, limit, clock);
+    }
+
+    /** The caller's future: the inner call's outcome, or {@link ElapsedException} at the limit. */
+    private static final class Guard<Res> extends Relay<Res, Res> implements Runnable {
+        private final Duration limit;
+        private final Clock.Scheduled timer;
+
+        Guard(CompletableFuture<Res> inflight, Duration limit, Clock clock) {
+            super(inflight);
+            this.limit = limit;
+            // Armed before attaching, so an inner call that completes at once still finds it.
+            this.timer = clock.schedule(limit, this);
+            attach();
+        }
+
+        /** The timer fired: whoever completes first wins; only the timer's win cancels the call. */
+        @Override
+        public void run() {
+            if (completeExceptionally(new ElapsedException(limit))) {
+                source().cancel(false);
             }
-        });
-        inflight.whenComplete((response, failure) -> {
+        }
+
+        @Override
+        protected void onSettled() {
             timer.cancel();
-            Futures.completeFrom(result, response, failure);
-        });
-        result.whenComplete((response, failure) -> {
-            if (result.isCancelled()) {
-                timer.cancel();
-                inflight.cancel(false);
-            }
-        });
-        return result;
+        }
+
+        @Override
+        protected void onCancelled() {
+            timer.cancel();
+        }
     }
 
     @Override
