@@ -44,6 +44,14 @@ public final class MapResponse<Req, Res, NewRes> implements Service<Req, NewRes>
     }
 
     private CompletableFuture<NewRes> map(CompletableFuture<Res> inflight) {
+        if (inflight.isDone() && !inflight.isCompletedExceptionally()) {
+            // Answered already: map now, without a relay.
+            try {
+                return CompletableFuture.completedFuture(function.apply(inflight.getNow(null)));
+            } catch (RuntimeException | Error e) {
+                return Futures.failed(e);
+            }
+        }
         return new Mapped<>(inflight, function);
     }
 
