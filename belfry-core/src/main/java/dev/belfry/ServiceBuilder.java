@@ -1,5 +1,6 @@
 package dev.belfry;
 
+import dev.belfry.buffer.BufferLayer;
 import dev.belfry.filter.AsyncFilterLayer;
 import dev.belfry.filter.AsyncRequestFilter;
 import dev.belfry.filter.FilterLayer;
@@ -122,6 +123,14 @@ public final class ServiceBuilder<Req, Res, InReq, InRes> {
      */
     public ServiceBuilder<Req, Res, InReq, InRes> loadShed() {
         return layer(LoadShedLayer.of());
+    }
+
+    /**
+     * Adds a {@link dev.belfry.buffer.Buffer}: up to {@code capacity} requests wait in a queue
+     * drained at the pace of the layers below; more fail with {@link OverloadedException}.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> buffer(int capacity) {
+        return layer(BufferLayer.of(capacity));
     }
 
     /** Adds a {@link dev.belfry.filter.Filter}: checks, and may rewrite or reject, each request. */

@@ -150,6 +150,10 @@ public abstract class LayerContractTest {
 
     /** The unwrapped failure of a completed future. */
     protected static Throwable failureOf(CompletableFuture<?> future) {
+        if (!future.isDone()) {
+            // Never block: a future wrongly left pending must fail the test, not hang it.
+            throw new AssertionError("expected a failure, but the future is still pending: " + future);
+        }
         try {
             future.get();
         } catch (ExecutionException e) {
