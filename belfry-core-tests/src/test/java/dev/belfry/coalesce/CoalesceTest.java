@@ -10,6 +10,8 @@ import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -113,6 +115,19 @@ class CoalesceTest extends LayerContractTest {
         CompletableFuture<String> third = service.call("GET /a");
         inner.handle().respondNext("A again");
         assertThat(third).isCompletedWithValue("A again");
+    }
+
+    @Test
+    void aCallerArrivingAsTheSharedCallCompletesGetsItsOutcome() {
+        Coalesce<String, String> service = coalescing();
+        CompletableFuture<String> first = service.call("GET /a");
+        List<CompletableFuture<String>> arrivals = new ArrayList<>();
+        // Runs while the call is complete but still in the table: the moment a lost wake-up hides in.
+        first.whenComplete((response, failure) -> arrivals.add(service.call("GET /a")));
+        inner.handle().respondNext("A");
+        assertThat(arrivals).singleElement().satisfies(late -> assertThat(late).isCompletedWithValue("A"));
+        inner.handle().assertNoMoreRequests();
+        assertThat(service.trackedKeys()).isZero();
     }
 
     @Test

@@ -7,6 +7,8 @@ import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -55,7 +57,9 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
     private int probeSuccesses;
     private @Nullable CompletableFuture<Void> readySignal;
     private Clock.@Nullable Scheduled readyTimer;
-    private @Nullable CompletableFuture<Void> toWake;
+    /** Signals to complete once the lock is released; usually empty. */
+    private final List<CompletableFuture<Void>> toWake = new ArrayList<>();
+
     private boolean closed;
 
     CircuitBreaker(Service<Req, Res> inner, BreakerSettings<Res> settings, Clock clock, ResilienceListener listener) {
@@ -250,19 +254,22 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
             readyTimer = null;
         }
         if (readySignal != null) {
-            toWake = readySignal;
+            toWake.add(readySignal);
             readySignal = null;
         }
     }
 
     /** Completes a signal marked by {@link #wakeLocked}; called after leaving the lock. */
     private void wake() {
-        CompletableFuture<Void> signal;
+        List<CompletableFuture<Void>> signals;
         synchronized (this) {
-            signal = toWake;
-            toWake = null;
+            if (toWake.isEmpty()) {
+                return;
+            }
+            signals = List.copyOf(toWake);
+            toWake.clear();
         }
-        if (signal != null) {
+        for (CompletableFuture<Void> signal : signals) {
             signal.complete(null);
         }
     }
@@ -348,16 +355,11 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
 
     @Override
     public void close() {
-        CompletableFuture<Void> signal;
         synchronized (this) {
             closed = true;
             wakeLocked();
-            signal = toWake;
-            toWake = null;
         }
-        if (signal != null) {
-            signal.complete(null);
-        }
+        wake();
         inner.close();
     }
 

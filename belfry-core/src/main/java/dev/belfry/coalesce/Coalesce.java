@@ -260,9 +260,12 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                         listener.onCoalescedJoin(true);
                         return CompletableFuture.completedFuture(value);
                     }
-                    // Completed but not yet forgotten: this caller arrived as the call ended.
+                    // Completed but not yet forgotten: this caller arrived as the call ended and
+                    // gets its outcome, cancellation included, like any waiter.
+                    CompletableFuture<Res> late = new CompletableFuture<>();
                     listener.onCoalescedJoin(false);
-                    return shared.copy();
+                    shared.whenComplete((response, failure) -> Futures.completeFrom(late, response, failure));
+                    return late;
                 }
                 waiters++;
                 waiter = new CompletableFuture<>();
