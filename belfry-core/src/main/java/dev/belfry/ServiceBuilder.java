@@ -1,10 +1,13 @@
 package dev.belfry;
 
+import dev.belfry.breaker.CircuitBreakerLayer;
 import dev.belfry.buffer.BufferLayer;
+import dev.belfry.coalesce.CoalesceLayer;
 import dev.belfry.filter.AsyncFilterLayer;
 import dev.belfry.filter.AsyncRequestFilter;
 import dev.belfry.filter.FilterLayer;
 import dev.belfry.filter.RequestFilter;
+import dev.belfry.hedge.HedgeLayer;
 import dev.belfry.limit.ConcurrencyLimitLayer;
 import dev.belfry.limit.Permits;
 import dev.belfry.limit.RateLimitLayer;
@@ -13,12 +16,15 @@ import dev.belfry.map.AndThenLayer;
 import dev.belfry.map.MapErrorLayer;
 import dev.belfry.map.MapRequestLayer;
 import dev.belfry.map.MapResponseLayer;
+import dev.belfry.retry.RetryLayer;
+import dev.belfry.retry.RetryPolicy;
 import dev.belfry.shed.LoadShedLayer;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.TimeoutLayer;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -131,6 +137,39 @@ public final class ServiceBuilder<Req, Res, InReq, InRes> {
      */
     public ServiceBuilder<Req, Res, InReq, InRes> buffer(int capacity) {
         return layer(BufferLayer.of(capacity));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.retry.Retry} following {@code policy}, spending a retry budget of its
+     * own (10 s window, 10 retries per second plus 20 % of requests). Only idempotent requests, or
+     * failures that guarantee the request was never sent, are repeated.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> retry(RetryPolicy<InReq, InRes> policy) {
+        return layer(RetryLayer.of(policy, clockOrSystem()));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.breaker.CircuitBreaker} with default settings (see {@link
+     * CircuitBreakerLayer#builder()} for others). Below a balancer, add it per endpoint instead.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> circuitBreaker() {
+        return layer(CircuitBreakerLayer.of(clockOrSystem()));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.coalesce.Coalesce}: concurrent requests with equal keys share one call
+     * to the layers below.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> coalesce(Function<? super InReq, ?> key) {
+        return layer(CoalesceLayer.of(key));
+    }
+
+    /**
+     * Adds a {@link dev.belfry.hedge.Hedge}: a backup request for idempotent requests slower than the
+     * recent 95th percentile, within a retry budget.
+     */
+    public ServiceBuilder<Req, Res, InReq, InRes> hedge(Predicate<? super InReq> idempotent) {
+        return layer(HedgeLayer.of(idempotent, clockOrSystem()));
     }
 
     /** Adds a {@link dev.belfry.filter.Filter}: checks, and may rewrite or reject, each request. */
