@@ -7,6 +7,7 @@ import dev.belfry.discover.Discover;
 import dev.belfry.discover.DiscoverSource;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.time.Clock;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
@@ -15,6 +16,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.handler.codec.dns.DefaultDnsQuestion;
+import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;
 import io.netty.handler.codec.dns.DnsRawRecord;
 import io.netty.handler.codec.dns.DnsRecord;
 import io.netty.handler.codec.dns.DnsRecordType;
@@ -50,7 +52,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Discovers the endpoints of a DNS name: resolves its A and AAAA records, re-resolves when the
  * answer's TTL expires, and publishes the addresses (with a fixed port) as a {@link Discover} keyed
- * by {@link InetSocketAddress}, emitting only the differences between answers.
+ * by {@link InetSocketAddress}, emitting only the differences between answers. {@link #srvBuilder}
+ * discovers through SRV records instead: each record's target is resolved and published with the
+ * record's port, priority and weight.
  *
  * <pre>{@code
  * DnsDiscover dns = DnsDiscover.builder("api.internal", 8080).build();
@@ -58,7 +62,8 @@ import org.jspecify.annotations.Nullable;
  * Balancer<...> balancer = Balancer.builder(dns.map((address, endpoint) -> connect(address)))...;
  * }</pre>
  *
- * <p><b>Timing.</b> The next lookup is due after the smallest TTL in the answer, clamped to {@code
+ * <p><b>Timing.</b> The next lookup is due after the smallest TTL in the answer (for SRV, of the
+ * SRV records and the targets' addresses), clamped to {@code
  * [minTtl, maxTtl]} (defaults 1 s and 5 min), so a TTL of 0 does not turn into a busy loop and a
  * day-long TTL still gets refreshed. After a failed lookup the next one is due after {@code
  * backoff.delay(consecutiveFailures)} (default exponential, 1 s to 30 s, jittered). Timers run on
@@ -103,6 +108,7 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
 
     private final String host;
     private final int port;
+    private final boolean srv;
     private final Clock clock;
     private final Duration minTtl;
     private final Duration maxTtl;
@@ -135,6 +141,7 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
             Builder builder, DnsNameResolver resolver, @Nullable EventLoopGroup ownedGroup, List<Channel> channels) {
         this.host = builder.host;
         this.port = builder.port;
+        this.srv = builder.srv;
         this.clock = builder.clock != null ? builder.clock : Clock.system();
         this.minTtl = builder.minTtl != null ? builder.minTtl : Builder.DEFAULT_MIN_TTL;
         this.maxTtl = builder.maxTtl != null ? builder.maxTtl : Builder.DEFAULT_MAX_TTL;
@@ -160,7 +167,22 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
      *     outside 1..65535
      */
     public static Builder builder(String host, int port) {
-        return new Builder(host, port);
+        if (port < 1 || port > 65_535) {
+            throw new IllegalArgumentException("port must be between 1 and 65535, was " + port);
+        }
+        return new Builder(host, port, false);
+    }
+
+    /**
+     * A builder for discovering a service through its SRV records ({@code _http._tcp.example.com}):
+     * each record's target is resolved to its addresses (A/AAAA as configured), published with the
+     * record's port, priority and weight (a weight of 0 counts as 1). Targets that do not resolve
+     * are left out; a transient failure on any query fails the whole lookup.
+     *
+     * @throws IllegalArgumentException if {@code name} is empty or an IP address
+     */
+    public static Builder srvBuilder(String name) {
+        return new Builder(name, 0, true);
     }
 
     /**
@@ -293,24 +315,129 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
             }
             timer = null;
         }
-        List<CompletableFuture<Answer>> answers = new ArrayList<>(types.size());
-        for (DnsRecordType type : types) {
-            answers.add(query(type));
-        }
-        CompletableFuture.allOf(answers.toArray(CompletableFuture<?>[]::new)).whenComplete((ignored, failure) -> {
-            List<Answer> done = new ArrayList<>(answers.size());
-            for (CompletableFuture<Answer> answer : answers) {
-                done.add(answer.join());
+        CompletableFuture<Result> result = srv ? lookupSrv() : lookupAddresses();
+        result.whenComplete((done, failure) -> {
+            if (failure != null) {
+                failed(new DnsResolutionException(host, DnsResolutionException.Kind.OTHER, failure));
+            } else if (done.error() != null) {
+                failed(done.error());
+            } else {
+                succeeded(done.endpoints(), done.minTtlSeconds());
             }
-            finish(done);
         });
     }
 
-    private CompletableFuture<Answer> query(DnsRecordType type) {
-        CompletableFuture<Answer> answer = new CompletableFuture<>();
+    private CompletableFuture<Result> lookupAddresses() {
+        return addresses(host).thenApply(answer -> {
+            if (answer.kind() != null) {
+                return Result.failed(new DnsResolutionException(host, answer.kind(), answer.cause()));
+            }
+            Map<InetSocketAddress, DnsEndpoint> endpoints = new LinkedHashMap<>();
+            for (InetAddress address : answer.addresses()) {
+                InetSocketAddress key = new InetSocketAddress(address, port);
+                endpoints.putIfAbsent(key, DnsEndpoint.of(key));
+            }
+            return new Result(endpoints, answer.minTtlSeconds(), null);
+        });
+    }
+
+    // SRV: the service's records name targets and ports; each target's addresses are then resolved.
+    // A transient failure anywhere fails the lookup (half an answer never replaces a whole one); a
+    // target that does not resolve contributes nothing, as clients of SRV records do.
+    private CompletableFuture<Result> lookupSrv() {
+        return records(host, DnsRecordType.SRV, this::parseSrv).thenCompose(srvAnswer -> {
+            if (srvAnswer.kind() != null) {
+                return CompletableFuture.completedFuture(
+                        Result.failed(new DnsResolutionException(host, srvAnswer.kind(), srvAnswer.cause())));
+            }
+            List<SrvTarget> targets = srvAnswer.values();
+            List<CompletableFuture<Answer<InetAddress>>> resolved = new ArrayList<>(targets.size());
+            for (SrvTarget target : targets) {
+                resolved.add(addresses(target.name()));
+            }
+            return CompletableFuture.allOf(resolved.toArray(CompletableFuture<?>[]::new))
+                    .thenApply(ignored -> {
+                        Map<InetSocketAddress, DnsEndpoint> endpoints = new LinkedHashMap<>();
+                        long minTtlSeconds = srvAnswer.minTtlSeconds();
+                        Answer<InetAddress> transientFailure = null;
+                        Answer<InetAddress> negative = null;
+                        for (int i = 0; i < targets.size(); i++) {
+                            SrvTarget target = targets.get(i);
+                            Answer<InetAddress> answer = resolved.get(i).join();
+                            if (answer.kind() == null) {
+                                for (InetAddress address : answer.addresses()) {
+                                    InetSocketAddress key = new InetSocketAddress(address, target.port());
+                                    // The same address and port twice: the most preferred record wins.
+                                    endpoints.merge(
+                                            key,
+                                            new DnsEndpoint(key, target.priority(), Math.max(1, target.weight())),
+                                            (kept, other) -> kept.priority() <= other.priority() ? kept : other);
+                                }
+                                minTtlSeconds = Math.min(minTtlSeconds, answer.minTtlSeconds());
+                            } else if (answer.isTransient()) {
+                                transientFailure = transientFailure == null ? answer : transientFailure;
+                            } else {
+                                negative = negative == null ? answer : negative;
+                            }
+                        }
+                        if (transientFailure != null) {
+                            return Result.failed(new DnsResolutionException(
+                                    host, Checks.notNull(transientFailure.kind(), "kind"), transientFailure.cause()));
+                        }
+                        if (endpoints.isEmpty()) {
+                            return Result.failed(new DnsResolutionException(
+                                    host,
+                                    DnsResolutionException.Kind.NO_RECORDS,
+                                    negative != null ? negative.cause() : null));
+                        }
+                        return new Result(endpoints, minTtlSeconds, null);
+                    });
+        });
+    }
+
+    /** The addresses of {@code name}, from every queried family, or the failure that counts. */
+    private CompletableFuture<Answer<InetAddress>> addresses(String name) {
+        List<CompletableFuture<Answer<InetAddress>>> answers = new ArrayList<>(types.size());
+        for (DnsRecordType type : types) {
+            answers.add(records(name, type, (record, raw) -> parseAddress(name, type, raw)));
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture<?>[]::new))
+                .thenApply(ignored -> {
+                    List<InetAddress> addresses = new ArrayList<>();
+                    long minTtlSeconds = Long.MAX_VALUE;
+                    Answer<InetAddress> transientFailure = null;
+                    Answer<InetAddress> negative = null;
+                    for (CompletableFuture<Answer<InetAddress>> future : answers) {
+                        Answer<InetAddress> answer = future.join();
+                        if (answer.kind() == null) {
+                            addresses.addAll(answer.values());
+                            minTtlSeconds = Math.min(minTtlSeconds, answer.minTtlSeconds());
+                        } else if (answer.isTransient()) {
+                            transientFailure = transientFailure == null ? answer : transientFailure;
+                        } else if (negative == null || answer.kind() == DnsResolutionException.Kind.NXDOMAIN) {
+                            negative = answer;
+                        }
+                    }
+                    if (transientFailure != null) {
+                        return transientFailure;
+                    }
+                    if (addresses.isEmpty()) {
+                        // Non-null: with no addresses and no transient failure, some answer was negative.
+                        return Checks.notNull(negative, "negative answer");
+                    }
+                    return new Answer<>(addresses, minTtlSeconds, null, null);
+                });
+    }
+
+    /**
+     * Queries {@code name} for {@code type} and parses each record of that type; records that parse
+     * to null are skipped, and an answer with none left is {@code NO_RECORDS}.
+     */
+    private <T> CompletableFuture<Answer<T>> records(String name, DnsRecordType type, RecordParser<T> parser) {
+        CompletableFuture<Answer<T>> answer = new CompletableFuture<>();
         Future<List<DnsRecord>> lookup;
         try {
-            lookup = resolver.resolveAll(new DefaultDnsQuestion(host, type));
+            lookup = resolver.resolveAll(new DefaultDnsQuestion(name, type));
         } catch (RuntimeException e) {
             answer.complete(Answer.failed(classify(e), e));
             return answer;
@@ -323,7 +450,22 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
             }
             List<DnsRecord> records = lookup.getNow();
             try {
-                answer.complete(parse(type, records));
+                List<T> values = new ArrayList<>(records.size());
+                long minTtlSeconds = Long.MAX_VALUE;
+                for (DnsRecord record : records) {
+                    if (!record.type().equals(type) || !(record instanceof DnsRawRecord raw)) {
+                        continue;
+                    }
+                    T value = parser.parse(record, raw.content());
+                    if (value != null) {
+                        values.add(value);
+                        minTtlSeconds = Math.min(minTtlSeconds, record.timeToLive());
+                    }
+                }
+                answer.complete(
+                        values.isEmpty()
+                                ? Answer.failed(DnsResolutionException.Kind.NO_RECORDS, null)
+                                : new Answer<>(values, minTtlSeconds, null, null));
             } catch (RuntimeException e) {
                 answer.complete(Answer.failed(DnsResolutionException.Kind.OTHER, e));
             } finally {
@@ -336,61 +478,44 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
         return answer;
     }
 
-    private Answer parse(DnsRecordType type, List<DnsRecord> records) {
+    private @Nullable InetAddress parseAddress(String name, DnsRecordType type, ByteBuf content) {
         int length = type.equals(DnsRecordType.A) ? 4 : 16;
-        List<InetAddress> addresses = new ArrayList<>(records.size());
-        long minTtlSeconds = Long.MAX_VALUE;
-        for (DnsRecord record : records) {
-            if (!record.type().equals(type) || !(record instanceof DnsRawRecord raw)) {
-                continue;
-            }
-            byte[] bytes = ByteBufUtil.getBytes(raw.content());
-            if (bytes.length != length) {
-                LOG.log(
-                        System.Logger.Level.DEBUG,
-                        () -> "ignoring a " + type.name() + " record of " + bytes.length + " bytes for " + host);
-                continue;
-            }
-            try {
-                // Keeps the host name on the address, for TLS server names and diagnostics.
-                addresses.add(InetAddress.getByAddress(host, bytes));
-            } catch (UnknownHostException e) {
-                throw new IllegalStateException("unreachable: the length was checked", e);
-            }
-            minTtlSeconds = Math.min(minTtlSeconds, record.timeToLive());
+        byte[] bytes = ByteBufUtil.getBytes(content);
+        if (bytes.length != length) {
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    () -> "ignoring a " + type.name() + " record of " + bytes.length + " bytes for " + name);
+            return null;
         }
-        if (addresses.isEmpty()) {
-            return Answer.failed(DnsResolutionException.Kind.NO_RECORDS, null);
+        try {
+            // Keeps the host name on the address, for TLS server names and diagnostics.
+            return InetAddress.getByAddress(stripDot(name), bytes);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("unreachable: the length was checked", e);
         }
-        return new Answer(addresses, minTtlSeconds, null, null);
     }
 
-    private void finish(List<Answer> answers) {
-        Map<InetSocketAddress, DnsEndpoint> endpoints = new LinkedHashMap<>();
-        long minTtlSeconds = Long.MAX_VALUE;
-        Answer transientFailure = null;
-        Answer negative = null;
-        for (Answer answer : answers) {
-            if (answer.kind == null) {
-                for (InetAddress address : answer.addresses) {
-                    InetSocketAddress key = new InetSocketAddress(address, port);
-                    endpoints.putIfAbsent(key, DnsEndpoint.of(key));
-                }
-                minTtlSeconds = Math.min(minTtlSeconds, answer.minTtlSeconds);
-            } else if (answer.isTransient()) {
-                transientFailure = transientFailure == null ? answer : transientFailure;
-            } else if (negative == null || answer.kind == DnsResolutionException.Kind.NXDOMAIN) {
-                negative = answer;
-            }
+    private @Nullable SrvTarget parseSrv(DnsRecord record, ByteBuf content) {
+        if (content.readableBytes() < 7) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "ignoring a short SRV record for " + host);
+            return null;
         }
-        if (transientFailure == null && !endpoints.isEmpty()) {
-            succeeded(endpoints, minTtlSeconds);
-        } else {
-            Answer failed = transientFailure != null ? transientFailure : negative;
-            // Non-null: with no endpoints and no transient failure, some answer was negative.
-            Checks.notNull(failed, "failed answer");
-            failed(new DnsResolutionException(host, Checks.notNull(failed.kind, "kind"), failed.cause));
+        // A duplicate, so reading does not move the record's own indexes. The target name may use
+        // compression pointers into the whole message, which the content buffer still holds.
+        ByteBuf in = content.duplicate();
+        int priority = in.readUnsignedShort();
+        int weight = in.readUnsignedShort();
+        int srvPort = in.readUnsignedShort();
+        String target = DefaultDnsRecordDecoder.decodeName(in);
+        if (srvPort == 0 || target.equals(".")) {
+            // RFC 2782: a target of "." means the service is decidedly not available at this name.
+            return null;
         }
+        return new SrvTarget(target, srvPort, priority, weight);
+    }
+
+    private static String stripDot(String name) {
+        return name.endsWith(".") && name.length() > 1 ? name.substring(0, name.length() - 1) : name;
     }
 
     private void succeeded(Map<InetSocketAddress, DnsEndpoint> endpoints, long minTtlSeconds) {
@@ -538,15 +663,19 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
         return "DnsDiscover[" + host + ":" + port + ", " + state().status() + "]";
     }
 
-    /** The outcome of one query (A or AAAA): addresses and their smallest TTL, or a failure. */
-    private record Answer(
-            List<InetAddress> addresses,
+    /** The outcome of one query: parsed values and their smallest TTL, or a failure. */
+    private record Answer<T>(
+            List<T> values,
             long minTtlSeconds,
             DnsResolutionException.@Nullable Kind kind,
             @Nullable Throwable cause) {
 
-        static Answer failed(DnsResolutionException.Kind kind, @Nullable Throwable cause) {
-            return new Answer(List.of(), Long.MAX_VALUE, kind, cause);
+        static <T> Answer<T> failed(DnsResolutionException.Kind kind, @Nullable Throwable cause) {
+            return new Answer<>(List.of(), Long.MAX_VALUE, kind, cause);
+        }
+
+        List<T> addresses() {
+            return values;
         }
 
         boolean isTransient() {
@@ -554,6 +683,26 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
                     || kind == DnsResolutionException.Kind.TIMEOUT
                     || kind == DnsResolutionException.Kind.OTHER;
         }
+    }
+
+    /** The outcome of one whole lookup: the endpoints and their smallest TTL, or the error. */
+    private record Result(
+            Map<InetSocketAddress, DnsEndpoint> endpoints,
+            long minTtlSeconds,
+            @Nullable DnsResolutionException error) {
+        static Result failed(DnsResolutionException error) {
+            return new Result(Map.of(), Long.MAX_VALUE, error);
+        }
+    }
+
+    /** One SRV record: where the service runs and how to prefer it. */
+    private record SrvTarget(String name, int port, int priority, int weight) {}
+
+    /** Parses one record's data; null skips the record. */
+    @FunctionalInterface
+    private interface RecordParser<T> {
+        @Nullable
+        T parse(DnsRecord record, ByteBuf content);
     }
 
     /** Where a discovery stands, as reported by {@link State#status()}. */
@@ -582,7 +731,8 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
      * A snapshot of a discovery's state, for diagnostics pages and tests.
      *
      * @param host the name being resolved
-     * @param port the port published with each address
+     * @param port the port published with each address; 0 for SRV discovery, where each record
+     *     names its own
      * @param status where the discovery stands
      * @param endpoints how many endpoints are published
      * @param ttl the clamped TTL of the last good answer, or null before the first
@@ -617,6 +767,7 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
 
         private final String host;
         private final int port;
+        private final boolean srv;
         private @Nullable Clock clock;
         private @Nullable Duration minTtl;
         private @Nullable Duration maxTtl;
@@ -629,7 +780,7 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
         private @Nullable EventLoop eventLoop;
         private @Nullable Consumer<DnsNameResolverBuilder> resolverConfig;
 
-        private Builder(String host, int port) {
+        private Builder(String host, int port, boolean srv) {
             Checks.notNull(host, "host");
             String name = host.strip();
             if (name.isEmpty()) {
@@ -639,11 +790,9 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
                 throw new IllegalArgumentException("host must be a DNS name, was the IP address " + name
                         + " (use Discover.of for fixed addresses)");
             }
-            if (port < 1 || port > 65_535) {
-                throw new IllegalArgumentException("port must be between 1 and 65535, was " + port);
-            }
             this.host = name;
             this.port = port;
+            this.srv = srv;
         }
 
         /** The clock for re-resolution and backoff timers; default {@link Clock#system()}. */
@@ -791,6 +940,8 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
                             public DatagramChannel newChannel() {
                                 DatagramChannel channel = datagrams.newChannel();
                                 channels.add(channel);
+                                // Forgotten once closed, in case a channel-per-lookup strategy is configured.
+                                channel.closeFuture().addListener(closed -> channels.remove(channel));
                                 return channel;
                             }
                         })

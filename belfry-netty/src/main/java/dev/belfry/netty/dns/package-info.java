@@ -6,7 +6,9 @@
  * Netty's {@code netty-resolver-dns} and feeds a {@link dev.belfry.discover.DiscoverSource} keyed by
  * {@link java.net.InetSocketAddress} (the stable endpoint id: address and port) with {@link
  * dev.belfry.netty.dns.DnsEndpoint} values. Each answer replaces the set, so subscribers see only
- * the differences: an address that stays is never removed and re-added.
+ * the differences: an address that stays is never removed and re-added. {@code
+ * DnsDiscover.srvBuilder(name)} follows SRV records instead, resolving each target and publishing it
+ * with the record's port, priority and weight.
  *
  * <pre>
  *   start() ──lookup──► answer ──replaceAll──► subscribers (inserts / removes only)

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class DnsDiscoverTest {
     private static final String HOST = "api.belfry.test";
     private static final int PORT = 8080;
+    private static final String SERVICE = "_http._tcp.belfry.test";
 
     private final ManualClock clock = new ManualClock();
     private final List<DnsDiscover> discovers = new ArrayList<>();
@@ -454,6 +455,92 @@ class DnsDiscoverTest {
     }
 
     @Test
+    void srvRecordsPublishEachTargetsAddressesWithTheRecordsPortPriorityAndWeight() throws Exception {
+        server.setSrv(SERVICE, 60, "10 5 8443 a.belfry.test", "20 0 9000 b.belfry.test");
+        server.set("a.belfry.test", 30, "10.0.0.1", "10.0.0.2");
+        server.set("b.belfry.test", 45, "10.0.0.3");
+        DnsDiscover discover = open(configure(DnsDiscover.srvBuilder(SERVICE)));
+
+        State state = discover.start().get(5, SECONDS);
+
+        assertThat(state.status()).isEqualTo(Status.OK);
+        assertThat(state.port()).isZero();
+        assertThat(state.ttl()).isEqualTo(Duration.ofSeconds(30));
+        InetSocketAddress a1 = address("10.0.0.1", 8443);
+        InetSocketAddress a2 = address("10.0.0.2", 8443);
+        InetSocketAddress b = address("10.0.0.3", 9000);
+        assertThat(drain())
+                .containsExactly(
+                        new Change.Insert<>(a1, new DnsEndpoint(a1, 10, 5)),
+                        new Change.Insert<>(a2, new DnsEndpoint(a2, 10, 5)),
+                        // An SRV weight of 0 is published as 1: balancers need a positive weight.
+                        new Change.Insert<>(b, new DnsEndpoint(b, 20, 1)));
+        assertThat(discover.endpoints().keySet())
+                .extracting(InetSocketAddress::getHostString)
+                .containsExactly("a.belfry.test", "a.belfry.test", "b.belfry.test");
+    }
+
+    @Test
+    void srvChangesEmitOnlyTheDifferences() throws Exception {
+        server.setSrv(SERVICE, 10, "10 5 8443 a.belfry.test", "20 1 9000 b.belfry.test");
+        server.set("a.belfry.test", 10, "10.0.0.1");
+        server.set("b.belfry.test", 10, "10.0.0.3");
+        DnsDiscover discover = open(configure(DnsDiscover.srvBuilder(SERVICE)));
+        discover.start().get(5, SECONDS);
+        drain();
+
+        server.set("b.belfry.test", 10, "10.0.0.4");
+        server.setSrv(SERVICE, 10, "10 7 8443 a.belfry.test", "20 1 9000 b.belfry.test");
+        lookupAfter(discover, Duration.ofSeconds(10));
+
+        InetSocketAddress a = address("10.0.0.1", 8443);
+        assertThat(drain())
+                .containsExactly(
+                        new Change.Remove<>(address("10.0.0.3", 9000)),
+                        new Change.Update<>(a, new DnsEndpoint(a, 10, 7)),
+                        new Change.Insert<>(
+                                address("10.0.0.4", 9000), new DnsEndpoint(address("10.0.0.4", 9000), 20, 1)));
+    }
+
+    @Test
+    void anSrvTargetThatDoesNotResolveIsLeftOut() throws Exception {
+        server.setSrv(SERVICE, 10, "10 5 8443 a.belfry.test", "10 5 8443 gone.belfry.test");
+        server.set("a.belfry.test", 10, "10.0.0.1");
+        DnsDiscover discover = open(configure(DnsDiscover.srvBuilder(SERVICE)));
+
+        assertThat(discover.start().get(5, SECONDS).endpoints()).isEqualTo(1);
+        assertThat(discover.endpoints()).containsOnlyKeys(address("10.0.0.1", 8443));
+    }
+
+    @Test
+    void anSrvNameThatDoesNotExistFailsStart() {
+        DnsDiscover discover =
+                open(configure(DnsDiscover.srvBuilder(SERVICE)).backoff(Backoff.constant(Duration.ofSeconds(5))));
+
+        assertThatThrownBy(() -> discover.start().get(5, SECONDS))
+                .cause()
+                .isInstanceOf(DnsResolutionException.class)
+                .hasMessage("could not resolve " + SERVICE + ": NXDOMAIN (the name does not exist)");
+    }
+
+    @Test
+    void aTransientSrvFailureKeepsTheLastAnswer() throws Exception {
+        server.setSrv(SERVICE, 10, "10 5 8443 a.belfry.test");
+        server.set("a.belfry.test", 10, "10.0.0.1");
+        DnsDiscover discover =
+                open(configure(DnsDiscover.srvBuilder(SERVICE)).backoff(Backoff.constant(Duration.ofSeconds(5))));
+        discover.start().get(5, SECONDS);
+        drain();
+
+        server.mode(TestDnsServer.Mode.SERVFAIL);
+        State state = lookupAfter(discover, Duration.ofSeconds(10));
+
+        assertThat(state.status()).isEqualTo(Status.HOLDING);
+        assertThat(state.endpoints()).isEqualTo(1);
+        assertThat(drain()).isEmpty();
+    }
+
+    @Test
     void badSettingsFailWithMessagesNamingTheSetting() {
         assertThatThrownBy(() -> DnsDiscover.builder(" ", PORT))
                 .isInstanceOf(IllegalArgumentException.class)
@@ -461,6 +548,9 @@ class DnsDiscoverTest {
         assertThatThrownBy(() -> DnsDiscover.builder("10.0.0.1", PORT))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("host must be a DNS name, was the IP address 10.0.0.1");
+        assertThatThrownBy(() -> DnsDiscover.srvBuilder(""))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("host must not be empty, was ''");
         assertThatThrownBy(() -> DnsDiscover.builder(HOST, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("port must be between 1 and 65535, was 0");
@@ -496,8 +586,11 @@ class DnsDiscoverTest {
     }
 
     private DnsDiscover.Builder builder() {
-        return DnsDiscover.builder(HOST, PORT)
-                .clock(clock)
+        return configure(DnsDiscover.builder(HOST, PORT));
+    }
+
+    private DnsDiscover.Builder configure(DnsDiscover.Builder builder) {
+        return builder.clock(clock)
                 .nameServers(List.of(server.address()))
                 .queryTimeout(Duration.ofMillis(300))
                 .addressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
@@ -528,7 +621,11 @@ class DnsDiscoverTest {
     }
 
     private static InetSocketAddress address(String ip) {
-        return new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(ip), PORT);
+        return address(ip, PORT);
+    }
+
+    private static InetSocketAddress address(String ip, int port) {
+        return new InetSocketAddress(NetUtil.createInetAddressFromIpAddressString(ip), port);
     }
 
     private static Change<InetSocketAddress, DnsEndpoint> insert(String ip) {

@@ -2,6 +2,7 @@ package dev.belfry.netty.dns;
 
 import dev.belfry.netty.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -24,6 +25,7 @@ import io.netty.util.NetUtil;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -51,9 +53,12 @@ final class TestDnsServer implements AutoCloseable {
 
     private record Answer(List<Address> a, List<Address> aaaa) {}
 
+    private record Srv(int priority, int weight, int port, String target, long ttl) {}
+
     private final EventLoopGroup group;
     private final Channel channel;
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final Map<String, List<Srv>> services = new ConcurrentHashMap<>();
     private final AtomicInteger queries = new AtomicInteger();
     private volatile Mode mode = Mode.ANSWER;
 
@@ -109,6 +114,17 @@ final class TestDnsServer implements AutoCloseable {
         answers.put(key(name), new Answer(List.copyOf(a), List.copyOf(aaaa)));
     }
 
+    /** Answers SRV queries for {@code name} with records written {@code "priority weight port target"}. */
+    void setSrv(String name, long ttl, String... records) {
+        List<Srv> parsed = new ArrayList<>();
+        for (String record : records) {
+            String[] parts = record.trim().split("\\s+", 4);
+            parsed.add(new Srv(
+                    Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), parts[3], ttl));
+        }
+        services.put(key(name), List.copyOf(parsed));
+    }
+
     void mode(Mode mode) {
         this.mode = mode;
     }
@@ -131,7 +147,8 @@ final class TestDnsServer implements AutoCloseable {
             default -> DnsResponseCode.NOERROR;
         };
         Answer answer = answers.get(key(question.name()));
-        if (now == Mode.ANSWER && answer == null) {
+        List<Srv> srv = services.get(key(question.name()));
+        if (now == Mode.ANSWER && answer == null && srv == null) {
             code = DnsResponseCode.NXDOMAIN;
         }
         DatagramDnsResponse response =
@@ -140,6 +157,18 @@ final class TestDnsServer implements AutoCloseable {
         response.setRecursionDesired(query.isRecursionDesired());
         response.setRecursionAvailable(true);
         response.addRecord(DnsSection.QUESTION, new DefaultDnsQuestion(question.name(), question.type()));
+        if (code.equals(DnsResponseCode.NOERROR)
+                && srv != null
+                && question.type().equals(DnsRecordType.SRV)) {
+            for (Srv record : srv) {
+                ByteBuf data = Unpooled.buffer();
+                data.writeShort(record.priority()).writeShort(record.weight()).writeShort(record.port());
+                writeName(record.target(), data);
+                response.addRecord(
+                        DnsSection.ANSWER,
+                        new DefaultDnsRawRecord(question.name(), DnsRecordType.SRV, record.ttl(), data));
+            }
+        }
         if (code.equals(DnsResponseCode.NOERROR) && answer != null) {
             List<Address> records = question.type().equals(DnsRecordType.A)
                     ? answer.a()
@@ -156,6 +185,17 @@ final class TestDnsServer implements AutoCloseable {
             }
         }
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    // Uncompressed wire format: each label prefixed by its length, then the empty root label.
+    private static void writeName(String name, ByteBuf out) {
+        for (String label : name.split("\\.", -1)) {
+            if (!label.isEmpty()) {
+                byte[] bytes = label.getBytes(StandardCharsets.US_ASCII);
+                out.writeByte(bytes.length).writeBytes(bytes);
+            }
+        }
+        out.writeByte(0);
     }
 
     private static String key(String name) {
