@@ -12,7 +12,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(VerifyAfterEach.class)
@@ -205,6 +212,111 @@ class PermitsTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("maxQueued must not be negative, was -1");
         assertThat(Permits.of(3).maxQueued()).isEqualTo(Permits.UNBOUNDED_QUEUE);
+    }
+
+    @Test
+    void whenAvailableCompletesAtOnceIfAPermitFreedJustBefore() {
+        permits.tryAcquire();
+        permits.tryAcquire();
+        CompletionStage<Void> pending = permits.whenAvailable();
+        permits.release();
+        assertThat(pending.toCompletableFuture()).isCompleted();
+        assertThat(permits.whenAvailable().toCompletableFuture())
+                .as("a permit is free: no new signal to wait on")
+                .isCompleted();
+        permits.release();
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void underConcurrencyAReleaseNeverMissesACallerQueueingAtTheSameTime() throws Exception {
+        Permits few = Permits.of(2);
+        AtomicInteger holding = new AtomicInteger();
+        AtomicInteger highest = new AtomicInteger();
+        ExecutorService callers = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Integer>> batches = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                batches.add(callers.submit(() -> {
+                    int held = 0;
+                    for (int i = 0; i < 20_000; i++) {
+                        boolean got;
+                        if (i % 4 == 0) {
+                            got = few.tryAcquire();
+                        } else {
+                            CompletableFuture<Void> permit = few.acquire();
+                            if (i % 7 == 0 && permit.cancel(false)) {
+                                continue;
+                            }
+                            // A release that missed this caller would leave it waiting forever.
+                            permit.get(30, TimeUnit.SECONDS);
+                            got = true;
+                        }
+                        if (got) {
+                            highest.accumulateAndGet(holding.incrementAndGet(), Math::max);
+                            holding.decrementAndGet();
+                            few.release();
+                            held++;
+                        }
+                    }
+                    return held;
+                }));
+            }
+            int held = 0;
+            for (Future<Integer> batch : batches) {
+                held += batch.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(held).isPositive();
+        } finally {
+            callers.shutdown();
+            assertThat(callers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(highest.get()).as("most holders at once").isBetween(1, 2);
+        assertThat(few.available()).isEqualTo(2);
+        assertThat(few.queued()).isZero();
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void underConcurrencyTryAcquireNeverTakesAPermitReleasedToAQueuedCaller() throws Exception {
+        Permits one = Permits.of(1);
+        AtomicBoolean stop = new AtomicBoolean();
+        // Set while a caller is queued for the permit this thread holds or has just released.
+        AtomicBoolean someoneQueued = new AtomicBoolean();
+        AtomicInteger overtakes = new AtomicInteger();
+        ExecutorService racers = Executors.newFixedThreadPool(1);
+        try {
+            Future<?> racer = racers.submit(() -> {
+                while (!stop.get()) {
+                    if (one.tryAcquire()) {
+                        if (someoneQueued.get()) {
+                            overtakes.incrementAndGet();
+                        }
+                        one.release();
+                    }
+                }
+            });
+            for (int i = 0; i < 20_000; i++) {
+                one.acquire().get(30, TimeUnit.SECONDS);
+                someoneQueued.set(true);
+                // This thread holds the only permit, so the next caller queues behind it.
+                CompletableFuture<Void> queued = one.acquire();
+                one.release();
+                // The hand-off may run on the racer's thread if it is still handing off.
+                queued.get(30, TimeUnit.SECONDS);
+                someoneQueued.set(false);
+                one.release();
+            }
+            stop.set(true);
+            racer.get(30, TimeUnit.SECONDS);
+        } finally {
+            stop.set(true);
+            racers.shutdown();
+            assertThat(racers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(overtakes.get()).as("permits taken ahead of a queued caller").isZero();
+        assertThat(one.available()).isEqualTo(1);
+        assertThat(one.queued()).isZero();
     }
 
     private static Throwable failureOf(CompletableFuture<?> future) {

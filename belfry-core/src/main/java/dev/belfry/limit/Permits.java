@@ -2,6 +2,8 @@ package dev.belfry.limit;
 
 import dev.belfry.Checks;
 import dev.belfry.OverloadedException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,25 +20,56 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Cancelling the future {@link #acquire} returned takes the caller out of the queue; if a permit
  * was being handed to it at that instant, the permit goes to the next caller instead. Futures are
- * completed outside the lock, so their callbacks may call back in. Thread-safe.
+ * completed outside the lock, so their callbacks may call back in. Thread-safe; taking and giving
+ * back a permit while nobody waits takes no lock.
  */
 public final class Permits {
     /** A {@code maxQueued} that lets any number of callers wait. */
     public static final int UNBOUNDED_QUEUE = Integer.MAX_VALUE;
 
+    /** One queued caller in {@link #state}, whose high half counts them. */
+    private static final long ONE_QUEUED = 1L << 32;
+
+    private static final long FREE_MASK = ONE_QUEUED - 1;
+
+    private static final VarHandle STATE;
+    private static final VarHandle FREED;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(Permits.class, "state", long.class);
+            FREED = lookup.findVarHandle(Permits.class, "freed", CompletableFuture.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final int max;
     private final int maxQueued;
+
+    /**
+     * The free permits (low half) and the number of queued callers (high half), in one word so that
+     * {@link #tryAcquire} sees both at once and never takes a permit while anyone is queued, and a
+     * {@link #release} knows from its own update whether it must hand the permit on. Free permits
+     * change by CAS anywhere; the queued count changes only under the lock, with {@link #waiters}.
+     * Outside a hand-off, free permits imply an empty queue.
+     */
+    private volatile long state;
+
     private final ReentrantLock lock = new ReentrantLock();
-    // Guarded by lock. Outside a hand-off, available > 0 implies waiters is empty.
-    private int available;
+    // Guarded by lock.
     private final WaitQueue waiters = new WaitQueue();
     private boolean handingOff;
-    private @Nullable CompletableFuture<Void> freed;
+
+    /** The readiness signal {@link #whenAvailable} callers wait on, if any; taken by whoever fires it. */
+    @SuppressWarnings("unused") // also accessed through FREED
+    private volatile @Nullable CompletableFuture<Void> freed;
 
     private Permits(int max, int maxQueued) {
         this.max = Checks.positive(max, "max");
         this.maxQueued = Checks.nonNegative(maxQueued, "maxQueued");
-        this.available = max;
+        this.state = max;
     }
 
     /** Permits for {@code max} concurrent holders, with any number of callers allowed to wait. */
@@ -52,18 +85,29 @@ public final class Permits {
         return new Permits(max, maxQueued);
     }
 
+    private static int free(long state) {
+        return (int) (state & FREE_MASK);
+    }
+
+    private static int queued(long state) {
+        return (int) (state >>> 32);
+    }
+
+    /** Whether a newcomer may take a permit in {@code state}: one is free and nobody is queued. */
+    private static boolean isFree(long state) {
+        return state > 0 && state <= FREE_MASK;
+    }
+
     /** Takes a permit if one is free and nobody is queued for one; returns whether it did. */
     public boolean tryAcquire() {
-        lock.lock();
-        try {
-            if (available > 0 && waiters.isEmpty()) {
-                available--;
-                return true;
+        long current;
+        do {
+            current = state;
+            if (!isFree(current)) {
+                return false;
             }
-            return false;
-        } finally {
-            lock.unlock();
-        }
+        } while (!STATE.compareAndSet(this, current, current - 1));
+        return true;
     }
 
     /**
@@ -75,17 +119,27 @@ public final class Permits {
      * it has completed, the caller holds a permit and must {@link #release} it.
      */
     public CompletableFuture<Void> acquire() {
+        if (tryAcquire()) {
+            return CompletableFuture.completedFuture(null);
+        }
         WaitQueue.Waiter waiter;
         lock.lock();
         try {
-            if (available > 0 && waiters.isEmpty()) {
-                available--;
-                return CompletableFuture.completedFuture(null);
+            while (true) {
+                long current = state;
+                if (isFree(current)) {
+                    if (STATE.compareAndSet(this, current, current - 1)) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                } else if (queued(current) >= maxQueued) {
+                    return CompletableFuture.failedFuture(rejection());
+                } else if (STATE.compareAndSet(this, current, current + ONE_QUEUED)) {
+                    // Any permit free at this instant came back while others were queued, so a
+                    // hand-off of it is due, which takes the lock after this and sees this waiter.
+                    waiter = waiters.add();
+                    break;
+                }
             }
-            if (waiters.size() >= maxQueued) {
-                return CompletableFuture.failedFuture(rejection());
-            }
-            waiter = waiters.add();
         } finally {
             lock.unlock();
         }
@@ -109,7 +163,9 @@ public final class Permits {
         try {
             // Absent if a hand-off already took it: that hand-off sees the failed completion and
             // passes the permit on.
-            waiters.remove(waiter);
+            if (waiters.remove(waiter)) {
+                STATE.getAndAdd(this, -ONE_QUEUED);
+            }
         } finally {
             lock.unlock();
         }
@@ -122,30 +178,49 @@ public final class Permits {
      * @throws IllegalStateException if every permit is already free (a permit was released twice)
      */
     public void release() {
-        CompletableFuture<Void> signal = null;
+        long current;
+        do {
+            current = state;
+            if (free(current) >= max) {
+                throw overReleased();
+            }
+        } while (!STATE.compareAndSet(this, current, current + 1));
+        // The queued count seen by the update itself: a caller that queues after it finds the
+        // permit free and takes it rather than waiting.
+        if (queued(current) != 0) {
+            passOn();
+        } else if (freed != null) {
+            signalFreed();
+        }
+    }
+
+    private IllegalStateException overReleased() {
+        return new IllegalStateException("release() without a permit held: all " + max + " are free");
+    }
+
+    /** Completes the readiness signal, if any: a permit was left free. */
+    private void signalFreed() {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Void> signal = (CompletableFuture<Void>) FREED.getAndSet(this, null);
+        if (signal != null) {
+            signal.complete(null);
+        }
+    }
+
+    /** Hands a permit released while callers were queued to the longest-waiting one. */
+    private void passOn() {
         lock.lock();
         try {
-            if (available >= max) {
-                throw new IllegalStateException("release() without a permit held: all " + max + " are free");
-            }
-            available++;
-            if (waiters.isEmpty()) {
-                signal = freed;
-                freed = null;
-            } else if (handingOff) {
-                // The thread handing off permits will pass this one on before it stops.
+            if (handingOff) {
+                // The thread handing off permits checks for free ones under the lock before it
+                // stops, so after this: it will pass this one on.
                 return;
-            } else {
-                handingOff = true;
             }
+            handingOff = true;
         } finally {
             lock.unlock();
         }
-        if (signal != null) {
-            signal.complete(null);
-        } else {
-            handOff();
-        }
+        handOff();
     }
 
     /**
@@ -156,58 +231,48 @@ public final class Permits {
     private void handOff() {
         while (true) {
             WaitQueue.Waiter next = null;
-            CompletableFuture<Void> signal = null;
+            boolean leftFree = false;
             lock.lock();
             try {
-                if (available > 0 && !waiters.isEmpty()) {
-                    next = waiters.poll();
-                    available--;
-                } else {
-                    handingOff = false;
-                    if (available > 0) {
-                        signal = freed;
-                        freed = null;
+                while (true) {
+                    long current = state;
+                    if (free(current) > 0 && queued(current) > 0) {
+                        // Releasers may add permits meanwhile; nobody else takes one while
+                        // callers are queued.
+                        if (STATE.compareAndSet(this, current, current - 1 - ONE_QUEUED)) {
+                            next = waiters.poll();
+                            break;
+                        }
+                    } else {
+                        handingOff = false;
+                        leftFree = free(current) > 0;
+                        break;
                     }
                 }
             } finally {
                 lock.unlock();
             }
             if (next == null) {
-                if (signal != null) {
-                    signal.complete(null);
+                if (leftFree) {
+                    signalFreed();
                 }
                 return;
             }
             if (!next.future.complete(null)) {
                 // The waiter was cancelled as its permit arrived: the permit goes to the next one.
-                lock.lock();
-                try {
-                    available++;
-                } finally {
-                    lock.unlock();
-                }
+                STATE.getAndAdd(this, 1L);
             }
         }
     }
 
     /** How many permits are free now. */
     public int available() {
-        lock.lock();
-        try {
-            return available;
-        } finally {
-            lock.unlock();
-        }
+        return free(state);
     }
 
     /** How many callers are waiting for a permit. */
     public int queued() {
-        lock.lock();
-        try {
-            return waiters.size();
-        } finally {
-            lock.unlock();
-        }
+        return queued(state);
     }
 
     /** The number of permits: the most holders at once. */
@@ -222,12 +287,7 @@ public final class Permits {
 
     /** Whether {@link #tryAcquire} would succeed now. */
     boolean isFree() {
-        lock.lock();
-        try {
-            return available > 0 && waiters.isEmpty();
-        } finally {
-            lock.unlock();
-        }
+        return isFree(state);
     }
 
     /**
@@ -236,18 +296,18 @@ public final class Permits {
      * callers re-check. Waiting on it reserves nothing.
      */
     public CompletionStage<Void> whenAvailable() {
-        CompletableFuture<Void> signal;
-        lock.lock();
-        try {
-            if (available > 0 && waiters.isEmpty()) {
-                return CompletableFuture.completedFuture(null);
-            }
-            if (freed == null) {
-                freed = new CompletableFuture<>();
-            }
-            signal = freed;
-        } finally {
-            lock.unlock();
+        if (isFree(state)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> created = new CompletableFuture<>();
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Void> existing = (CompletableFuture<Void>) FREED.compareAndExchange(this, null, created);
+        CompletableFuture<Void> signal = existing != null ? existing : created;
+        // Published before this re-check, while a release frees its permit before it looks for a
+        // signal: at least one of the two sees the other, so no release is missed.
+        if (isFree(state)) {
+            signalFreed();
+            return CompletableFuture.completedFuture(null);
         }
         // A copy, so one caller completing or cancelling it cannot affect the others.
         return signal.copy();
@@ -255,12 +315,8 @@ public final class Permits {
 
     @Override
     public String toString() {
-        lock.lock();
-        try {
-            return "Permits[" + available + "/" + max + " free, " + waiters.size() + " queued"
-                    + (maxQueued == UNBOUNDED_QUEUE ? "" : " of " + maxQueued) + "]";
-        } finally {
-            lock.unlock();
-        }
+        long current = state;
+        return "Permits[" + free(current) + "/" + max + " free, " + queued(current) + " queued"
+                + (maxQueued == UNBOUNDED_QUEUE ? "" : " of " + maxQueued) + "]";
     }
 }
