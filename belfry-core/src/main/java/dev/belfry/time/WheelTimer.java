@@ -2,6 +2,8 @@ package dev.belfry.time;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -27,6 +29,8 @@ final class WheelTimer {
     private static final int WHEEL_SIZE = 1024;
     private static final int MASK = WHEEL_SIZE - 1;
     private static final System.Logger LOG = System.getLogger(WheelTimer.class.getName());
+
+    private static final Comparator<Entry> BY_DEADLINE = (a, b) -> Long.compare(a.deadline, b.deadline);
 
     private static final int PENDING = 0;
     private static final int CANCELLED = 1;
@@ -66,6 +70,7 @@ final class WheelTimer {
 
     // Worker-only state.
     private final Bucket[] wheel = new Bucket[WHEEL_SIZE];
+    private final ArrayList<Entry> due = new ArrayList<>();
     private long nextTick;
     private int bucketed;
 
@@ -188,12 +193,24 @@ final class WheelTimer {
             } else {
                 bucket.remove(entry);
                 bucketed--;
-                if (STATE.compareAndSet(entry, PENDING, DONE)) {
-                    runTask(entry.task);
-                }
+                due.add(entry);
             }
             entry = next;
         }
+        if (due.isEmpty()) {
+            return;
+        }
+        // A bucket also collects entries that were already overdue when the worker saw them, in
+        // whatever order they were pushed: run them by deadline (stable, so ties keep their order).
+        if (due.size() > 1) {
+            due.sort(BY_DEADLINE);
+        }
+        for (Entry expired : due) {
+            if (STATE.compareAndSet(expired, PENDING, DONE)) {
+                runTask(expired.task);
+            }
+        }
+        due.clear();
     }
 
     private static void runTask(Runnable task) {
