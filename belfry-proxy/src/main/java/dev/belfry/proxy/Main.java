@@ -9,15 +9,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code belfry} command line: {@code belfry demo}, {@code belfry --help}, {@code belfry
- * --version}.
+ * The {@code belfry} command line: {@code belfry demo}, {@code belfry check --config FILE}, {@code
+ * belfry --help}, {@code belfry --version}.
  */
 @Command(
         name = "belfry",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Belfry: a networking toolkit and load-balancing proxy for the JVM.",
-        subcommands = {Main.Demo.class, CommandLine.HelpCommand.class})
+        subcommands = {Main.Demo.class, CheckCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
     @CommandLine.Spec

@@ -6,7 +6,8 @@ import java.net.InetSocketAddress;
 /**
  * One static backend.
  *
- * @param address where to connect (a literal address or a name resolved once at load)
+ * @param address where to connect: a literal IP address, or a host name kept {@linkplain
+ *     InetSocketAddress#isUnresolved() unresolved} for the connector to resolve when it connects
  * @param weight its share relative to the others, 1 to 10 000 (default 1)
  */
 public record BackendConfig(InetSocketAddress address, int weight) {

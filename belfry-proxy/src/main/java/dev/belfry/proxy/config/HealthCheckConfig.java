@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * @param timeout how long one check may take (default 1 s)
  * @param rise consecutive passes that make an unhealthy backend healthy (default 2)
  * @param fall consecutive failures that make a healthy backend unhealthy (default 3)
- * @param path for {@code http}: the path to request (default {@code /})
+ * @param path for {@code http}: the path to request (default {@code /}); {@code null} for {@code tcp}
  * @param expectedStatus for {@code http}: the status that counts as a pass (default 200)
  */
 public record HealthCheckConfig(

@@ -8,7 +8,7 @@ import java.time.Duration;
  * One listening socket and the cluster it forwards to.
  *
  * @param name unique among listeners
- * @param listen the address to bind
+ * @param listen the address to bind (a literal address; port 0 picks a free port)
  * @param cluster the name of the cluster connections go to
  * @param maxConnections open client connections at most; the excess are closed at once and counted
  * @param idleTimeout a connection with no bytes either way for this long is closed

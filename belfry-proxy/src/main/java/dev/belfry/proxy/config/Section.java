@@ -1,0 +1,309 @@
+package dev.belfry.proxy.config;
+
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.tomlj.TomlArray;
+import org.tomlj.TomlKeyValue;
+import org.tomlj.TomlPosition;
+import org.tomlj.TomlTable;
+
+/**
+ * One TOML table being read into a record: typed getters that record a problem (at the value's
+ * position) instead of throwing, and return a default so reading can go on and find more problems.
+ */
+final class Section {
+    private final Problems problems;
+    private final TomlTable table;
+    private final String path;
+    private final TomlPosition position;
+
+    Section(Problems problems, TomlTable table, String path, TomlPosition position) {
+        this.problems = problems;
+        this.table = table;
+        this.path = path;
+        this.position = position;
+    }
+
+    /** Where the table starts: its header, or line 1 for the top level. */
+    TomlPosition position() {
+        return position;
+    }
+
+    /** The table's name in messages: {@code listeners[0]}, {@code clusters[1].health_check}. */
+    String path() {
+        return path;
+    }
+
+    Problems problems() {
+        return problems;
+    }
+
+    boolean has(String key) {
+        return table.contains(List.of(key));
+    }
+
+    /** Whether {@code key} holds an empty array (as in {@code backends = []}). */
+    boolean isEmptyArray(String key) {
+        return table.get(List.of(key)) instanceof TomlArray array && array.isEmpty();
+    }
+
+    /** Where {@code key} is written. */
+    TomlPosition keyPosition(String key) {
+        TomlPosition at = table.inputPositionOf(List.of(key));
+        return at == null ? position : at;
+    }
+
+    /** Where {@code key}'s value is written (the key itself for tables). */
+    TomlPosition valuePosition(String key) {
+        TomlKeyValue entry = table.entry(List.of(key));
+        if (entry != null && entry.value() != null) {
+            return entry.value().position();
+        }
+        return keyPosition(key);
+    }
+
+    /** Reports every key not in {@code allowed}, suggesting the closest allowed one. */
+    void allowOnly(Set<String> allowed, Map<String, String> hints) {
+        for (String key : table.keySet()) {
+            if (allowed.contains(key)) {
+                continue;
+            }
+            String where = path.isEmpty() ? "at the top level" : "in " + path;
+            String message = "unknown key '" + key + "' " + where;
+            String hint = hints.get(key);
+            String closest = ConfigValues.closest(key, allowed);
+            if (hint != null) {
+                message += "; " + hint;
+            } else if (closest != null) {
+                message += "; did you mean '" + closest + "'?";
+            } else {
+                message += "; expected one of " + String.join(", ", sorted(allowed));
+            }
+            problems.add(keyPosition(key), message);
+        }
+    }
+
+    private static List<String> sorted(Set<String> keys) {
+        List<String> sorted = new ArrayList<>(keys);
+        sorted.sort(null);
+        return sorted;
+    }
+
+    void problem(TomlPosition at, String message) {
+        problems.add(at, message);
+    }
+
+    void missing(String key, String what) {
+        String where = path.isEmpty() ? "at the top level" : "in " + path;
+        problems.add(position, "missing key '" + key + "' " + where + " (" + what + ")");
+    }
+
+    /** The string at {@code key}, or {@code null} if absent or not a string (reported). */
+    @Nullable
+    String string(String key, String expected) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof String string) {
+            return string;
+        }
+        wrongType(key, expected, value);
+        return null;
+    }
+
+    /** The string at {@code key}; absent is reported as missing. */
+    @Nullable
+    String requiredString(String key, String expected, String what) {
+        if (!has(key)) {
+            missing(key, what);
+            return null;
+        }
+        return string(key, expected);
+    }
+
+    /** The integer at {@code key}, within {@code [min, max]}; {@code fallback} if absent or bad. */
+    long integer(String key, long fallback, long min, long max) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return fallback;
+        }
+        if (!(value instanceof Long number)) {
+            wrongType(key, "an integer", value);
+            return fallback;
+        }
+        if (number < min || number > max) {
+            String range = max == Integer.MAX_VALUE ? "at least " + min : "between " + min + " and " + max;
+            problems.add(valuePosition(key), key + " must be " + range + ", was " + number);
+            return fallback;
+        }
+        return number;
+    }
+
+    int intValue(String key, int fallback, int min, int max) {
+        return (int) integer(key, fallback, min, max);
+    }
+
+    /** The boolean at {@code key}; {@code fallback} if absent or bad. */
+    boolean bool(String key, boolean fallback) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return fallback;
+        }
+        if (value instanceof Boolean flag) {
+            return flag;
+        }
+        wrongType(key, "true or false", value);
+        return fallback;
+    }
+
+    /**
+     * The duration at {@code key} (see {@link ConfigValues#duration}); {@code fallback} if absent
+     * or bad. Zero is accepted only if {@code zeroAllowed}.
+     */
+    Duration duration(String key, Duration fallback, boolean zeroAllowed) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return fallback;
+        }
+        if (!(value instanceof String text)) {
+            wrongType(key, ConfigValues.DURATION_FORMS, value);
+            return fallback;
+        }
+        Duration duration;
+        try {
+            duration = ConfigValues.duration(text);
+        } catch (IllegalArgumentException e) {
+            problems.add(valuePosition(key), key + " must be " + e.getMessage());
+            return fallback;
+        }
+        if (duration.isZero() && !zeroAllowed) {
+            problems.add(valuePosition(key), key + " must be longer than zero, was " + ConfigValues.quote(text));
+            return fallback;
+        }
+        return duration;
+    }
+
+    /**
+     * The string at {@code key} parsed by {@code parser} (which throws {@link
+     * IllegalArgumentException} completing "KEY must be ..."); {@code null} if absent or bad.
+     */
+    <T> @Nullable T parsed(String key, String expected, Function<String, T> parser) {
+        String text = string(key, expected);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return parser.apply(text);
+        } catch (IllegalArgumentException e) {
+            problems.add(valuePosition(key), key + " must be " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** The choice named at {@code key} among {@code choices}; {@code fallback} if absent or bad. */
+    <E> E choice(String key, E fallback, Map<String, E> choices) {
+        String expected = "one of " + String.join(", ", quoted(choices.keySet()));
+        String name = string(key, expected);
+        if (name == null) {
+            return fallback;
+        }
+        E choice = choices.get(name);
+        if (choice != null) {
+            return choice;
+        }
+        String closest = ConfigValues.closest(name, choices.keySet());
+        problems.add(
+                valuePosition(key),
+                key + " must be " + expected + ", was " + ConfigValues.quote(name)
+                        + (closest == null ? "" : "; did you mean \"" + closest + "\"?"));
+        return fallback;
+    }
+
+    private static List<String> quoted(Set<String> names) {
+        List<String> quoted = new ArrayList<>();
+        for (String name : names) {
+            quoted.add(ConfigValues.quote(name));
+        }
+        return quoted;
+    }
+
+    /** The sub-table at {@code key}, or {@code null} if absent or not a table (reported). */
+    @Nullable
+    Section table(String key) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return null;
+        }
+        String child = path.isEmpty() ? key : path + "." + key;
+        if (value instanceof TomlTable sub) {
+            return new Section(problems, sub, child, keyPosition(key));
+        }
+        wrongType(key, "a table ([" + child + "])", value);
+        return null;
+    }
+
+    /** The tables in the array at {@code key}; empty if absent; non-tables are reported. */
+    List<Section> tables(String key) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return List.of();
+        }
+        String child = path.isEmpty() ? key : path + "." + key;
+        String expected = "an array of tables ([[" + child.replaceAll("\\[[0-9]+\\]", "") + "]])";
+        if (!(value instanceof TomlArray array)) {
+            wrongType(key, expected, value);
+            return List.of();
+        }
+        List<Section> sections = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            Object element = array.get(i);
+            TomlPosition at = array.inputPositionOf(i);
+            if (element instanceof TomlTable sub) {
+                sections.add(new Section(problems, sub, child + "[" + i + "]", at == null ? position : at));
+            } else {
+                problems.add(
+                        at == null ? valuePosition(key) : at,
+                        key + " must be " + expected + ", but element " + i + " is " + typeName(element));
+            }
+        }
+        return sections;
+    }
+
+    private void wrongType(String key, String expected, Object value) {
+        problems.add(valuePosition(key), key + " must be " + expected + ", was " + typeName(value));
+    }
+
+    /** How a TOML value's type is named in messages: "a string", "an integer", ... */
+    static String typeName(Object value) {
+        if (value instanceof String) {
+            return "a string";
+        } else if (value instanceof Long) {
+            return "an integer";
+        } else if (value instanceof Double) {
+            return "a float";
+        } else if (value instanceof Boolean) {
+            return "a boolean";
+        } else if (value instanceof TomlArray) {
+            return "an array";
+        } else if (value instanceof TomlTable) {
+            return "a table";
+        } else if (value instanceof OffsetDateTime || value instanceof LocalDateTime) {
+            return "a date-time";
+        } else if (value instanceof LocalDate) {
+            return "a date";
+        } else if (value instanceof LocalTime) {
+            return "a time";
+        }
+        return "a " + value.getClass().getSimpleName();
+    }
+}
