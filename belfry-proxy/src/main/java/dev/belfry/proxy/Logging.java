@@ -1,0 +1,36 @@
+package dev.belfry.proxy;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import dev.belfry.proxy.config.LogConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Applies a config's {@code [log]} table to logback: the root level, and JSON lines if asked. */
+final class Logging {
+    private Logging() {}
+
+    static void apply(LogConfig config) {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return;
+        }
+        ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.toLevel(config.level(), Level.INFO));
+        if (config.json() && !(root.getAppender("JSON") instanceof ConsoleAppender<?>)) {
+            JsonEncoder encoder = new JsonEncoder();
+            encoder.setContext(context);
+            encoder.start();
+            ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
+            json.setName("JSON");
+            json.setContext(context);
+            json.setTarget("System.err");
+            json.setEncoder(encoder);
+            json.start();
+            root.detachAppender("STDERR");
+            root.addAppender(json);
+        }
+    }
+}
