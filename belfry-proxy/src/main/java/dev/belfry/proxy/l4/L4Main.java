@@ -74,7 +74,8 @@ final class L4Main {
             proxy.close();
             stopped.countDown();
         }));
-        System.out.println("belfry l4 listening on " + proxy.address("bench") + " -> " + backends);
+        System.out.println("belfry l4 listening on " + proxy.address("bench") + " -> " + backends + ", transport "
+                + L4Proxy.defaultTransport().setting());
         stopped.await();
     }
 
