@@ -1,0 +1,113 @@
+package dev.belfry.proxy.l4;
+
+import dev.belfry.Futures;
+import dev.belfry.Readiness;
+import dev.belfry.Service;
+import dev.belfry.retry.RetryBudget;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Retries a failed backend connect on another backend, at once, at most {@code retries} times and
+ * within a {@link RetryBudget}.
+ *
+ * <p>Only {@link ConnectFailedException}s are retried: the client's bytes were certainly never sent.
+ * A retry first asks the balancer, without waiting, for a backend this request has not tried (the
+ * backends refuse repeats); if none can take it now, it asks again allowing repeats, which may wait
+ * for capacity as a first attempt does. The core retry layer cannot say "another endpoint", hence
+ * this small layer over the balancer. Cancelling the future cancels the attempt in flight.
+ * Thread-safe.
+ */
+final class ConnectRetry implements Service<ConnectRequest, BackendConnection> {
+    private final Service<ConnectRequest, BackendConnection> inner;
+    private final int retries;
+    private final RetryBudget budget;
+
+    ConnectRetry(Service<ConnectRequest, BackendConnection> inner, int retries, RetryBudget budget) {
+        this.inner = inner;
+        this.retries = retries;
+        this.budget = budget;
+    }
+
+    @Override
+    public CompletableFuture<BackendConnection> call(ConnectRequest request) {
+        budget.deposit();
+        Attempts attempts = new Attempts(request);
+        attempts.follow(Futures.call(inner, request), 0);
+        return attempts.result;
+    }
+
+    @Override
+    public Readiness readiness() {
+        return inner.readiness();
+    }
+
+    @Override
+    public CompletionStage<Void> whenReady() {
+        return inner.whenReady();
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    /** The attempts of one request. */
+    private final class Attempts {
+        final ConnectRequest request;
+        final CompletableFuture<BackendConnection> result = new CompletableFuture<>();
+        volatile @Nullable CompletableFuture<BackendConnection> current;
+
+        Attempts(ConnectRequest request) {
+            this.request = request;
+            result.whenComplete((connection, failure) -> {
+                CompletableFuture<BackendConnection> inflight = current;
+                if (failure instanceof CancellationException && inflight != null) {
+                    inflight.cancel(false);
+                }
+            });
+        }
+
+        void follow(CompletableFuture<BackendConnection> attempt, int retried) {
+            current = attempt;
+            attempt.whenComplete((connection, failure) -> {
+                if (failure == null) {
+                    if (!result.complete(connection)) {
+                        connection.channel().close();
+                    }
+                    return;
+                }
+                if (result.isDone()) {
+                    return;
+                }
+                Throwable cause = Futures.unwrap(failure);
+                if (cause instanceof ConnectFailedException && retried < retries && budget.tryWithdraw()) {
+                    request.avoidTried(true);
+                    CompletableFuture<BackendConnection> next;
+                    try {
+                        next = inner.tryCall(request);
+                    } catch (RuntimeException e) {
+                        next = Futures.failed(e);
+                    }
+                    request.avoidTried(false);
+                    if (next == null) {
+                        next = Futures.call(inner, request);
+                    }
+                    follow(next, retried + 1);
+                    if (result.isCancelled()) {
+                        next.cancel(false);
+                    }
+                    return;
+                }
+                Futures.completeFrom(result, null, cause);
+            });
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ConnectRetry[" + retries + ", " + inner + "]";
+    }
+}

@@ -1,0 +1,472 @@
+package dev.belfry.proxy.l4;
+
+import dev.belfry.Checks;
+import dev.belfry.netty.transport.Transport;
+import dev.belfry.proxy.config.ClusterConfig;
+import dev.belfry.proxy.config.ListenerConfig;
+import dev.belfry.proxy.config.ProxyConfig;
+import dev.belfry.time.Clock;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The L4 (TCP) proxy engine: binds a {@link ProxyConfig}'s listeners and relays each accepted
+ * connection to a backend of the listener's cluster.
+ *
+ * <pre>{@code
+ * L4Proxy proxy = L4Proxy.builder(config).build();   // or .eventLoopGroup(group, transport)
+ * proxy.start();                                     // binds every listener, or none
+ * ...
+ * proxy.update(newConfig);                           // reload: keeps sockets and open connections
+ * proxy.drain(Duration.ofSeconds(30)).join();        // stop accepting, let connections finish
+ * proxy.close();
+ * }</pre>
+ *
+ * <p>Each cluster is built from the core (see {@code Cluster}): a balancer over health-monitored
+ * backend services, each of which opens a connection on the client's event loop and holds a
+ * connection permit while it is open, under a connect retry that tries another backend. The relay
+ * itself is a Netty pipeline (see {@code Relay}): reads driven by the other side's writability,
+ * half-close passed on, idle timeout, PROXY protocol in and out.
+ *
+ * <p>Control methods ({@link #start}, {@link #update}, {@link #stopAccepting}, {@link #close}) may
+ * block briefly on socket binds and must not be called from an event loop; they are serialised.
+ * Counters are readable from any thread.
+ */
+public final class L4Proxy implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(L4Proxy.class);
+
+    /** Per-channel write buffer bounds: above the high mark a channel is unwritable and its peer is not read. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    /** The default time a client has to send its PROXY protocol header. */
+    public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(5);
+
+    private final EventLoopGroup group;
+    private final boolean ownsGroup;
+    private final Transport transport;
+    private final Clock clock;
+    private final Duration proxyHeaderTimeout;
+    private final ClusterSettings settings;
+    private final Map<String, Listener> listeners = new LinkedHashMap<>();
+    private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+    private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
+    private volatile Map<String, Cluster> clusters = Map.of();
+    private volatile boolean accepting = true;
+    private ProxyConfig config;
+    private boolean started;
+    private boolean closed;
+
+    private L4Proxy(Builder builder) {
+        this.config = builder.config;
+        this.clock = builder.clock;
+        this.proxyHeaderTimeout = builder.proxyHeaderTimeout;
+        if (builder.group != null) {
+            this.group = builder.group;
+            this.transport = Checks.notNull(builder.transport, "transport");
+            this.ownsGroup = false;
+        } else {
+            this.transport = defaultTransport();
+            this.group = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
+            this.ownsGroup = true;
+        }
+        this.settings = new ClusterSettings(transport, clock, 0, builder.connectTimes);
+    }
+
+    /**
+     * The transport the engine uses when not given event loops: the one the {@value
+     * Transport#PROPERTY} property names if it is set, else epoll where available, else the best
+     * available.
+     *
+     * <p>Not io_uring by default: with Netty 4.2.18's io_uring transport, a backend that resets its
+     * connection while the relay has paused reading it (auto-read off, a read asked for later) is
+     * not noticed until the idle timeout; epoll reports it at once. Set the property to {@code
+     * io_uring} to use it anyway.
+     */
+    public static Transport defaultTransport() {
+        String chosen = System.getProperty(Transport.PROPERTY);
+        if ((chosen == null || chosen.isBlank()) && Transport.EPOLL.isAvailable()) {
+            return Transport.EPOLL;
+        }
+        return Transport.select();
+    }
+
+    /** A builder of an engine for {@code config}. */
+    public static Builder builder(ProxyConfig config) {
+        return new Builder(config);
+    }
+
+    /**
+     * Builds the clusters and binds every listener. If a listener cannot bind, the ones already
+     * bound are closed and this fails naming the listener and its address; nothing is left running.
+     *
+     * @throws IllegalStateException if a listener cannot bind, or the engine was started or closed
+     */
+    public synchronized void start() {
+        if (started || closed) {
+            throw new IllegalStateException(closed ? "the proxy is closed" : "the proxy was already started");
+        }
+        started = true;
+        Map<String, Cluster> built = new LinkedHashMap<>();
+        for (ClusterConfig cluster : config.clusters()) {
+            built.put(cluster.name(), new Cluster(cluster, settings, group, null));
+        }
+        clusters = Map.copyOf(built);
+        List<Listener> bound = new ArrayList<>();
+        try {
+            for (ListenerConfig listener : config.listeners()) {
+                bound.add(bind(listener, new ListenerStats(listener.name(), listener.listen())));
+            }
+        } catch (RuntimeException e) {
+            bound.forEach(Listener::unbind);
+            built.values().forEach(Cluster::close);
+            clusters = Map.of();
+            throw e;
+        }
+        bound.forEach(listener -> listeners.put(listener.config().name(), listener));
+        for (Listener listener : bound) {
+            LOG.info(
+                    "listener {} on {} -> cluster {}",
+                    listener.config().name(),
+                    listener.stats().address(),
+                    listener.config().cluster());
+        }
+    }
+
+    private Listener bind(ListenerConfig config, ListenerStats stats) {
+        Listener listener = new Listener(config, stats);
+        ChannelFuture bind = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannelType())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new Listener.AcceptErrors(config.name(), clock))
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        Relay.accept(L4Proxy.this, listener, channel);
+                    }
+                })
+                .bind(config.listen())
+                .awaitUninterruptibly();
+        if (!bind.isSuccess()) {
+            Throwable cause = bind.cause();
+            throw new IllegalStateException(
+                    "listener " + config.name() + " cannot listen on " + config.listen() + ": "
+                            + (cause == null ? "cancelled" : cause.getMessage()),
+                    cause);
+        }
+        listener.bound(bind.channel());
+        return listener;
+    }
+
+    /**
+     * Applies a new configuration without cutting open connections: listeners that remain (by name,
+     * at the same address) keep their sockets and take the new settings; new ones are bound,
+     * removed ones unbound; clusters whose static backends alone changed are updated in place
+     * (remaining backends keep health and load), other changed clusters are rebuilt, inheriting
+     * their backends' counters; all are swapped at once. Connections already open stay on the
+     * backends they have.
+     *
+     * <p>If a new listener cannot bind, nothing changes and this fails naming it.
+     *
+     * @throws IllegalStateException if a new listener cannot bind, or the engine is not running
+     */
+    public synchronized void update(ProxyConfig next) {
+        Checks.notNull(next, "config");
+        if (!started || closed) {
+            throw new IllegalStateException("the proxy is not running");
+        }
+        // 1. Bind what is new first: if that fails, nothing has changed yet.
+        Map<String, Listener> fresh = new LinkedHashMap<>();
+        try {
+            for (ListenerConfig listener : next.listeners()) {
+                Listener current = listeners.get(listener.name());
+                if (current == null || !sameAddress(current, listener.listen())) {
+                    ListenerStats stats =
+                            current != null ? current.stats() : new ListenerStats(listener.name(), listener.listen());
+                    fresh.put(listener.name(), bind(listener, stats));
+                }
+            }
+        } catch (RuntimeException e) {
+            fresh.values().forEach(Listener::unbind);
+            throw e;
+        }
+        // 2. Swap the clusters as one map.
+        Map<String, Cluster> old = clusters;
+        Map<String, Cluster> swapped = new HashMap<>();
+        List<Cluster> retired = new ArrayList<>();
+        for (ClusterConfig cluster : next.clusters()) {
+            Cluster current = old.get(cluster.name());
+            if (current == null) {
+                swapped.put(cluster.name(), new Cluster(cluster, settings, group, null));
+            } else if (current.config().equals(cluster)) {
+                swapped.put(cluster.name(), current);
+            } else if (current.backendsOnlyChange(cluster)) {
+                swapped.put(cluster.name(), current.updateBackends(cluster));
+            } else {
+                swapped.put(cluster.name(), new Cluster(cluster, settings, group, current.states()));
+                retired.add(current);
+            }
+        }
+        old.forEach((name, cluster) -> {
+            if (!swapped.containsKey(name)) {
+                retired.add(cluster);
+            }
+        });
+        clusters = Map.copyOf(swapped);
+        retired.forEach(Cluster::close);
+        // 3. Listeners: new settings for those that stay, new ones in, removed ones out.
+        Map<String, Listener> kept = new LinkedHashMap<>();
+        for (ListenerConfig listener : next.listeners()) {
+            Listener bound = fresh.get(listener.name());
+            if (bound == null) {
+                bound = listeners.get(listener.name());
+                bound.config(listener);
+            }
+            kept.put(listener.name(), bound);
+        }
+        listeners.forEach((name, listener) -> {
+            if (kept.get(name) != listener) {
+                listener.unbind();
+            }
+        });
+        listeners.clear();
+        listeners.putAll(kept);
+        config = next;
+        LOG.info("configuration updated: {} listeners, {} clusters", kept.size(), swapped.size());
+    }
+
+    // The same socket if the address is what was configured or what was bound (a port 0 became a port).
+    private static boolean sameAddress(Listener current, InetSocketAddress wanted) {
+        return current.server() != null
+                && current.server().isActive()
+                && (current.config().listen().equals(wanted)
+                        || current.stats().address().equals(wanted));
+    }
+
+    /** Stops accepting: every listener's socket is closed; open connections continue. Idempotent. */
+    public synchronized void stopAccepting() {
+        accepting = false;
+        listeners.values().forEach(Listener::unbind);
+    }
+
+    /** Completes when no client connection is open (at once if none is). */
+    public CompletableFuture<Void> whenIdle() {
+        CompletableFuture<Void> idle = new CompletableFuture<>();
+        synchronized (idleWaiters) {
+            if (relays.isEmpty()) {
+                idle.complete(null);
+            } else {
+                idleWaiters.add(idle);
+            }
+        }
+        return idle;
+    }
+
+    /**
+     * Stops accepting and completes with {@code true} when every open connection has finished, or
+     * with {@code false} once {@code timeout} has passed with some still open (they stay open:
+     * {@link #close} cuts them).
+     */
+    public CompletableFuture<Boolean> drain(Duration timeout) {
+        Checks.nonNegative(timeout, "timeout");
+        stopAccepting();
+        CompletableFuture<Boolean> drained = new CompletableFuture<>();
+        whenIdle().thenRun(() -> drained.complete(true));
+        Clock.Scheduled timer = clock.schedule(timeout, () -> drained.complete(false));
+        drained.whenComplete((done, failure) -> timer.cancel());
+        return drained;
+    }
+
+    /**
+     * Stops accepting, closes every open connection and every cluster, and shuts down the event
+     * loops if the engine created them. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopAccepting();
+        for (Relay relay : relays) {
+            relay.forceClose("proxy closed");
+        }
+        clusters.values().forEach(Cluster::close);
+        if (ownsGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The configuration running now. */
+    public synchronized ProxyConfig config() {
+        return config;
+    }
+
+    /** The counters of each listener, by name. */
+    public synchronized Map<String, ListenerStats> listenerStats() {
+        Map<String, ListenerStats> stats = new LinkedHashMap<>();
+        listeners.forEach((name, listener) -> stats.put(name, listener.stats()));
+        return stats;
+    }
+
+    /** The counters of each cluster's current backends, by cluster name. */
+    public Map<String, List<BackendStats>> backendStats() {
+        Map<String, List<BackendStats>> stats = new LinkedHashMap<>();
+        clusters.forEach((name, cluster) -> stats.put(name, cluster.backends()));
+        return stats;
+    }
+
+    /** The address listener {@code name} is bound to, or null if there is no such listener. */
+    public synchronized @Nullable InetSocketAddress address(String name) {
+        Listener listener = listeners.get(name);
+        return listener == null ? null : listener.stats().address();
+    }
+
+    /** Whether every cluster has a backend that would take a connection now. */
+    public boolean ready() {
+        Map<String, Cluster> current = clusters;
+        return !current.isEmpty() && current.values().stream().allMatch(Cluster::ready);
+    }
+
+    /** Client connections open now, over all listeners. */
+    public int connectionsActive() {
+        return relays.size();
+    }
+
+    // ---- for the relays ------------------------------------------------------------------------
+
+    boolean accepting() {
+        return accepting;
+    }
+
+    @Nullable
+    Cluster cluster(String name) {
+        return clusters.get(name);
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    Duration proxyHeaderTimeout() {
+        return proxyHeaderTimeout;
+    }
+
+    void opened(Relay relay) {
+        relays.add(relay);
+    }
+
+    void closed(Relay relay) {
+        relays.remove(relay);
+        if (relays.isEmpty()) {
+            List<CompletableFuture<Void>> waiters;
+            synchronized (idleWaiters) {
+                if (!relays.isEmpty()) {
+                    return;
+                }
+                waiters = List.copyOf(idleWaiters);
+                idleWaiters.clear();
+            }
+            waiters.forEach(waiter -> waiter.complete(null));
+        }
+    }
+
+    /** The open relays, for tests. */
+    Set<Relay> relays() {
+        return relays;
+    }
+
+    @Override
+    public String toString() {
+        return "L4Proxy[" + listeners.keySet() + ", " + relays.size() + " connections]";
+    }
+
+    /** Records one backend connect's duration: the hook a connect-time histogram plugs into. */
+    @FunctionalInterface
+    public interface ConnectTimeListener {
+        /** Called on an event loop after each successful connect to {@code backend}; must be quick. */
+        void record(BackendStats backend, long nanos);
+    }
+
+    /** Settings of an {@link L4Proxy}; each may be set once. */
+    public static final class Builder {
+        private final ProxyConfig config;
+        private @Nullable EventLoopGroup group;
+        private @Nullable Transport transport;
+        private Clock clock = Clock.system();
+        private boolean clockSet;
+        private Duration proxyHeaderTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
+        private boolean proxyHeaderTimeoutSet;
+        private ConnectTimeListener connectTimes = (backend, nanos) -> {};
+        private boolean connectTimesSet;
+
+        private Builder(ProxyConfig config) {
+            this.config = Checks.notNull(config, "config");
+        }
+
+        /**
+         * The event loops to run on and their transport (they must match); the caller keeps
+         * ownership. Default: a group of {@code io_threads} threads of {@link Transport#select()},
+         * owned and shut down by the engine.
+         */
+        public Builder eventLoopGroup(EventLoopGroup group, Transport transport) {
+            Checks.notSetTwice(this.group, "eventLoopGroup");
+            this.group = Checks.notNull(group, "group");
+            this.transport = Checks.notNull(transport, "transport");
+            return this;
+        }
+
+        /** The clock for timers, ejections and connect times; default the system clock. */
+        public Builder clock(Clock clock) {
+            Checks.notSetTwice(clockSet ? this.clock : null, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            clockSet = true;
+            return this;
+        }
+
+        /** How long a client has to send its PROXY protocol header, where one is expected; default 5 s. */
+        public Builder proxyHeaderTimeout(Duration timeout) {
+            Checks.notSetTwice(proxyHeaderTimeoutSet ? proxyHeaderTimeout : null, "proxyHeaderTimeout");
+            this.proxyHeaderTimeout = Checks.positive(timeout, "proxyHeaderTimeout");
+            proxyHeaderTimeoutSet = true;
+            return this;
+        }
+
+        /** Receives every successful connect's duration; default none. */
+        public Builder connectTimeListener(ConnectTimeListener listener) {
+            Checks.notSetTwice(connectTimesSet ? connectTimes : null, "connectTimeListener");
+            this.connectTimes = Checks.notNull(listener, "connectTimeListener");
+            connectTimesSet = true;
+            return this;
+        }
+
+        /** The engine, not yet started. */
+        public L4Proxy build() {
+            return new L4Proxy(this);
+        }
+    }
+}

@@ -1,0 +1,541 @@
+package dev.belfry.proxy.l4;
+
+import dev.belfry.Futures;
+import dev.belfry.proxy.config.ListenerConfig;
+import dev.belfry.proxy.config.ProxyProtocol;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection and its backend connection: the byte relay.
+ *
+ * <p>Both channels run on the client channel's event loop, so all of this state is confined to one
+ * thread and takes no lock. Auto-read is off on both: a side is read only while the other side is
+ * writable (after each read batch, the write side is flushed and the next read asked for only if it
+ * is still writable; otherwise its writability change asks for it), so a slow peer holds at most a
+ * water mark plus one read batch per direction. A half close (FIN) on one side is passed on as a
+ * shutdown of the other side's output once everything before it is written; the relay closes when
+ * both directions are done, or at once on an error, a reset, the idle timeout or a drain.
+ *
+ * <p>Every buffer read is either written on (the write releases it) or released here.
+ */
+final class Relay {
+    /** The per-connection log: one INFO line per closed connection. */
+    static final Logger ACCESS = LoggerFactory.getLogger("dev.belfry.proxy.l4.connections");
+
+    private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+
+    private final L4Proxy engine;
+    private final Listener listener;
+    private final ListenerConfig config;
+    private final Channel inbound;
+    private final long startNanos;
+    private InetSocketAddress client;
+    private InetSocketAddress destination;
+    private @Nullable Channel outbound;
+    private @Nullable BackendStats backend;
+    private @Nullable CompletableFuture<BackendConnection> connecting;
+    private @Nullable ArrayDeque<ByteBuf> early;
+    private @Nullable ScheduledFuture<?> headerTimer;
+    private long fromClient;
+    private long fromBackend;
+    private boolean clientEof;
+    private boolean clientOutputShut;
+    private boolean backendOutputShut;
+    private boolean frontPaused;
+    private boolean backPaused;
+    private boolean closed;
+
+    private Relay(L4Proxy engine, Listener listener, ListenerConfig config, Channel inbound) {
+        this.engine = engine;
+        this.listener = listener;
+        this.config = config;
+        this.inbound = inbound;
+        this.startNanos = engine.clock().nanoTime();
+        this.client = address(inbound.remoteAddress());
+        this.destination = address(inbound.localAddress());
+    }
+
+    private static InetSocketAddress address(@Nullable SocketAddress address) {
+        return address instanceof InetSocketAddress inet ? inet : new InetSocketAddress(0);
+    }
+
+    /** Sets up a just-accepted client channel, or closes it at once if its listener is full. */
+    static void accept(L4Proxy engine, Listener listener, Channel channel) {
+        ListenerConfig config = listener.config();
+        if (!engine.accepting() || !listener.stats().admit(config.maxConnections())) {
+            channel.close();
+            return;
+        }
+        Relay relay = new Relay(engine, listener, config, channel);
+        engine.opened(relay);
+        ChannelPipeline pipeline = channel.pipeline();
+        if (config.acceptProxyProtocol() != ProxyProtocol.NONE) {
+            pipeline.addLast("proxy-decoder", new HAProxyMessageDecoder());
+            pipeline.addLast("proxy-header", relay.new HeaderHandler());
+        }
+        pipeline.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        pipeline.addLast("relay", relay.new FrontHandler());
+    }
+
+    Channel inbound() {
+        return inbound;
+    }
+
+    @Nullable
+    Channel outbound() {
+        return outbound;
+    }
+
+    /** Closes the connection now, from any thread. */
+    void forceClose(String reason) {
+        EventLoop loop = inbound.eventLoop();
+        if (loop.inEventLoop()) {
+            close(reason, false);
+        } else {
+            try {
+                loop.execute(() -> close(reason, false));
+            } catch (RejectedExecutionException e) {
+                inbound.close();
+            }
+        }
+    }
+
+    // ---- connecting ---------------------------------------------------------------------------
+
+    private void connect() {
+        Cluster cluster = engine.cluster(config.cluster());
+        if (cluster == null) {
+            listener.stats().noBackend();
+            close("no cluster named " + config.cluster(), false);
+            return;
+        }
+        ProxyProtocol send = cluster.config().sendProxyProtocol();
+        CompletableFuture<BackendConnection> future = cluster.connect(ConnectRequest.of(inbound, client, destination));
+        connecting = future;
+        future.whenComplete((connection, failure) -> {
+            EventLoop loop = inbound.eventLoop();
+            if (loop.inEventLoop()) {
+                connected(connection, failure, send);
+            } else {
+                try {
+                    loop.execute(() -> connected(connection, failure, send));
+                } catch (RejectedExecutionException e) {
+                    if (connection != null) {
+                        connection.channel().close();
+                    }
+                }
+            }
+        });
+    }
+
+    private void connected(@Nullable BackendConnection connection, @Nullable Throwable failure, ProxyProtocol send) {
+        connecting = null;
+        if (connection == null) {
+            if (!closed) {
+                listener.stats().noBackend();
+                Throwable cause = failure == null ? null : Futures.unwrap(failure);
+                close("no backend: " + (cause == null ? "none" : cause.getMessage()), false);
+            }
+            return;
+        }
+        Channel out = connection.channel();
+        if (closed) {
+            out.close();
+            return;
+        }
+        outbound = out;
+        backend = connection.backend();
+        if (!out.isActive()) {
+            close("backend closed before the relay started", false);
+            return;
+        }
+        out.pipeline().addLast("relay", new BackHandler());
+        if (send != ProxyProtocol.NONE) {
+            out.pipeline().addFirst("proxy-encoder", HAProxyMessageEncoder.INSTANCE);
+            out.write(header(send), out.voidPromise());
+            out.pipeline().remove("proxy-encoder");
+        }
+        ArrayDeque<ByteBuf> pending = early;
+        early = null;
+        if (pending != null) {
+            ByteBuf buf;
+            while ((buf = pending.poll()) != null) {
+                forwardToBackend(out, buf);
+            }
+        }
+        out.flush();
+        if (clientEof) {
+            shutOutput(out, true);
+        } else {
+            inbound.read();
+        }
+        out.read();
+    }
+
+    private HAProxyMessage header(ProxyProtocol version) {
+        HAProxyProtocolVersion v = version == ProxyProtocol.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2;
+        InetAddress source = client.getAddress();
+        InetAddress target = destination.getAddress();
+        boolean v4 = source instanceof Inet4Address && target instanceof Inet4Address;
+        return new HAProxyMessage(
+                v,
+                HAProxyCommand.PROXY,
+                v4 ? HAProxyProxiedProtocol.TCP4 : HAProxyProxiedProtocol.TCP6,
+                literal(source, v4),
+                literal(target, v4),
+                client.getPort(),
+                destination.getPort());
+    }
+
+    private static String literal(InetAddress address, boolean v4) {
+        if (v4) {
+            return address.getHostAddress();
+        }
+        if (address instanceof Inet4Address) {
+            // One side IPv4, the other IPv6: a header has one family, so map IPv4 into IPv6.
+            return "::ffff:" + address.getHostAddress();
+        }
+        String text = address.getHostAddress();
+        int scope = text.indexOf('%');
+        return scope < 0 ? text : text.substring(0, scope);
+    }
+
+    // ---- relaying ----------------------------------------------------------------------------
+
+    private void forwardToBackend(Channel out, ByteBuf buf) {
+        int n = buf.readableBytes();
+        fromClient += n;
+        BackendStats stats = backend;
+        if (stats != null) {
+            stats.sent(n);
+        }
+        out.write(buf, out.voidPromise());
+    }
+
+    /** Shuts {@code channel}'s output once everything written before is flushed. */
+    private void shutOutput(Channel channel, boolean toBackend) {
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written -> {
+            if (!written.isSuccess()) {
+                close("write failed: " + written.cause().getMessage(), false);
+                return;
+            }
+            ((DuplexChannel) channel).shutdownOutput().addListener((ChannelFutureListener) shut -> {
+                if (toBackend) {
+                    backendOutputShut = true;
+                } else {
+                    clientOutputShut = true;
+                }
+                if (backendOutputShut && clientOutputShut) {
+                    close("done", false);
+                }
+            });
+        });
+    }
+
+    /**
+     * Closes both sides once. Gracefully when a peer closed normally: what was already written to
+     * the other side is flushed first, for at most the idle timeout.
+     */
+    void close(String reason, boolean graceful) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ScheduledFuture<?> timer = headerTimer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        ArrayDeque<ByteBuf> pending = early;
+        early = null;
+        if (pending != null) {
+            pending.forEach(ReferenceCountUtil::safeRelease);
+        }
+        CompletableFuture<BackendConnection> inflight = connecting;
+        if (inflight != null) {
+            inflight.cancel(false);
+        }
+        closeChannel(inbound, graceful);
+        Channel out = outbound;
+        if (out != null) {
+            closeChannel(out, graceful);
+        }
+        listener.stats().closed();
+        engine.closed(this);
+        if (ACCESS.isInfoEnabled()) {
+            BackendStats stats = backend;
+            ACCESS.info(
+                    "closed listener={} client={} backend={} duration_ms={} bytes_from_client={} bytes_from_backend={} reason=\"{}\"",
+                    config.name(),
+                    client,
+                    stats == null ? "-" : stats.cluster() + "/" + stats.address(),
+                    (engine.clock().nanoTime() - startNanos) / 1_000_000,
+                    fromClient,
+                    fromBackend,
+                    reason);
+        }
+    }
+
+    private void closeChannel(Channel channel, boolean graceful) {
+        if (!graceful || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        ScheduledFuture<?> force = channel.eventLoop()
+                .schedule(() -> channel.close(), config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        channel.closeFuture().addListener(done -> force.cancel(false));
+    }
+
+    private static String describe(Throwable cause) {
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /** The client side. */
+    private final class FrontHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (config.acceptProxyProtocol() == ProxyProtocol.NONE) {
+                connect();
+            } else {
+                long timeout = engine.proxyHeaderTimeout().toMillis();
+                headerTimer = ctx.executor()
+                        .schedule(
+                                () -> {
+                                    if (!closed && ctx.pipeline().get("proxy-header") != null) {
+                                        listener.stats().proxyHeaderFailed();
+                                        close("no PROXY protocol header within " + timeout + " ms", false);
+                                    }
+                                },
+                                timeout,
+                                TimeUnit.MILLISECONDS);
+                ctx.read();
+            }
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (closed || !(msg instanceof ByteBuf buf)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            Channel out = outbound;
+            if (out == null) {
+                // Bytes that came with the PROXY header, before the backend is connected: bounded,
+                // since nothing more is read until it is.
+                ArrayDeque<ByteBuf> pending = early;
+                if (pending == null) {
+                    pending = new ArrayDeque<>(2);
+                    early = pending;
+                }
+                pending.add(buf);
+                return;
+            }
+            forwardToBackend(out, buf);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Channel out = outbound;
+            if (closed || out == null) {
+                return;
+            }
+            out.flush();
+            if (out.isWritable()) {
+                inbound.read();
+            } else {
+                frontPaused = true;
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            Channel out = outbound;
+            if (backPaused && inbound.isWritable() && out != null && !closed) {
+                backPaused = false;
+                out.read();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof ChannelInputShutdownEvent) {
+                clientEof = true;
+                Channel out = outbound;
+                if (out != null && !closed) {
+                    shutOutput(out, true);
+                }
+            } else if (event instanceof IdleStateEvent) {
+                close("idle timeout", false);
+            }
+            ReferenceCountUtil.release(event);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            close(outbound == null ? "client closed before a backend was connected" : "client closed", true);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            close("client error: " + describe(cause), false);
+        }
+    }
+
+    /** The backend side. */
+    private final class BackHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (closed || !(msg instanceof ByteBuf buf)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            int n = buf.readableBytes();
+            fromBackend += n;
+            BackendStats stats = backend;
+            if (stats != null) {
+                stats.received(n);
+            }
+            inbound.write(buf, inbound.voidPromise());
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (closed) {
+                return;
+            }
+            inbound.flush();
+            if (inbound.isWritable()) {
+                ctx.channel().read();
+            } else {
+                backPaused = true;
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (frontPaused && ctx.channel().isWritable() && !closed) {
+                frontPaused = false;
+                inbound.read();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof ChannelInputShutdownEvent) {
+                if (!closed) {
+                    shutOutput(inbound, false);
+                }
+            }
+            ReferenceCountUtil.release(event);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            close("backend closed", true);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            close("backend error: " + describe(cause), false);
+        }
+    }
+
+    /** Reads the PROXY protocol header, takes the client address from it, then steps aside. */
+    private final class HeaderHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof HAProxyMessage header)) {
+                ctx.fireChannelRead(msg);
+                return;
+            }
+            String problem;
+            try {
+                problem = accept(header);
+            } finally {
+                header.release();
+            }
+            if (problem != null) {
+                listener.stats().proxyHeaderFailed();
+                close(problem, false);
+                return;
+            }
+            ScheduledFuture<?> timer = headerTimer;
+            if (timer != null) {
+                timer.cancel(false);
+                headerTimer = null;
+            }
+            ctx.pipeline().remove(this);
+            if (!closed) {
+                connect();
+            }
+        }
+
+        private @Nullable String accept(HAProxyMessage header) {
+            HAProxyProtocolVersion expected = config.acceptProxyProtocol() == ProxyProtocol.V1
+                    ? HAProxyProtocolVersion.V1
+                    : HAProxyProtocolVersion.V2;
+            if (header.protocolVersion() != expected) {
+                return "PROXY protocol " + header.protocolVersion() + " header where " + expected + " is expected";
+            }
+            if (header.command() != HAProxyCommand.PROXY) {
+                return null; // LOCAL: a health check of the sender; the real addresses stand.
+            }
+            HAProxyProxiedProtocol protocol = header.proxiedProtocol();
+            if (protocol != HAProxyProxiedProtocol.TCP4 && protocol != HAProxyProxiedProtocol.TCP6) {
+                return null; // UNKNOWN (or not TCP): nothing to take over.
+            }
+            InetAddress source = NetUtil.createInetAddressFromIpAddressString(header.sourceAddress());
+            InetAddress target = NetUtil.createInetAddressFromIpAddressString(header.destinationAddress());
+            if (source == null || target == null) {
+                return "PROXY protocol header with unreadable addresses";
+            }
+            client = new InetSocketAddress(source, header.sourcePort());
+            destination = new InetSocketAddress(target, header.destinationPort());
+            return null;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (!closed) {
+                listener.stats().proxyHeaderFailed();
+            }
+            LOG.debug("bad PROXY protocol header from {}", client, cause);
+            close("bad PROXY protocol header: " + describe(cause), false);
+        }
+    }
+}

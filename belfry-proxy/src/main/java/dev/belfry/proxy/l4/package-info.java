@@ -1,0 +1,40 @@
+/**
+ * The L4 (TCP) proxy: listeners that relay each client connection to a backend of a cluster.
+ *
+ * <pre>
+ *   client ──▶ listener (max connections, PROXY header in) ──▶ Relay ──▶ Cluster.connect
+ *                                                               │          ConnectRetry (another backend)
+ *                                                               │            └▶ Balancer (strategy)
+ *                                                               │                 └▶ HealthChecked (checks, ejection)
+ *                                                               │                      └▶ BackendConnector (permits, connect)
+ *                                                               ◀── BackendConnection (same event loop)
+ *   bytes: client ⇄ Relay ⇄ backend, auto-read off, read only while the other side is writable
+ * </pre>
+ *
+ * <p>{@link dev.belfry.proxy.l4.L4Proxy} is the engine, built from a {@link
+ * dev.belfry.proxy.config.ProxyConfig}. A backend is a {@code Service<ConnectRequest,
+ * BackendConnection>}: balancing, the per-backend connection limit, health and passive ejection are
+ * core layers; connect failures ({@link dev.belfry.proxy.l4.ConnectFailedException}, unprocessed)
+ * are retried on another backend, so the client never notices a refused backend while another one
+ * answers.
+ *
+ * <p><b>Relay.</b> Both channels of a connection share one event loop. Reads are driven by the
+ * other side's writability, so a slow reader costs at most a water mark (64 KiB) plus one read
+ * batch per direction. A FIN is passed on as a half close; the connection closes when both
+ * directions have ended, on an error, on the listener's idle timeout, or when the engine closes.
+ * One INFO line per closed connection goes to the {@code dev.belfry.proxy.l4.connections} logger
+ * with the bytes each way, the duration, the backend and the reason.
+ *
+ * <p><b>Errors.</b> A client whose connection finds no backend (none admitted it within the
+ * connect timeout, or every try failed) is closed and counted; a client that sends a malformed
+ * PROXY header, the wrong version, or none within the header timeout is closed and counted. Accept
+ * failures (such as running out of file descriptors) are logged at most once per 10 s and the
+ * listener keeps listening.
+ *
+ * <p><b>Thread-safety.</b> The engine's control methods are serialised; counters are thread-safe;
+ * each relay is confined to its event loop.
+ */
+@NullMarked
+package dev.belfry.proxy.l4;
+
+import org.jspecify.annotations.NullMarked;
