@@ -40,7 +40,7 @@ final class CoreDemo {
                 .concurrencyLimit(CONCURRENCY)
                 .service(backend);
 
-        out.printf("Belfry demo: a client stack of core layers in front of a simulated backend%n%n");
+        out.printf("Belfry core demo: a client stack of core layers in front of a simulated backend%n%n");
         out.printf(
                 "  caller -> timeout %d ms -> load shed -> concurrency limit %d -> backend%n",
                 TIMEOUT.toMillis(), CONCURRENCY);
@@ -93,7 +93,7 @@ final class CoreDemo {
                 shed.get(), CONCURRENCY);
         out.printf("  failed     %5d   backend errors, passed through unchanged%n", failed.get());
         out.printf("  peak in flight at the backend: %d (limit %d)%n%n", backend.peak.get(), CONCURRENCY);
-        out.printf("Try: bin/belfry demo --rate 1500   (more load: more shedding)%n");
+        out.printf("Try: bin/belfry core-demo --rate 1500   (more load: more shedding)%n");
         out.printf("Tests: ./mvnw -B verify    Docs: docs/core.md%n");
         client.close();
         return 0;

@@ -17,7 +17,13 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Belfry: a networking toolkit and load-balancing proxy for the JVM.",
-        subcommands = {Main.Demo.class, CheckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            RunCommand.class,
+            CheckCommand.class,
+            CoreDemoCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Callable<Integer> {
 
     @CommandLine.Spec
@@ -43,48 +49,6 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         spec.commandLine().usage(spec.commandLine().getOut());
         return 0;
-    }
-
-    /** {@code belfry demo}: runs the embedded demonstration and exits. */
-    @Command(
-            name = "demo",
-            mixinStandardHelpOptions = true,
-            description = "Runs the embedded demo: a client stack of Belfry layers in front of a "
-                    + "simulated backend under a burst of load, and what each layer did.")
-    static final class Demo implements Callable<Integer> {
-        @CommandLine.Option(
-                names = "--requests",
-                defaultValue = "400",
-                description = "How many requests to send (default: ${DEFAULT-VALUE}).")
-        int requests;
-
-        @CommandLine.Option(
-                names = "--rate",
-                defaultValue = "650",
-                description = "Requests per second (default: ${DEFAULT-VALUE}).")
-        int rate;
-
-        @CommandLine.Option(
-                names = "--seed",
-                defaultValue = "1",
-                description = "Seed of the simulated backend's latencies (default: ${DEFAULT-VALUE}).")
-        long seed;
-
-        @CommandLine.Spec
-        private CommandLine.Model.CommandSpec spec;
-
-        @Override
-        public Integer call() throws InterruptedException {
-            if (requests < 1) {
-                throw new CommandLine.ParameterException(
-                        spec.commandLine(), "--requests must be at least 1, was " + requests);
-            }
-            if (rate < 1 || rate > 1_000_000) {
-                throw new CommandLine.ParameterException(
-                        spec.commandLine(), "--rate must be between 1 and 1000000, was " + rate);
-            }
-            return CoreDemo.run(requests, rate, seed, spec.commandLine().getOut());
-        }
     }
 
     /** Reads the version stamped into the jar at build time. */

@@ -18,7 +18,7 @@ class MainTest {
 
     @Test
     void demoAccountsForEveryRequestAndRespectsTheLimit() {
-        assertThat(run("demo", "--requests", "120", "--rate", "2000")).isZero();
+        assertThat(run("core-demo", "--requests", "120", "--rate", "2000")).isZero();
         String text = out.toString();
         int total = 0;
         for (String outcome : new String[] {"answered", "timed out", "shed", "failed"}) {
@@ -34,10 +34,10 @@ class MainTest {
 
     @Test
     void badArgumentsExitWithUsageAndTheProblem() {
-        assertThat(run("demo", "--requests", "0")).isEqualTo(2);
+        assertThat(run("core-demo", "--requests", "0")).isEqualTo(2);
         assertThat(err.toString())
                 .contains("--requests must be at least 1, was 0")
-                .contains("Usage: belfry demo");
+                .contains("Usage: belfry core-demo");
     }
 
     @Test
