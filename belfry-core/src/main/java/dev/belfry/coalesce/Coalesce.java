@@ -7,9 +7,11 @@ import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.util.ArrayDeque;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -78,10 +80,10 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 if (entry == null) {
                     // Published before the call starts: identical requests arriving now join it.
                     fresh.start(Futures.call(inner, request));
-                    return fresh.first;
+                    return fresh;
                 }
             }
-            CompletableFuture<Res> joined = entry.join();
+            CompletableFuture<Res> joined = entry.addWaiter();
             if (joined != null) {
                 return joined;
             }
@@ -105,7 +107,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             Entry entry = entries.get(k);
             if (entry != null) {
                 // Joining needs no capacity below: it is admitted whatever the inner readiness.
-                CompletableFuture<Res> joined = entry.join();
+                CompletableFuture<Res> joined = entry.addWaiter();
                 if (joined != null) {
                     return joined;
                 }
@@ -123,7 +125,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 return Futures.forward(admitted);
             }
             fresh.start(admitted);
-            return fresh.first;
+            return fresh;
         }
     }
 
@@ -192,51 +194,99 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         return "Coalesce[" + entries.size() + " keys]";
     }
 
-    /** One shared call and the callers waiting for it; afterwards, possibly its cached response. */
-    private final class Entry {
-        final Object key;
-        /** The creator's future, counted as the first waiter before the entry is published. */
-        final CompletableFuture<Res> first = new CompletableFuture<>();
+    /** Marks an entry every waiter has left: it can no longer be joined. */
+    private enum Abandoned {
+        INSTANCE
+    }
 
-        private final CompletableFuture<Res> shared = new CompletableFuture<>();
-        private @Nullable CompletableFuture<Res> inflight; // guarded by this
-        private int waiters = 1; // guarded by this
-        private boolean abandoned; // guarded by this
-        private boolean done; // guarded by this
-        private boolean cacheable; // guarded by this
-        private @Nullable Res value; // guarded by this
-        private long expiresAt; // guarded by this
+    /** The callers that joined a shared call besides its creator. */
+    private static final class Joiners<R> {
+        /** Completes with the shared call's outcome; every joiner's future follows it. */
+        final CompletableFuture<R> shared = new CompletableFuture<>();
+
+        @Nullable
+        CompletableFuture<R> call;
+        /** The creator plus the joiners that have not cancelled. */
+        int waiters = 1;
+        /** The call ended; later arrivals get its outcome without counting as waiters. */
+        boolean done;
+
+        Joiners(@Nullable CompletableFuture<R> call) {
+            this.call = call;
+        }
+    }
+
+    /** The response of a call that succeeded, kept until {@code expiresAt}. */
+    private record Cached<R>(@Nullable R value, long expiresAt) {}
+
+    /**
+     * One shared call and the callers waiting for it; afterwards, possibly its cached response.
+     *
+     * <p>The entry is also its creator's future and the shared call's completion callback, so a call
+     * that nobody joins costs this one object. Its {@link #link} holds the rest, guarded by this:
+     * null until the call starts; then the call itself while nobody joins it; {@link Joiners} once
+     * someone does; a {@link Cached} response after success when caching; or {@link Abandoned}.
+     */
+    private final class Entry extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
+        final Object key;
+        private @Nullable Object link;
 
         Entry(Object key) {
             this.key = key;
-            attach(first);
         }
 
         void start(CompletableFuture<Res> call) {
+            if (call.isDone() && !call.isCompletedExceptionally()) {
+                // A synchronous response: settle at once, without a callback on the call.
+                finish(call, call.getNow(null), null);
+                return;
+            }
             boolean cancel;
             synchronized (this) {
-                inflight = call;
-                cancel = abandoned;
+                cancel = link instanceof Abandoned;
+                if (link instanceof Joiners<?> joiners) {
+                    joiners(joiners).call = call;
+                } else if (!cancel) {
+                    link = call;
+                }
             }
             if (cancel) {
                 call.cancel(false);
             }
-            call.whenComplete(this::complete);
+            call.whenComplete(this);
         }
 
-        private void complete(@Nullable Res response, @Nullable Throwable failure) {
+        /** The shared call ended. */
+        @Override
+        public void accept(@Nullable Res response, @Nullable Throwable failure) {
+            finish(null, response, failure);
+        }
+
+        private void finish(
+                @Nullable CompletableFuture<Res> call, @Nullable Res response, @Nullable Throwable failure) {
             boolean keep = failure == null && ttlNanos > 0;
+            CompletableFuture<Res> shared = null;
             synchronized (this) {
-                done = true;
-                if (keep) {
-                    cacheable = true;
-                    value = response;
-                    expiresAt = clock.nanoTime() + ttlNanos;
+                if (link == null) {
+                    link = call; // started synchronously: late arrivals get the outcome from it
+                }
+                if (link instanceof Joiners<?> joiners) {
+                    Joiners<Res> mine = joiners(joiners);
+                    mine.done = true;
+                    shared = mine.shared;
+                }
+                if (link instanceof Abandoned) {
+                    keep = false;
+                } else if (keep) {
+                    link = new Cached<>(response, clock.nanoTime() + ttlNanos);
                 }
             }
-            // Joiners that found the entry before this point are attached to `shared`; joiners
-            // after it read `done` under the lock and get the outcome from `shared` too.
-            Futures.completeFrom(shared, response, failure);
+            // Joiners that found the entry before this point follow `shared`; callers arriving
+            // from now on (even from the callbacks below) read the outcome under the lock.
+            if (shared != null) {
+                Futures.completeFrom(shared, response, failure);
+            }
+            Futures.completeFrom(this, response, failure);
             if (keep) {
                 remember(this);
             } else {
@@ -246,53 +296,86 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
 
         /** A future for one more waiter, or null if this entry can no longer be joined. */
         @Nullable
-        CompletableFuture<Res> join() {
-            CompletableFuture<Res> waiter;
+        CompletableFuture<Res> addWaiter() {
+            CompletableFuture<Res> source;
+            CompletableFuture<Res> waiter = new CompletableFuture<>();
             synchronized (this) {
-                if (abandoned) {
+                Object current = link;
+                if (current instanceof Abandoned) {
                     return null;
                 }
-                if (done) {
-                    if (cacheable) {
-                        if (expired(clock.nanoTime())) {
-                            return null;
-                        }
-                        listener.onCoalescedJoin(true);
-                        return CompletableFuture.completedFuture(value);
+                if (current instanceof Cached<?> cached) {
+                    if (clock.nanoTime() - cached.expiresAt() >= 0) {
+                        return null;
                     }
+                    listener.onCoalescedJoin(true);
+                    return CompletableFuture.completedFuture(cachedValue(cached));
+                }
+                Joiners<Res> joiners = current instanceof Joiners<?> j ? joiners(j) : null;
+                CompletableFuture<Res> call = joiners == null ? callOf(current) : joiners.call;
+                if (joiners != null ? joiners.done : call != null && call.isDone()) {
                     // Completed but not yet forgotten: this caller arrived as the call ended and
                     // gets its outcome, cancellation included, like any waiter.
-                    CompletableFuture<Res> late = new CompletableFuture<>();
                     listener.onCoalescedJoin(false);
-                    shared.whenComplete((response, failure) -> Futures.completeFrom(late, response, failure));
-                    return late;
+                    source = joiners != null ? joiners.shared : Objects.requireNonNull(call);
+                    source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
+                    return waiter;
                 }
-                waiters++;
-                waiter = new CompletableFuture<>();
+                if (joiners == null) {
+                    joiners = new Joiners<>(call);
+                    link = joiners;
+                }
+                joiners.waiters++;
+                source = joiners.shared;
             }
             listener.onCoalescedJoin(false);
-            attach(waiter);
-            return waiter;
-        }
-
-        private void attach(CompletableFuture<Res> waiter) {
-            shared.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
+            source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
             waiter.whenComplete((response, failure) -> {
                 if (waiter.isCancelled()) {
                     leave();
                 }
             });
+            return waiter;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                leave();
+            }
+            return cancelled;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable failure) {
+            boolean completed = super.completeExceptionally(failure);
+            if (completed && isCancelled()) {
+                leave();
+            }
+            return completed;
         }
 
         /** A waiter cancelled; the last one out cancels the shared call. */
         private void leave() {
             CompletableFuture<Res> call;
             synchronized (this) {
-                if (done || abandoned || --waiters > 0) {
-                    return;
+                Object current = link;
+                if (current instanceof Joiners<?> j) {
+                    Joiners<Res> joiners = joiners(j);
+                    if (joiners.done || --joiners.waiters > 0) {
+                        return;
+                    }
+                    call = joiners.call;
+                } else if (current == null || current instanceof CompletableFuture<?>) {
+                    call = callOf(current);
+                    if (call != null && call.isDone()) {
+                        return; // the call ended: its callback settles the entry
+                    }
+                } else {
+                    return; // cached or already abandoned
                 }
-                abandoned = true;
-                call = inflight;
+                link = Abandoned.INSTANCE;
             }
             entries.remove(key, this);
             if (call != null) {
@@ -301,7 +384,22 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         }
 
         synchronized boolean expired(long now) {
-            return cacheable && now - expiresAt >= 0;
+            return link instanceof Cached<?> cached && now - cached.expiresAt() >= 0;
+        }
+
+        @SuppressWarnings("unchecked") // the link holds only this entry's call
+        private @Nullable CompletableFuture<Res> callOf(@Nullable Object current) {
+            return (CompletableFuture<Res>) current;
+        }
+
+        @SuppressWarnings("unchecked") // the link holds only this entry's joiners
+        private Joiners<Res> joiners(Joiners<?> joiners) {
+            return (Joiners<Res>) joiners;
+        }
+
+        @SuppressWarnings("unchecked") // the link holds only this entry's response
+        private @Nullable Res cachedValue(Cached<?> cached) {
+            return (Res) cached.value();
         }
     }
 }
