@@ -6,8 +6,9 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -194,26 +195,44 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         return "Coalesce[" + entries.size() + " keys]";
     }
 
-    /** Marks an entry every waiter has left: it can no longer be joined. */
-    private enum Abandoned {
-        INSTANCE
+    private static final VarHandle LINK;
+
+    static {
+        try {
+            LINK = MethodHandles.lookup().findVarHandle(Coalesce.Entry.class, "link", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
-    /** The callers that joined a shared call besides its creator. */
+    /** The callers that joined a shared call besides its creator; guarded by the entry. */
     private static final class Joiners<R> {
-        /** Completes with the shared call's outcome; every joiner's future follows it. */
+        /** Follows the shared call from when it starts; every joiner's future follows it. */
         final CompletableFuture<R> shared = new CompletableFuture<>();
 
         @Nullable
         CompletableFuture<R> call;
         /** The creator plus the joiners that have not cancelled. */
         int waiters = 1;
-        /** The call ended; later arrivals get its outcome without counting as waiters. */
-        boolean done;
 
         Joiners(@Nullable CompletableFuture<R> call) {
             this.call = call;
         }
+
+        /** Whether the shared call ended: later arrivals get its outcome without counting as waiters. */
+        boolean ended() {
+            return call != null && call.isDone();
+        }
+
+        /** Makes {@link #shared} follow the call; once per entry, outside its lock. */
+        void follow(CompletableFuture<R> call) {
+            call.whenComplete((response, failure) -> Futures.completeFrom(shared, response, failure));
+        }
+    }
+
+    /** Marks an entry every waiter has left: it can no longer be joined. */
+    private enum Abandoned {
+        INSTANCE
     }
 
     /** The response of a call that succeeded, kept until {@code expiresAt}. */
@@ -223,13 +242,16 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
      * One shared call and the callers waiting for it; afterwards, possibly its cached response.
      *
      * <p>The entry is also its creator's future and the shared call's completion callback, so a call
-     * that nobody joins costs this one object. Its {@link #link} holds the rest, guarded by this:
-     * null until the call starts; then the call itself while nobody joins it; {@link Joiners} once
-     * someone does; a {@link Cached} response after success when caching; or {@link Abandoned}.
+     * nobody joins costs this one object and takes no lock. Its {@link #link} holds the rest: null
+     * until the call starts; then the call itself while nobody joins it; {@link Joiners} once
+     * someone does; a {@link Cached} response after a success when caching; or {@link Abandoned}.
+     * It changes under the entry's lock, except from null, which is a compare-and-set because a
+     * synchronous call settles without the lock. The call ends before the entry settles, so a
+     * caller that finds the call complete gets its outcome from it without joining.
      */
     private final class Entry extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
         final Object key;
-        private @Nullable Object link;
+        private volatile @Nullable Object link;
 
         Entry(Object key) {
             this.key = key;
@@ -241,19 +263,27 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 finish(call, call.getNow(null), null);
                 return;
             }
-            boolean cancel;
-            synchronized (this) {
-                cancel = link instanceof Abandoned;
-                if (link instanceof Joiners<?> joiners) {
-                    joiners(joiners).call = call;
-                } else if (!cancel) {
-                    link = call;
-                }
-            }
-            if (cancel) {
-                call.cancel(false);
+            if (!LINK.compareAndSet(this, null, call) && !joinersFollow(call)) {
+                call.cancel(false); // every waiter left before the call started
             }
             call.whenComplete(this);
+        }
+
+        /**
+         * Someone joined before the call started: gives the joiners the call. Returns false if
+         * every waiter has left instead.
+         */
+        private boolean joinersFollow(CompletableFuture<Res> call) {
+            Joiners<Res> joiners;
+            synchronized (this) {
+                if (!(link instanceof Joiners<?> j)) {
+                    return false;
+                }
+                joiners = joiners(j);
+                joiners.call = call;
+            }
+            joiners.follow(call);
+            return true;
         }
 
         /** The shared call ended. */
@@ -262,30 +292,24 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             finish(null, response, failure);
         }
 
+        /** Settles the entry; {@code call} is the call if it completed as it started, else null. */
         private void finish(
                 @Nullable CompletableFuture<Res> call, @Nullable Res response, @Nullable Throwable failure) {
+            if (call != null && !LINK.compareAndSet(this, null, call)) {
+                joinersFollow(call);
+            }
             boolean keep = failure == null && ttlNanos > 0;
-            CompletableFuture<Res> shared = null;
-            synchronized (this) {
-                if (link == null) {
-                    link = call; // started synchronously: late arrivals get the outcome from it
-                }
-                if (link instanceof Joiners<?> joiners) {
-                    Joiners<Res> mine = joiners(joiners);
-                    mine.done = true;
-                    shared = mine.shared;
-                }
-                if (link instanceof Abandoned) {
-                    keep = false;
-                } else if (keep) {
-                    link = new Cached<>(response, clock.nanoTime() + ttlNanos);
+            if (keep) {
+                synchronized (this) {
+                    if (link instanceof Abandoned) {
+                        keep = false;
+                    } else {
+                        link = new Cached<>(response, clock.nanoTime() + ttlNanos);
+                    }
                 }
             }
-            // Joiners that found the entry before this point follow `shared`; callers arriving
-            // from now on (even from the callbacks below) read the outcome under the lock.
-            if (shared != null) {
-                Futures.completeFrom(shared, response, failure);
-            }
+            // Still in the table: callers arriving now, even from the creator's callbacks, find
+            // the call complete and get its outcome.
             Futures.completeFrom(this, response, failure);
             if (keep) {
                 remember(this);
@@ -297,44 +321,63 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         /** A future for one more waiter, or null if this entry can no longer be joined. */
         @Nullable
         CompletableFuture<Res> addWaiter() {
-            CompletableFuture<Res> source;
             CompletableFuture<Res> waiter = new CompletableFuture<>();
+            CompletableFuture<Res> source;
+            Joiners<Res> created = null;
+            boolean late;
             synchronized (this) {
-                Object current = link;
-                if (current instanceof Abandoned) {
-                    return null;
-                }
-                if (current instanceof Cached<?> cached) {
-                    if (clock.nanoTime() - cached.expiresAt() >= 0) {
+                while (true) {
+                    Object current = link;
+                    if (current instanceof Abandoned) {
                         return null;
                     }
-                    listener.onCoalescedJoin(true);
-                    return CompletableFuture.completedFuture(cachedValue(cached));
+                    if (current instanceof Cached<?> cached) {
+                        if (clock.nanoTime() - cached.expiresAt() >= 0) {
+                            return null;
+                        }
+                        listener.onCoalescedJoin(true);
+                        return CompletableFuture.completedFuture(cachedValue(cached));
+                    }
+                    if (current instanceof Joiners<?> j) {
+                        Joiners<Res> joiners = joiners(j);
+                        late = joiners.ended();
+                        if (!late) {
+                            joiners.waiters++;
+                        }
+                        source = joiners.shared;
+                        break;
+                    }
+                    CompletableFuture<Res> call = callOf(current);
+                    if (call != null && call.isDone()) {
+                        late = true;
+                        source = call;
+                        break;
+                    }
+                    Joiners<Res> joiners = new Joiners<>(call);
+                    joiners.waiters++;
+                    if (LINK.compareAndSet(this, current, joiners)) {
+                        late = false;
+                        source = joiners.shared;
+                        created = joiners;
+                        break;
+                    }
+                    // A synchronous call settled meanwhile: look again.
                 }
-                Joiners<Res> joiners = current instanceof Joiners<?> j ? joiners(j) : null;
-                CompletableFuture<Res> call = joiners == null ? callOf(current) : joiners.call;
-                if (joiners != null ? joiners.done : call != null && call.isDone()) {
-                    // Completed but not yet forgotten: this caller arrived as the call ended and
-                    // gets its outcome, cancellation included, like any waiter.
-                    listener.onCoalescedJoin(false);
-                    source = joiners != null ? joiners.shared : Objects.requireNonNull(call);
-                    source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
-                    return waiter;
-                }
-                if (joiners == null) {
-                    joiners = new Joiners<>(call);
-                    link = joiners;
-                }
-                joiners.waiters++;
-                source = joiners.shared;
             }
+            if (created != null && created.call != null) {
+                created.follow(created.call);
+            }
+            // A late caller arrived as the call ended and gets its outcome, cancellation included,
+            // like any waiter, but cannot cancel a call that is over.
             listener.onCoalescedJoin(false);
             source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
-            waiter.whenComplete((response, failure) -> {
-                if (waiter.isCancelled()) {
-                    leave();
-                }
-            });
+            if (!late) {
+                waiter.whenComplete((response, failure) -> {
+                    if (waiter.isCancelled()) {
+                        leave();
+                    }
+                });
+            }
             return waiter;
         }
 
@@ -363,7 +406,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 Object current = link;
                 if (current instanceof Joiners<?> j) {
                     Joiners<Res> joiners = joiners(j);
-                    if (joiners.done || --joiners.waiters > 0) {
+                    if (joiners.ended() || --joiners.waiters > 0) {
                         return;
                     }
                     call = joiners.call;
@@ -375,7 +418,9 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 } else {
                     return; // cached or already abandoned
                 }
-                link = Abandoned.INSTANCE;
+                if (!LINK.compareAndSet(this, current, Abandoned.INSTANCE)) {
+                    return; // a synchronous call settled meanwhile
+                }
             }
             entries.remove(key, this);
             if (call != null) {
@@ -383,7 +428,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             }
         }
 
-        synchronized boolean expired(long now) {
+        boolean expired(long now) {
             return link instanceof Cached<?> cached && now - cached.expiresAt() >= 0;
         }
 

@@ -8,6 +8,8 @@ import dev.belfry.UnprocessedException;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.Timeout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -169,6 +171,16 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         }
     }
 
+    private static final VarHandle CURRENT;
+
+    static {
+        try {
+            CURRENT = MethodHandles.lookup().findVarHandle(Retry.Execution.class, "current", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** An attempt in flight: its number, the copy for the next one, and its call. */
     private record Attempt<Req, Res>(int number, @Nullable Req spare, CompletableFuture<Res> call) {}
 
@@ -179,11 +191,12 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
     private final class Execution extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
         private final Req original;
         /**
-         * What is in progress, guarded by this: the first attempt's future when the request is sent
-         * again as it is (the common case, kept to one field), an {@link Attempt} otherwise, the
-         * backoff timer, or null.
+         * What is in progress: the first attempt's future when the request is sent again as it is
+         * (the common case, kept to one field), an {@link Attempt} otherwise, the backoff timer, or
+         * null. Taken with an atomic swap by whoever ends it; the backoff timer is set under the
+         * lock, see {@link #retry}.
          */
-        private @Nullable Object current;
+        private volatile @Nullable Object current;
 
         Execution(Req original) {
             this.original = original;
@@ -209,11 +222,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
         /** Cancels whatever is in progress: the attempt in flight or the backoff timer. */
         private void abandon() {
-            Object pending;
-            synchronized (this) {
-                pending = current;
-                current = null;
-            }
+            Object pending = current == null ? null : CURRENT.getAndSet(this, null);
             if (pending instanceof Clock.Scheduled timer) {
                 timer.cancel();
             } else if (pending instanceof CompletableFuture<?> attempt) {
@@ -225,9 +234,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
         void send(int attempt, CompletableFuture<Res> future, @Nullable Req spare) {
             Object pending = attempt == 1 && resendsAsIs ? future : new Attempt<>(attempt, spare, future);
-            synchronized (this) {
-                current = pending;
-            }
+            current = pending;
             future.whenComplete(this);
             // The caller may have cancelled before `current` was published; abandon() missed it.
             if (isDone()) {
@@ -239,11 +246,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         @Override
         @SuppressWarnings("unchecked") // current holds only this execution's attempts
         public void accept(@Nullable Res response, @Nullable Throwable failure) {
-            Object pending;
-            synchronized (this) {
-                pending = current;
-                current = null;
-            }
+            Object pending = CURRENT.getAndSet(this, null);
             if (pending instanceof Attempt<?, ?> attempt) {
                 onOutcome(attempt.number(), (Req) attempt.spare(), response, failure);
             } else {

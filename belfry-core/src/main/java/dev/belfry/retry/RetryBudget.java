@@ -178,10 +178,13 @@ public final class RetryBudget {
         }
 
         void deposit() {
-            long slot = slotAt(clock.nanoTime());
-            if (slot != currentSlot) {
+            long now = clock.nanoTime();
+            long slot = currentSlot;
+            // Still inside the current slot? A multiplication, where finding the slot divides.
+            long offset = now - origin - slot * slotNanos;
+            if (offset < 0 || offset >= slotNanos) {
                 synchronized (this) {
-                    advance(slot);
+                    advance(slotAt(now));
                     slot = currentSlot;
                 }
             }
