@@ -416,7 +416,10 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
      */
     private final class Call extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
         private final CompletableFuture<Res> source;
-        /** The {@link #ticket}; its {@link #SETTLED} bit is set, once, by whoever returns the permit. */
+        /**
+         * The {@link #ticket}; for a probe, its {@link #SETTLED} bit is set, once, by whoever
+         * returns the permit.
+         */
         private volatile int ticket;
 
         Call(int ticket, CompletableFuture<Res> source) {
@@ -424,7 +427,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
             this.source = source;
         }
 
-        /** True for exactly one caller: the one that returns the permit. */
+        /** True for exactly one caller: the one that returns a probe's permit. */
         private boolean claim() {
             int current = ticket;
             return (current & SETTLED) == 0 && TICKET.compareAndSet(this, current, current | SETTLED);
@@ -433,7 +436,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         /** The inner call ended: count its outcome unless the caller ended this future first. */
         @Override
         public void accept(@Nullable Res response, @Nullable Throwable failure) {
-            if (claim()) {
+            if (isProbe() ? claim() : !isDone()) {
                 Throwable cause = failure == null ? null : Futures.unwrap(failure);
                 if (cause instanceof CancellationException) {
                     settle(ticket, false, false);
@@ -473,10 +476,20 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
 
         /** This future ended; if the caller ended it before the inner call did, give up the call. */
         private void abandoned() {
-            if (claim()) {
-                settle(ticket, false, false);
+            if (isProbe()) {
+                if (claim()) {
+                    settle(ticket, false, false);
+                    source.cancel(false);
+                }
+            } else if (!source.isDone()) {
+                // No permit to return: a call that is not a probe is settled by its outcome
+                // alone, which is not counted if this future ended first.
                 source.cancel(false);
             }
+        }
+
+        private boolean isProbe() {
+            return (ticket & PROBE) != 0;
         }
     }
 }

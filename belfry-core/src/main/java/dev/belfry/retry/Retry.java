@@ -115,11 +115,11 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
             if (!again) {
                 return first;
             }
-            Execution execution = new Execution(request);
+            Execution execution = new Execution(request, null);
             execution.retry(1, spare, response, null, null);
             return execution;
         }
-        Execution execution = new Execution(request);
+        Execution execution = new Execution(request, resendsAsIs ? first : null);
         execution.send(1, first, spare);
         return execution;
     }
@@ -198,8 +198,11 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
          */
         private volatile @Nullable Object current;
 
-        Execution(Req original) {
+        /** {@code first}: the first attempt, if {@link #send} will be called with it and the request itself. */
+        Execution(Req original, @Nullable CompletableFuture<Res> first) {
             this.original = original;
+            // Set before anyone can see this execution, so the first send needs no fence.
+            this.current = first;
         }
 
         @Override
@@ -233,8 +236,12 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         }
 
         void send(int attempt, CompletableFuture<Res> future, @Nullable Req spare) {
-            Object pending = attempt == 1 && resendsAsIs ? future : new Attempt<>(attempt, spare, future);
-            current = pending;
+            if (attempt == 1 && resendsAsIs) {
+                // Published by the constructor: nobody could cancel before.
+                future.whenComplete(this);
+                return;
+            }
+            current = new Attempt<>(attempt, spare, future);
             future.whenComplete(this);
             // The caller may have cancelled before `current` was published; abandon() missed it.
             if (isDone()) {
@@ -246,7 +253,8 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         @Override
         @SuppressWarnings("unchecked") // current holds only this execution's attempts
         public void accept(@Nullable Res response, @Nullable Throwable failure) {
-            Object pending = CURRENT.getAndSet(this, null);
+            // Left in place: cancelling an attempt that ended does nothing, and a retry replaces it.
+            Object pending = current;
             if (pending instanceof Attempt<?, ?> attempt) {
                 onOutcome(attempt.number(), (Req) attempt.spare(), response, failure);
             } else {
