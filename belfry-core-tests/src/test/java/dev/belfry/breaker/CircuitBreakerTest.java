@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class CircuitBreakerTest extends LayerContractTest {
@@ -431,5 +432,38 @@ class CircuitBreakerTest extends LayerContractTest {
         List<Throwable> failures = new ArrayList<>();
         service.call("y").whenComplete((r, f) -> failures.add(f));
         assertThat(failures).singleElement().isInstanceOf(CircuitOpenException.class);
+    }
+
+    @Test
+    void failuresAfterAWindowFullOfSuccessesAreCountedAgainstIt() {
+        CircuitBreaker<String, String> breaker = breaker(settings()
+                .countWindow(4)
+                .minimumCalls(4)
+                .failureRateThreshold(0.5)
+                .consecutiveFailures(100));
+        succeed(breaker, 10);
+        fail(breaker, 1);
+        assertThat(breaker.state()).as("1 failure in the last 4 calls").isEqualTo(CircuitState.CLOSED);
+        succeed(breaker, 3);
+        fail(breaker, 1);
+        assertThat(breaker.state()).as("the first failure slid out").isEqualTo(CircuitState.CLOSED);
+        fail(breaker, 1);
+        assertThat(breaker.state()).as("2 failures in the last 4 calls").isEqualTo(CircuitState.OPEN);
+    }
+
+    @Test
+    void aSynchronousServiceIsCountedLikeAnyOther() {
+        AtomicInteger calls = new AtomicInteger();
+        CircuitBreaker<String, String> breaker = settings()
+                .consecutiveFailures(2)
+                .isFailure((response, failure) -> "500".equals(response))
+                .listener(listener)
+                .build(clock)
+                .wrap(request -> CompletableFuture.completedFuture(calls.incrementAndGet() < 3 ? "500" : "200"));
+        assertThat(breaker.call("x")).isCompletedWithValue("500");
+        assertThat(breaker.call("x")).isCompletedWithValue("500");
+        assertThat(breaker.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(failed(breaker.call("x"))).isInstanceOf(CircuitOpenException.class);
+        assertThat(calls).hasValue(2);
     }
 }

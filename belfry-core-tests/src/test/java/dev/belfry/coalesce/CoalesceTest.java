@@ -270,4 +270,33 @@ class CoalesceTest extends LayerContractTest {
         assertThat(first).isCompletedWithValue("A");
         assertThat(second).isCompletedWithValue("A");
     }
+
+    @Test
+    void aCallerArrivingWhileASynchronousCallIsMadeJoinsIt() {
+        List<CompletableFuture<String>> arrivals = new ArrayList<>();
+        List<String> made = new ArrayList<>();
+        Service<String, String>[] self = newServiceArray();
+        self[0] = CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
+                .listener(listener)
+                .build(clock)
+                .wrap(request -> {
+                    made.add(request);
+                    // Another identical request arrives while this call is being made.
+                    arrivals.add(self[0].call(request));
+                    return CompletableFuture.completedFuture("A");
+                });
+        CompletableFuture<String> first = self[0].call("GET /a");
+        assertThat(first).isCompletedWithValue("A");
+        assertThat(arrivals)
+                .singleElement()
+                .satisfies(joined -> assertThat(joined).isCompletedWithValue("A"));
+        assertThat(made).containsExactly("GET /a");
+        assertThat(listener.events()).containsExactly("joined");
+        assertThat(((Coalesce<String, String>) self[0]).trackedKeys()).isZero();
+    }
+
+    @SuppressWarnings("unchecked") // an array of one generic service, for a service that calls itself
+    private static Service<String, String>[] newServiceArray() {
+        return (Service<String, String>[]) new Service<?, ?>[1];
+    }
 }

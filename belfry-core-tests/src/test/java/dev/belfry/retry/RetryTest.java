@@ -13,6 +13,9 @@ import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
 import dev.belfry.timeout.ElapsedException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -380,5 +383,44 @@ class RetryTest extends LayerContractTest {
         clock.advance(BACKOFF);
         inner.handle().respondNext("ok");
         assertThat(result).isCompletedWithValue("ok");
+    }
+
+    @Test
+    void aSynchronousResponseThePolicyRejectsIsRetriedAndAFinalOneReturned() {
+        Deque<String> responses = new ArrayDeque<>(List.of("503", "200"));
+        AtomicInteger calls = new AtomicInteger();
+        Service<String, String> synchronous = request -> {
+            calls.incrementAndGet();
+            return CompletableFuture.completedFuture(responses.poll());
+        };
+        Service<String, String> service = RetryLayer.builder(policy().idempotent(request -> true)
+                        .retryOnResponse("503"::equals)
+                        .build())
+                .listener(listener)
+                .build(clock)
+                .wrap(synchronous);
+
+        CompletableFuture<String> result = service.call("GET /");
+        assertThat(result).isNotDone();
+        clock.advance(BACKOFF.minusNanos(1));
+        assertThat(calls).hasValue(1);
+        clock.advance(Duration.ofNanos(1));
+        assertThat(result).isCompletedWithValue("200");
+        assertThat(calls).hasValue(2);
+        assertThat(listener.events()).containsExactly("retry 2");
+    }
+
+    @Test
+    void aSynchronousResponseThatNeedsNoRetryIsReturnedAtOnce() {
+        RetryBudget budget = RetryBudget.builder().minRetriesPerSecond(0).build(clock);
+        Service<String, String> synchronous = RetryLayer.builder(policy().build())
+                .budget(budget)
+                .build(clock)
+                .wrap(request -> CompletableFuture.completedFuture("ok"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(synchronous.call("GET /")).isCompletedWithValue("ok");
+        }
+        assertThat(budget.remaining()).as("five requests paid for one retry").isEqualTo(1);
+        assertThat(clock.pendingTasks()).isZero();
     }
 }

@@ -6,13 +6,15 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -62,6 +64,27 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
 
     private boolean closed;
 
+    /** The generation while closed, else -1: admission reads it without the lock. */
+    private volatile long closedGeneration;
+    /**
+     * The generation while closed with no failure in the window and the window full, else -1: a
+     * success then changes nothing, so it is not recorded (and takes no lock).
+     */
+    private volatile long quietGeneration = -1;
+
+    private static final long REJECTED = -1;
+    private static final int PROBE = 1;
+    private static final int SETTLED = 2;
+    private static final VarHandle TICKET;
+
+    static {
+        try {
+            TICKET = MethodHandles.lookup().findVarHandle(CircuitBreaker.Call.class, "ticket", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     CircuitBreaker(Service<Req, Res> inner, BreakerSettings<Res> settings, Clock clock, ResilienceListener listener) {
         this.inner = Checks.notNull(inner, "inner");
         this.settings = Checks.notNull(settings, "settings");
@@ -72,57 +95,46 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
 
     @Override
     public CompletableFuture<Res> call(Req request) {
-        Permit permit = admit();
-        if (permit == null) {
+        long admitted = admit();
+        if (admitted == REJECTED) {
             return Futures.failed(rejection());
         }
-        return track(permit, Futures.call(inner, request));
+        return track((int) admitted, Futures.call(inner, request));
     }
 
     @Override
     public @Nullable CompletableFuture<Res> tryCall(Req request) {
-        Permit permit = admit();
-        if (permit == null) {
+        long admitted = admit();
+        if (admitted == REJECTED) {
             return null;
         }
-        CompletableFuture<Res> admitted;
+        int ticket = (int) admitted;
+        CompletableFuture<Res> inflight;
         try {
-            admitted = inner.tryCall(request);
+            inflight = inner.tryCall(request);
         } catch (RuntimeException | Error e) {
-            admitted = Futures.failed(e);
+            inflight = Futures.failed(e);
         }
-        if (admitted == null) {
+        if (inflight == null) {
             // Not admitted below: give the permit back as if it had never been taken.
-            if (permit.settle()) {
-                settle(permit, false, false);
-            }
+            settle(ticket, false, false);
             return null;
         }
-        return track(permit, admitted);
+        return track(ticket, inflight);
     }
 
     /** Ties the permit to both the inner call and the caller's future: whichever ends first returns it. */
-    private CompletableFuture<Res> track(Permit permit, CompletableFuture<Res> inflight) {
-        CompletableFuture<Res> result = new CompletableFuture<>();
-        inflight.whenComplete((response, failure) -> {
-            if (permit.settle()) {
-                Throwable cause = failure == null ? null : Futures.unwrap(failure);
-                if (cause instanceof CancellationException) {
-                    settle(permit, false, false);
-                } else {
-                    settle(permit, true, isFailure(response, cause));
-                }
-            }
-            Futures.completeFrom(result, response, failure);
-        });
-        result.whenComplete((response, failure) -> {
-            // The caller cancelled (or completed) the future before the inner call ended.
-            if (permit.settle()) {
-                settle(permit, false, false);
-                inflight.cancel(false);
-            }
-        });
-        return result;
+    private CompletableFuture<Res> track(int ticket, CompletableFuture<Res> inflight) {
+        if (inflight.isDone() && !inflight.isCompletedExceptionally()) {
+            // A synchronous response: count it, then hand the caller the inner future itself. It is
+            // complete, so there is no call left to cancel and no permit left to hold.
+            Res response = inflight.getNow(null);
+            settle(ticket, true, isFailure(response, null));
+            return inflight;
+        }
+        Call call = new Call(ticket, inflight);
+        inflight.whenComplete(call);
+        return call;
     }
 
     private boolean isFailure(@Nullable Res response, @Nullable Throwable failure) {
@@ -134,22 +146,42 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    private @Nullable Permit admit() {
+    /** A ticket for one call (see {@link #ticket}), or {@link #REJECTED}. */
+    private long admit() {
+        long closedAt = closedGeneration;
+        if (closedAt >= 0) {
+            // Closed: admission needs neither the lock nor the clock.
+            return ticket(closedAt, false) & 0xFFFF_FFFFL;
+        }
         try {
             synchronized (this) {
                 refresh(clock.nanoTime());
                 if (state == CircuitState.CLOSED) {
-                    return new Permit(generation, false);
+                    return ticket(generation, false) & 0xFFFF_FFFFL;
                 }
                 if (state == CircuitState.HALF_OPEN && probesInFlight < settings.halfOpenCalls()) {
                     probesInFlight++;
-                    return new Permit(generation, true);
+                    return ticket(generation, true) & 0xFFFF_FFFFL;
                 }
-                return null;
+                return REJECTED;
             }
         } finally {
             wake();
         }
+    }
+
+    /**
+     * One admission in an int: the state period it belongs to (the generation, modulo 2^30: a call
+     * would have to outlive a billion state changes to be mistaken), whether it is a probe, and
+     * (in a {@link Call}) whether its permit was returned.
+     */
+    private static int ticket(long generation, boolean probe) {
+        return (int) (generation << 2) | (probe ? PROBE : 0);
+    }
+
+    /** Whether {@code ticket} was issued in state period {@code generation}; false for -1. */
+    private static boolean issuedIn(int ticket, long generation) {
+        return generation >= 0 && (ticket & ~(PROBE | SETTLED)) == ticket(generation, false);
     }
 
     private synchronized CircuitOpenException rejection() {
@@ -158,14 +190,20 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
     }
 
     /** Records the end of an admitted call: {@code counted} false for cancellations and refusals. */
-    private void settle(Permit permit, boolean counted, boolean failed) {
+    private void settle(int ticket, boolean counted, boolean failed) {
+        boolean probe = (ticket & PROBE) != 0;
+        if (!probe && (!counted || (!failed && issuedIn(ticket, quietGeneration)))) {
+            // Nothing to record: a cancelled call that holds no probe permit, or a success while
+            // closed with a window full of successes, which would leave every count as it is.
+            return;
+        }
         try {
             synchronized (this) {
-                if (permit.generation != generation) {
+                if (!issuedIn(ticket, generation)) {
                     return; // admitted before the last state change: its outcome says nothing now
                 }
                 long now = clock.nanoTime();
-                if (permit.probe) {
+                if (probe) {
                     probesInFlight--;
                     wakeLocked();
                 }
@@ -183,6 +221,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
                 if (state == CircuitState.CLOSED) {
                     window.record(failed, now);
                     consecutiveFailures = failed ? consecutiveFailures + 1 : 0;
+                    quietGeneration = consecutiveFailures == 0 && window.quiet() ? generation : -1;
                     if (!failed) {
                         return;
                     }
@@ -217,6 +256,8 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         CircuitState from = state;
         state = to;
         generation++;
+        closedGeneration = to == CircuitState.CLOSED ? generation : -1;
+        quietGeneration = -1; // the window is reset, or unused, in every new state
         probesInFlight = 0;
         probeSuccesses = 0;
         switch (to) {
@@ -368,20 +409,87 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         return "CircuitBreaker[" + state + "]";
     }
 
-    /** One admission: which state period it belongs to, whether it is a probe, and whether it ended. */
-    private static final class Permit {
-        final long generation;
-        final boolean probe;
-        private final AtomicBoolean settled = new AtomicBoolean();
+    /**
+     * The caller's future for one admitted call, and that call's completion callback: returns the
+     * permit when the call ends or when the caller cancels or completes this future first, and
+     * then cancels the call.
+     */
+    private final class Call extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
+        private final CompletableFuture<Res> source;
+        /**
+         * The {@link #ticket}; for a probe, its {@link #SETTLED} bit is set, once, by whoever
+         * returns the permit.
+         */
+        private volatile int ticket;
 
-        Permit(long generation, boolean probe) {
-            this.generation = generation;
-            this.probe = probe;
+        Call(int ticket, CompletableFuture<Res> source) {
+            this.ticket = ticket;
+            this.source = source;
         }
 
-        /** True for exactly one caller: the one that returns this permit. */
-        boolean settle() {
-            return settled.compareAndSet(false, true);
+        /** True for exactly one caller: the one that returns a probe's permit. */
+        private boolean claim() {
+            int current = ticket;
+            return (current & SETTLED) == 0 && TICKET.compareAndSet(this, current, current | SETTLED);
+        }
+
+        /** The inner call ended: count its outcome unless the caller ended this future first. */
+        @Override
+        public void accept(@Nullable Res response, @Nullable Throwable failure) {
+            if (isProbe() ? claim() : !isDone()) {
+                Throwable cause = failure == null ? null : Futures.unwrap(failure);
+                if (cause instanceof CancellationException) {
+                    settle(ticket, false, false);
+                } else {
+                    settle(ticket, true, isFailure(response, cause));
+                }
+            }
+            Futures.completeFrom(this, response, failure);
+        }
+
+        @Override
+        public boolean complete(@Nullable Res value) {
+            boolean completed = super.complete(value);
+            if (completed) {
+                abandoned();
+            }
+            return completed;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable failure) {
+            boolean completed = super.completeExceptionally(failure);
+            if (completed) {
+                abandoned();
+            }
+            return completed;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                abandoned();
+            }
+            return cancelled;
+        }
+
+        /** This future ended; if the caller ended it before the inner call did, give up the call. */
+        private void abandoned() {
+            if (isProbe()) {
+                if (claim()) {
+                    settle(ticket, false, false);
+                    source.cancel(false);
+                }
+            } else if (!source.isDone()) {
+                // No permit to return: a call that is not a probe is settled by its outcome
+                // alone, which is not counted if this future ended first.
+                source.cancel(false);
+            }
+        }
+
+        private boolean isProbe() {
+            return (ticket & PROBE) != 0;
         }
     }
 }

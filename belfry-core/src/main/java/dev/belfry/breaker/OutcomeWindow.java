@@ -15,6 +15,9 @@ interface OutcomeWindow {
     /** Forgets everything. */
     void reset();
 
+    /** Whether recording a success now would change nothing (a full window of successes). */
+    boolean quiet();
+
     /** The last {@code size} calls. */
     static OutcomeWindow ofCalls(int size) {
         return new CountWindow(size);
@@ -60,6 +63,12 @@ interface OutcomeWindow {
         @Override
         public int failures(long now) {
             return failures;
+        }
+
+        @Override
+        public boolean quiet() {
+            // All slots hold successes, so which one the next outcome replaces does not matter.
+            return calls == outcomes.length && failures == 0;
         }
 
         @Override
@@ -126,6 +135,11 @@ interface OutcomeWindow {
                 total += count;
             }
             return total;
+        }
+
+        @Override
+        public boolean quiet() {
+            return false; // every success counts towards the calls of its slot
         }
 
         @Override

@@ -6,10 +6,13 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -78,10 +81,10 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 if (entry == null) {
                     // Published before the call starts: identical requests arriving now join it.
                     fresh.start(Futures.call(inner, request));
-                    return fresh.first;
+                    return fresh;
                 }
             }
-            CompletableFuture<Res> joined = entry.join();
+            CompletableFuture<Res> joined = entry.addWaiter();
             if (joined != null) {
                 return joined;
             }
@@ -105,7 +108,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             Entry entry = entries.get(k);
             if (entry != null) {
                 // Joining needs no capacity below: it is admitted whatever the inner readiness.
-                CompletableFuture<Res> joined = entry.join();
+                CompletableFuture<Res> joined = entry.addWaiter();
                 if (joined != null) {
                     return joined;
                 }
@@ -123,7 +126,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                 return Futures.forward(admitted);
             }
             fresh.start(admitted);
-            return fresh.first;
+            return fresh;
         }
     }
 
@@ -192,51 +195,122 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         return "Coalesce[" + entries.size() + " keys]";
     }
 
-    /** One shared call and the callers waiting for it; afterwards, possibly its cached response. */
-    private final class Entry {
-        final Object key;
-        /** The creator's future, counted as the first waiter before the entry is published. */
-        final CompletableFuture<Res> first = new CompletableFuture<>();
+    private static final VarHandle LINK;
 
-        private final CompletableFuture<Res> shared = new CompletableFuture<>();
-        private @Nullable CompletableFuture<Res> inflight; // guarded by this
-        private int waiters = 1; // guarded by this
-        private boolean abandoned; // guarded by this
-        private boolean done; // guarded by this
-        private boolean cacheable; // guarded by this
-        private @Nullable Res value; // guarded by this
-        private long expiresAt; // guarded by this
+    static {
+        try {
+            LINK = MethodHandles.lookup().findVarHandle(Coalesce.Entry.class, "link", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The callers that joined a shared call besides its creator; guarded by the entry. */
+    private static final class Joiners<R> {
+        /** Follows the shared call from when it starts; every joiner's future follows it. */
+        final CompletableFuture<R> shared = new CompletableFuture<>();
+
+        @Nullable
+        CompletableFuture<R> call;
+        /** The creator plus the joiners that have not cancelled. */
+        int waiters = 1;
+
+        Joiners(@Nullable CompletableFuture<R> call) {
+            this.call = call;
+        }
+
+        /** Whether the shared call ended: later arrivals get its outcome without counting as waiters. */
+        boolean ended() {
+            return call != null && call.isDone();
+        }
+
+        /** Makes {@link #shared} follow the call; once per entry, outside its lock. */
+        void follow(CompletableFuture<R> call) {
+            call.whenComplete((response, failure) -> Futures.completeFrom(shared, response, failure));
+        }
+    }
+
+    /** Marks an entry every waiter has left: it can no longer be joined. */
+    private enum Abandoned {
+        INSTANCE
+    }
+
+    /** The response of a call that succeeded, kept until {@code expiresAt}. */
+    private record Cached<R>(@Nullable R value, long expiresAt) {}
+
+    /**
+     * One shared call and the callers waiting for it; afterwards, possibly its cached response.
+     *
+     * <p>The entry is also its creator's future and the shared call's completion callback, so a call
+     * nobody joins costs this one object and takes no lock. Its {@link #link} holds the rest: null
+     * until the call starts; then the call itself while nobody joins it; {@link Joiners} once
+     * someone does; a {@link Cached} response after a success when caching; or {@link Abandoned}.
+     * It changes under the entry's lock, except from null, which is a compare-and-set because a
+     * synchronous call settles without the lock. The call ends before the entry settles, so a
+     * caller that finds the call complete gets its outcome from it without joining.
+     */
+    private final class Entry extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
+        final Object key;
+        private volatile @Nullable Object link;
 
         Entry(Object key) {
             this.key = key;
-            attach(first);
         }
 
         void start(CompletableFuture<Res> call) {
-            boolean cancel;
-            synchronized (this) {
-                inflight = call;
-                cancel = abandoned;
+            if (call.isDone() && !call.isCompletedExceptionally()) {
+                // A synchronous response: settle at once, without a callback on the call.
+                finish(call, call.getNow(null), null);
+                return;
             }
-            if (cancel) {
-                call.cancel(false);
+            if (!LINK.compareAndSet(this, null, call) && !joinersFollow(call)) {
+                call.cancel(false); // every waiter left before the call started
             }
-            call.whenComplete(this::complete);
+            call.whenComplete(this);
         }
 
-        private void complete(@Nullable Res response, @Nullable Throwable failure) {
-            boolean keep = failure == null && ttlNanos > 0;
+        /**
+         * Someone joined before the call started: gives the joiners the call. Returns false if
+         * every waiter has left instead.
+         */
+        private boolean joinersFollow(CompletableFuture<Res> call) {
+            Joiners<Res> joiners;
             synchronized (this) {
-                done = true;
-                if (keep) {
-                    cacheable = true;
-                    value = response;
-                    expiresAt = clock.nanoTime() + ttlNanos;
+                if (!(link instanceof Joiners<?> j)) {
+                    return false;
+                }
+                joiners = joiners(j);
+                joiners.call = call;
+            }
+            joiners.follow(call);
+            return true;
+        }
+
+        /** The shared call ended. */
+        @Override
+        public void accept(@Nullable Res response, @Nullable Throwable failure) {
+            finish(null, response, failure);
+        }
+
+        /** Settles the entry; {@code call} is the call if it completed as it started, else null. */
+        private void finish(
+                @Nullable CompletableFuture<Res> call, @Nullable Res response, @Nullable Throwable failure) {
+            if (call != null && !LINK.compareAndSet(this, null, call)) {
+                joinersFollow(call);
+            }
+            boolean keep = failure == null && ttlNanos > 0;
+            if (keep) {
+                synchronized (this) {
+                    if (link instanceof Abandoned) {
+                        keep = false;
+                    } else {
+                        link = new Cached<>(response, clock.nanoTime() + ttlNanos);
+                    }
                 }
             }
-            // Joiners that found the entry before this point are attached to `shared`; joiners
-            // after it read `done` under the lock and get the outcome from `shared` too.
-            Futures.completeFrom(shared, response, failure);
+            // Still in the table: callers arriving now, even from the creator's callbacks, find
+            // the call complete and get its outcome.
+            Futures.completeFrom(this, response, failure);
             if (keep) {
                 remember(this);
             } else {
@@ -246,53 +320,107 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
 
         /** A future for one more waiter, or null if this entry can no longer be joined. */
         @Nullable
-        CompletableFuture<Res> join() {
-            CompletableFuture<Res> waiter;
+        CompletableFuture<Res> addWaiter() {
+            CompletableFuture<Res> waiter = new CompletableFuture<>();
+            CompletableFuture<Res> source;
+            Joiners<Res> created = null;
+            boolean late;
             synchronized (this) {
-                if (abandoned) {
-                    return null;
-                }
-                if (done) {
-                    if (cacheable) {
-                        if (expired(clock.nanoTime())) {
+                while (true) {
+                    Object current = link;
+                    if (current instanceof Abandoned) {
+                        return null;
+                    }
+                    if (current instanceof Cached<?> cached) {
+                        if (clock.nanoTime() - cached.expiresAt() >= 0) {
                             return null;
                         }
                         listener.onCoalescedJoin(true);
-                        return CompletableFuture.completedFuture(value);
+                        return CompletableFuture.completedFuture(cachedValue(cached));
                     }
-                    // Completed but not yet forgotten: this caller arrived as the call ended and
-                    // gets its outcome, cancellation included, like any waiter.
-                    CompletableFuture<Res> late = new CompletableFuture<>();
-                    listener.onCoalescedJoin(false);
-                    shared.whenComplete((response, failure) -> Futures.completeFrom(late, response, failure));
-                    return late;
+                    if (current instanceof Joiners<?> j) {
+                        Joiners<Res> joiners = joiners(j);
+                        late = joiners.ended();
+                        if (!late) {
+                            joiners.waiters++;
+                        }
+                        source = joiners.shared;
+                        break;
+                    }
+                    CompletableFuture<Res> call = callOf(current);
+                    if (call != null && call.isDone()) {
+                        late = true;
+                        source = call;
+                        break;
+                    }
+                    Joiners<Res> joiners = new Joiners<>(call);
+                    joiners.waiters++;
+                    if (LINK.compareAndSet(this, current, joiners)) {
+                        late = false;
+                        source = joiners.shared;
+                        created = joiners;
+                        break;
+                    }
+                    // A synchronous call settled meanwhile: look again.
                 }
-                waiters++;
-                waiter = new CompletableFuture<>();
             }
+            if (created != null && created.call != null) {
+                created.follow(created.call);
+            }
+            // A late caller arrived as the call ended and gets its outcome, cancellation included,
+            // like any waiter, but cannot cancel a call that is over.
             listener.onCoalescedJoin(false);
-            attach(waiter);
+            source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
+            if (!late) {
+                waiter.whenComplete((response, failure) -> {
+                    if (waiter.isCancelled()) {
+                        leave();
+                    }
+                });
+            }
             return waiter;
         }
 
-        private void attach(CompletableFuture<Res> waiter) {
-            shared.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
-            waiter.whenComplete((response, failure) -> {
-                if (waiter.isCancelled()) {
-                    leave();
-                }
-            });
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                leave();
+            }
+            return cancelled;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable failure) {
+            boolean completed = super.completeExceptionally(failure);
+            if (completed && isCancelled()) {
+                leave();
+            }
+            return completed;
         }
 
         /** A waiter cancelled; the last one out cancels the shared call. */
         private void leave() {
             CompletableFuture<Res> call;
             synchronized (this) {
-                if (done || abandoned || --waiters > 0) {
-                    return;
+                Object current = link;
+                if (current instanceof Joiners<?> j) {
+                    Joiners<Res> joiners = joiners(j);
+                    if (joiners.ended() || --joiners.waiters > 0) {
+                        return;
+                    }
+                    call = joiners.call;
+                } else if (current == null || current instanceof CompletableFuture<?>) {
+                    call = callOf(current);
+                    if (call != null && call.isDone()) {
+                        return; // the call ended: its callback settles the entry
+                    }
+                } else {
+                    return; // cached or already abandoned
                 }
-                abandoned = true;
-                call = inflight;
+                if (!LINK.compareAndSet(this, current, Abandoned.INSTANCE)) {
+                    return; // a synchronous call settled meanwhile
+                }
             }
             entries.remove(key, this);
             if (call != null) {
@@ -300,8 +428,23 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             }
         }
 
-        synchronized boolean expired(long now) {
-            return cacheable && now - expiresAt >= 0;
+        boolean expired(long now) {
+            return link instanceof Cached<?> cached && now - cached.expiresAt() >= 0;
+        }
+
+        @SuppressWarnings("unchecked") // the link holds only this entry's call
+        private @Nullable CompletableFuture<Res> callOf(@Nullable Object current) {
+            return (CompletableFuture<Res>) current;
+        }
+
+        @SuppressWarnings("unchecked") // the link holds only this entry's joiners
+        private Joiners<Res> joiners(Joiners<?> joiners) {
+            return (Joiners<Res>) joiners;
+        }
+
+        @SuppressWarnings("unchecked") // the link holds only this entry's response
+        private @Nullable Res cachedValue(Cached<?> cached) {
+            return (Res) cached.value();
         }
     }
 }

@@ -8,11 +8,14 @@ import dev.belfry.UnprocessedException;
 import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.Timeout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,6 +39,8 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
     private final RetryBudget budget;
     private final Clock clock;
     private final ResilienceListener listener;
+    /** The policy sends a request again as it is, so no copy need be asked for. */
+    private final boolean resendsAsIs;
 
     Retry(
             Service<Req, Res> inner,
@@ -48,6 +53,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         this.budget = Checks.notNull(budget, "budget");
         this.clock = Checks.notNull(clock, "clock");
         this.listener = ResilienceListener.guarded(listener);
+        this.resendsAsIs = policy instanceof StandardRetryPolicy<?, ?> standard && standard.resendsAsIs();
         Optional<Duration> attemptTimeout = policy.attemptTimeout();
         // Retry outside Timeout: the limit applies to each attempt, not to the whole.
         this.attempts = attemptTimeout.isPresent() ? new Timeout<>(inner, attemptTimeout.get(), clock) : inner;
@@ -55,21 +61,19 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
     @Override
     public CompletableFuture<Res> call(Req request) {
-        Optional<Req> spare;
+        Req spare;
         try {
             spare = copyOf(request);
         } catch (RuntimeException e) {
             return Futures.failed(e);
         }
         budget.deposit();
-        Execution execution = new Execution(request);
-        execution.send(1, Futures.call(attempts, request), spare);
-        return execution.result;
+        return follow(request, spare, Futures.call(attempts, request));
     }
 
     @Override
     public @Nullable CompletableFuture<Res> tryCall(Req request) {
-        Optional<Req> spare;
+        Req spare;
         CompletableFuture<Res> first;
         try {
             spare = copyOf(request);
@@ -81,15 +85,49 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
             return null;
         }
         budget.deposit();
-        Execution execution = new Execution(request);
-        execution.send(1, first, spare);
-        return execution.result;
+        return follow(request, spare, first);
     }
 
-    private Optional<Req> copyOf(Req request) {
+    /** The copy of {@code request} for a later attempt, or null if it cannot be sent again. */
+    private @Nullable Req copyOf(Req request) {
+        if (resendsAsIs) {
+            return request;
+        }
         Optional<Req> copy = policy.copy(request);
         // A policy breaking its contract with null is read as "cannot copy": no retry, no failure.
-        return copy != null ? copy : Optional.empty();
+        return copy != null ? copy.orElse(null) : null;
+    }
+
+    /** The caller's future for a request whose first attempt is {@code first}. */
+    private CompletableFuture<Res> follow(Req request, @Nullable Req spare, CompletableFuture<Res> first) {
+        if (first.isDone() && !first.isCompletedExceptionally()) {
+            // The attempt already succeeded (a synchronous service): decide now. If its response
+            // is final, the attempt itself is the caller's future; nothing is left to cancel.
+            Res response = first.getNow(null);
+            boolean again;
+            try {
+                again = spare != null && safeToRepeat(request, null) && policy.shouldRetry(request, 1, response, null);
+            } catch (RuntimeException e) {
+                // A policy bug: fail loudly rather than guess.
+                release(response);
+                return Futures.failed(e);
+            }
+            if (!again) {
+                return first;
+            }
+            Execution execution = new Execution(request, null);
+            execution.retry(1, spare, response, null, null);
+            return execution;
+        }
+        Execution execution = new Execution(request, resendsAsIs ? first : null);
+        execution.send(1, first, spare);
+        return execution;
+    }
+
+    /** Whether the outcome allows repeating the request at all, whatever the policy says. */
+    private boolean safeToRepeat(Req original, @Nullable Throwable cause) {
+        // A response (no cause) is the policy's call; StandardRetryPolicy requires idempotency.
+        return cause == null || cause instanceof UnprocessedException || policy.isIdempotent(original);
     }
 
     @Override
@@ -133,75 +171,136 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    /** The attempts of one request. */
-    private final class Execution {
-        final CompletableFuture<Res> result = new CompletableFuture<>();
-        private final Req original;
-        private @Nullable CompletableFuture<Res> inflight; // guarded by this
-        private Clock.@Nullable Scheduled timer; // guarded by this
+    private static final VarHandle CURRENT;
 
-        Execution(Req original) {
+    static {
+        try {
+            CURRENT = MethodHandles.lookup().findVarHandle(Retry.Execution.class, "current", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** An attempt in flight: its number, the copy for the next one, and its call. */
+    private record Attempt<Req, Res>(int number, @Nullable Req spare, CompletableFuture<Res> call) {}
+
+    /**
+     * The attempts of one request, and the caller's future for them: one object per request, which
+     * is its attempts' completion callback and carries the caller's cancellation down to them.
+     */
+    private final class Execution extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
+        private final Req original;
+        /**
+         * What is in progress: the first attempt's future when the request is sent again as it is
+         * (the common case, kept to one field), an {@link Attempt} otherwise, the backoff timer, or
+         * null. Taken with an atomic swap by whoever ends it; the backoff timer is set under the
+         * lock, see {@link #retry}.
+         */
+        private volatile @Nullable Object current;
+
+        /** {@code first}: the first attempt, if {@link #send} will be called with it and the request itself. */
+        Execution(Req original, @Nullable CompletableFuture<Res> first) {
             this.original = original;
-            result.whenComplete((response, failure) -> {
-                if (result.isCancelled()) {
-                    abandon();
-                }
-            });
+            // Set before anyone can see this execution, so the first send needs no fence.
+            this.current = first;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                abandon();
+            }
+            return cancelled;
+        }
+
+        @Override
+        public boolean completeExceptionally(Throwable failure) {
+            boolean completed = super.completeExceptionally(failure);
+            if (completed && isCancelled()) {
+                abandon();
+            }
+            return completed;
         }
 
         /** Cancels whatever is in progress: the attempt in flight or the backoff timer. */
         private void abandon() {
-            CompletableFuture<Res> attempt;
-            Clock.Scheduled pending;
-            synchronized (this) {
-                attempt = inflight;
-                pending = timer;
-                inflight = null;
-                timer = null;
-            }
-            if (pending != null) {
-                pending.cancel();
-            }
-            if (attempt != null) {
+            Object pending = current == null ? null : CURRENT.getAndSet(this, null);
+            if (pending instanceof Clock.Scheduled timer) {
+                timer.cancel();
+            } else if (pending instanceof CompletableFuture<?> attempt) {
                 attempt.cancel(false);
+            } else if (pending instanceof Attempt<?, ?> attempt) {
+                attempt.call().cancel(false);
             }
         }
 
-        void send(int attempt, CompletableFuture<Res> future, Optional<Req> spare) {
-            synchronized (this) {
-                inflight = future;
+        void send(int attempt, CompletableFuture<Res> future, @Nullable Req spare) {
+            if (attempt == 1 && resendsAsIs) {
+                // Published by the constructor: nobody could cancel before.
+                future.whenComplete(this);
+                return;
             }
-            future.whenComplete((response, failure) -> onOutcome(attempt, spare, response, failure));
-            // The caller may have cancelled before `inflight` was published; abandon() missed it.
-            if (result.isDone()) {
+            current = new Attempt<>(attempt, spare, future);
+            future.whenComplete(this);
+            // The caller may have cancelled before `current` was published; abandon() missed it.
+            if (isDone()) {
                 future.cancel(false);
             }
         }
 
-        private void onOutcome(int attempt, Optional<Req> spare, @Nullable Res response, @Nullable Throwable failure) {
-            if (result.isDone()) {
+        /** The attempt in flight ended. */
+        @Override
+        @SuppressWarnings("unchecked") // current holds only this execution's attempts
+        public void accept(@Nullable Res response, @Nullable Throwable failure) {
+            // Left in place: cancelling an attempt that ended does nothing, and a retry replaces it.
+            Object pending = current;
+            if (pending instanceof Attempt<?, ?> attempt) {
+                onOutcome(attempt.number(), (Req) attempt.spare(), response, failure);
+            } else {
+                onOutcome(1, original, response, failure);
+            }
+        }
+
+        private void onOutcome(int attempt, @Nullable Req spare, @Nullable Res response, @Nullable Throwable failure) {
+            if (isDone()) {
                 release(response);
                 return;
             }
             Throwable cause = failure == null ? null : Futures.unwrap(failure);
             boolean again;
-            Duration delay = Duration.ZERO;
             try {
-                again = spare.isPresent()
+                again = spare != null
                         && !(cause instanceof CancellationException)
-                        && safeToRepeat(cause)
+                        && safeToRepeat(original, cause)
                         && policy.shouldRetry(original, attempt, response, cause);
-                if (again) {
-                    delay = policy.backoff(attempt + 1);
-                }
             } catch (RuntimeException e) {
                 // A policy bug: fail loudly rather than guess.
                 release(response);
-                result.completeExceptionally(e);
+                completeExceptionally(e);
                 return;
             }
             if (!again) {
                 finish(response, failure);
+                return;
+            }
+            retry(attempt, spare, response, failure, cause);
+        }
+
+        /** Makes attempt {@code attempt + 1} after the backoff, if the budget allows it. */
+        void retry(
+                int attempt,
+                Req spare,
+                @Nullable Res response,
+                @Nullable Throwable failure,
+                @Nullable Throwable cause) {
+            Duration delay;
+            try {
+                delay = policy.backoff(attempt + 1);
+            } catch (RuntimeException e) {
+                // A policy bug: fail loudly rather than guess.
+                release(response);
+                completeExceptionally(e);
                 return;
             }
             if (!budget.tryWithdraw()) {
@@ -211,43 +310,35 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
             }
             release(response);
             listener.onRetry(attempt + 1, cause);
-            Req next = spare.get();
             synchronized (this) {
-                inflight = null;
                 // Scheduled under the lock: the task takes this lock, so it cannot start before
-                // `timer` is set, and never runs on this thread.
-                timer = clock.schedule(delay, () -> next(next, attempt + 1));
+                // `current` is set, and never runs on this thread.
+                current = clock.schedule(delay, () -> next(spare, attempt + 1));
             }
-            if (result.isDone()) {
+            if (isDone()) {
                 abandon();
             }
         }
 
-        /** Whether the outcome allows repeating the request at all, whatever the policy says. */
-        private boolean safeToRepeat(@Nullable Throwable cause) {
-            // A response (no cause) is the policy's call; StandardRetryPolicy requires idempotency.
-            return cause == null || cause instanceof UnprocessedException || policy.isIdempotent(original);
-        }
-
         private void next(Req request, int attempt) {
             synchronized (this) {
-                timer = null;
+                current = null;
             }
-            if (result.isDone()) {
+            if (isDone()) {
                 return;
             }
-            Optional<Req> spare;
+            Req spare;
             try {
                 spare = copyOf(request);
             } catch (RuntimeException e) {
-                result.completeExceptionally(e);
+                completeExceptionally(e);
                 return;
             }
             send(attempt, Futures.call(attempts, request), spare);
         }
 
         private void finish(@Nullable Res response, @Nullable Throwable failure) {
-            if (!Futures.completeFrom(result, response, failure)) {
+            if (!Futures.completeFrom(this, response, failure)) {
                 release(response);
             }
         }

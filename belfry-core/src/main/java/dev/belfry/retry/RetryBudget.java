@@ -2,6 +2,8 @@ package dev.belfry.retry;
 
 import dev.belfry.Checks;
 import dev.belfry.time.Clock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
@@ -137,8 +139,18 @@ public final class RetryBudget {
         }
     }
 
-    /** The shared balance: a reserve plus ten expiring slots of deposits and withdrawals. */
+    /**
+     * The shared balance: a reserve plus ten expiring slots of deposits and withdrawals.
+     *
+     * <p>Deposits, one per request, take no lock: while the clock stays within the current slot a
+     * deposit is one compare-and-set on that slot. Moving to a new slot, withdrawing and reading the
+     * balance take the lock, so withdrawals never overdraw (deposits only raise the balance a
+     * withdrawal checked). A deposit that read the current slot just before another thread moved on
+     * lands in the slot it read, which is still inside the window.
+     */
     static final class Ledger {
+        private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
+
         private final Clock clock;
         private final Duration window;
         private final int minRetriesPerSecond;
@@ -147,8 +159,10 @@ public final class RetryBudget {
         private final long depositAmount;
         private final long reserve;
         private final long origin;
+        /** Updated atomically through {@link #SLOT}; cleared under the lock. */
         private final long[] slots = new long[SLOTS];
-        private long currentSlot; // guarded by this: index of the slot `now` falls in, from origin
+        /** Index of the slot `now` falls in, from origin; written under the lock. */
+        private volatile long currentSlot;
 
         Ledger(Clock clock, Duration window, int minRetriesPerSecond, double retryRatio) {
             this.clock = clock;
@@ -163,44 +177,67 @@ public final class RetryBudget {
             this.origin = clock.nanoTime();
         }
 
-        synchronized void deposit() {
-            int slot = advance();
-            slots[slot] = saturatingAdd(slots[slot], depositAmount);
+        void deposit() {
+            long now = clock.nanoTime();
+            long slot = currentSlot;
+            // Still inside the current slot? A multiplication, where finding the slot divides.
+            long offset = now - origin - slot * slotNanos;
+            if (offset < 0 || offset >= slotNanos) {
+                synchronized (this) {
+                    advance(slotAt(now));
+                    slot = currentSlot;
+                }
+            }
+            add(index(slot), depositAmount);
         }
 
         synchronized boolean tryWithdraw() {
-            int slot = advance();
+            advance(slotAt(clock.nanoTime()));
             if (sum() < SCALE) {
                 return false;
             }
-            slots[slot] -= SCALE;
+            add(index(currentSlot), -SCALE);
             return true;
         }
 
         synchronized long balance() {
-            advance();
+            advance(slotAt(clock.nanoTime()));
             return Math.max(0, sum());
+        }
+
+        private void add(int index, long amount) {
+            long before;
+            do {
+                before = (long) SLOT.getVolatile(slots, index);
+            } while (!SLOT.compareAndSet(slots, index, before, saturatingAdd(before, amount)));
         }
 
         private long sum() {
             long total = reserve;
-            for (long slot : slots) {
-                total = saturatingAdd(total, slot);
+            for (int i = 0; i < SLOTS; i++) {
+                total = saturatingAdd(total, (long) SLOT.getVolatile(slots, i));
             }
             return total;
         }
 
-        /** Clears the slots that fell out of the window since the last access; returns the current one. */
-        private int advance() {
-            long slot = Math.floorDiv(clock.nanoTime() - origin, slotNanos);
-            if (slot > currentSlot) {
-                long stale = Math.min(slot - currentSlot, SLOTS);
+        private long slotAt(long now) {
+            return Math.floorDiv(now - origin, slotNanos);
+        }
+
+        private static int index(long slot) {
+            return (int) Math.floorMod(slot, (long) SLOTS);
+        }
+
+        /** Clears the slots that fell out of the window since the last move; call under the lock. */
+        private void advance(long slot) {
+            long current = currentSlot;
+            if (slot > current) {
+                long stale = Math.min(slot - current, SLOTS);
                 for (long i = 1; i <= stale; i++) {
-                    slots[(int) Math.floorMod(currentSlot + i, (long) SLOTS)] = 0;
+                    SLOT.setVolatile(slots, index(current + i), 0L);
                 }
                 currentSlot = slot;
             }
-            return (int) Math.floorMod(currentSlot, (long) SLOTS);
         }
 
         private static long saturatingAdd(long a, long b) {

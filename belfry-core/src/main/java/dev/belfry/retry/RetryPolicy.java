@@ -161,7 +161,7 @@ public interface RetryPolicy<Req, Res> {
                     retryOnResponse != null ? retryOnResponse : response -> false,
                     Optional.ofNullable(attemptTimeout),
                     backoff != null ? backoff : StandardRetryPolicy.DEFAULT_BACKOFF,
-                    copy != null ? copy : Optional::of);
+                    copy);
         }
     }
 }

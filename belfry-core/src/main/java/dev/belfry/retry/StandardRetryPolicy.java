@@ -29,8 +29,9 @@ final class StandardRetryPolicy<Req, Res> implements RetryPolicy<Req, Res> {
     private final Predicate<? super Res> retryOnResponse;
     private final Optional<Duration> attemptTimeout;
     private final Backoff backoff;
-    private final Function<? super Req, Optional<Req>> copy;
+    private final @Nullable Function<? super Req, Optional<Req>> copy;
 
+    /** {@code copy} null: requests are immutable and sent again as they are. */
     StandardRetryPolicy(
             int maxAttempts,
             Predicate<? super Throwable> retryOn,
@@ -38,7 +39,7 @@ final class StandardRetryPolicy<Req, Res> implements RetryPolicy<Req, Res> {
             Predicate<? super Res> retryOnResponse,
             Optional<Duration> attemptTimeout,
             Backoff backoff,
-            Function<? super Req, Optional<Req>> copy) {
+            @Nullable Function<? super Req, Optional<Req>> copy) {
         this.maxAttempts = maxAttempts;
         this.retryOn = retryOn;
         this.idempotent = idempotent;
@@ -81,7 +82,12 @@ final class StandardRetryPolicy<Req, Res> implements RetryPolicy<Req, Res> {
 
     @Override
     public Optional<Req> copy(Req request) {
-        return copy.apply(request);
+        return copy != null ? copy.apply(request) : Optional.of(request);
+    }
+
+    /** Whether {@link #copy} returns the request itself, so {@link Retry} can skip the call. */
+    boolean resendsAsIs() {
+        return copy == null;
     }
 
     @Override
