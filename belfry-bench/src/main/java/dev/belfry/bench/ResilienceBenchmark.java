@@ -53,6 +53,7 @@ public class ResilienceBenchmark {
 
     private Service<String, String> bare;
     private Service<String, String> belfry;
+    private Service<String, String> belfryWithoutCoalesce;
     private ScheduledExecutorService scheduler;
     private Supplier<CompletionStage<String>> resilience4j;
     private FailsafeExecutor<String> failsafe;
@@ -70,6 +71,12 @@ public class ResilienceBenchmark {
                 .retry(RetryPolicy.<String, String>standard().maxAttempts(3).build())
                 .circuitBreaker()
                 .coalesce(req -> req)
+                .service(bare);
+
+        // The same protections as the peers offer, without the coalescing they lack.
+        belfryWithoutCoalesce = ServiceBuilder.<String, String>builder()
+                .retry(RetryPolicy.<String, String>standard().maxAttempts(3).build())
+                .circuitBreaker()
                 .service(bare);
 
         scheduler = Executors.newSingleThreadScheduledExecutor();
@@ -105,6 +112,11 @@ public class ResilienceBenchmark {
     @Benchmark
     public String belfryRetryBreakerCoalesce() {
         return finish(belfry.call(request));
+    }
+
+    @Benchmark
+    public String belfryRetryBreaker() {
+        return finish(belfryWithoutCoalesce.call(request));
     }
 
     @Benchmark
