@@ -136,4 +136,18 @@ class ServiceBuilderLayersTest {
         assertThat(result.exceptionNow()).isInstanceOf(ElapsedException.class);
         assertThat(inner.handle().next().isCancelled()).isTrue();
     }
+
+    @Test
+    void theReadmeExampleWorksAsWritten() {
+        // Kept in step with the "Using the core" example in README.md.
+        Service<String, String> backend = Services.of(name -> CompletableFuture.completedFuture("hello " + name));
+
+        Service<String, String> client = ServiceBuilder.<String, String>builder()
+                .timeout(Duration.ofSeconds(2)) // first added = outermost: bounds the whole call
+                .loadShed() // refuse at once (OverloadedException) when the limit is full...
+                .concurrencyLimit(64) // ...of 64 calls in flight (without loadShed, callers wait in line)
+                .service(backend);
+
+        assertThat(client.call("world")).isCompletedWithValue("hello world");
+    }
 }
