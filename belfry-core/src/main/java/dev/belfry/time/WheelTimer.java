@@ -32,9 +32,12 @@ final class WheelTimer {
 
     private static final Comparator<Entry> BY_DEADLINE = (a, b) -> Long.compare(a.deadline, b.deadline);
 
-    private static final int PENDING = 0;
-    private static final int CANCELLED = 1;
-    private static final int DONE = 2;
+    // NEW: on the new-entry stack. SCHEDULED: in a bucket. A NEW entry cancelled is simply skipped
+    // when the stack is drained; only a SCHEDULED one must be unlinked through the cancel stack.
+    private static final int NEW = 0;
+    private static final int SCHEDULED = 1;
+    private static final int CANCELLED = 2;
+    private static final int DONE = 3;
 
     private static final VarHandle NEW_HEAD;
     private static final VarHandle CANCELLED_HEAD;
@@ -161,7 +164,7 @@ final class WheelTimer {
         while (entry != null) {
             Entry next = entry.nextNew;
             entry.nextNew = null;
-            if ((int) STATE.getVolatile(entry) == PENDING) {
+            if (STATE.compareAndSet(entry, NEW, SCHEDULED)) {
                 long tick = Math.max(nextTick, ceilDiv(sinceOrigin(entry.deadline), TICK_NANOS));
                 entry.rounds = (tick - nextTick) / WHEEL_SIZE;
                 wheel[(int) (tick & MASK)].add(entry);
@@ -206,7 +209,7 @@ final class WheelTimer {
             due.sort(BY_DEADLINE);
         }
         for (Entry expired : due) {
-            if (STATE.compareAndSet(expired, PENDING, DONE)) {
+            if (STATE.compareAndSet(expired, SCHEDULED, DONE)) {
                 runTask(expired.task);
             }
         }
@@ -305,11 +308,21 @@ final class WheelTimer {
 
         @Override
         public boolean cancel() {
-            if (STATE.compareAndSet(this, PENDING, CANCELLED)) {
-                timer.cancelled(this);
-                return true;
+            while (true) {
+                int state = (int) STATE.getVolatile(this);
+                if (state == NEW) {
+                    if (STATE.compareAndSet(this, NEW, CANCELLED)) {
+                        return true; // never bucketed: the worker drops it when it drains
+                    }
+                } else if (state == SCHEDULED) {
+                    if (STATE.compareAndSet(this, SCHEDULED, CANCELLED)) {
+                        timer.cancelled(this);
+                        return true;
+                    }
+                } else {
+                    return false;
+                }
             }
-            return false;
         }
 
         @Override
