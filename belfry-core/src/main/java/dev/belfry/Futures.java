@@ -101,6 +101,21 @@ public final class Futures {
         return future != null ? future : failed(new NullPointerException(service + " returned a null future"));
     }
 
+    /**
+     * Releases a response nobody will receive (a retried or hedged attempt's, or one that arrived
+     * after its caller cancelled): closes it if it is {@link AutoCloseable}, ignoring what the close
+     * throws, since there is no one left to tell.
+     */
+    public static void discard(@Nullable Object response) {
+        if (response instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception ignored) {
+                // The response is being thrown away; a failure to close it has no one to report to.
+            }
+        }
+    }
+
     /** Whether {@code failure}, once unwrapped, guarantees the request was never sent. */
     public static boolean isUnprocessed(Throwable failure) {
         return unwrap(failure) instanceof UnprocessedException;

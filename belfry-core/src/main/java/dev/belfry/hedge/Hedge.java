@@ -137,16 +137,6 @@ public final class Hedge<Req, Res> implements Service<Req, Res> {
         return "Hedge[p" + settings.percentile() + ", maxExtra=" + settings.maxExtra() + ", " + budget + "]";
     }
 
-    private static void release(@Nullable Object response) {
-        if (response instanceof AutoCloseable closeable) {
-            try {
-                closeable.close();
-            } catch (Exception ignored) {
-                // Nothing to do: the response lost the race and is being thrown away.
-            }
-        }
-    }
-
     /** The attempts of one hedged request. */
     private final class Execution {
         final CompletableFuture<Res> result = new CompletableFuture<>();
@@ -237,7 +227,7 @@ public final class Hedge<Req, Res> implements Service<Req, Res> {
                 long now = clock.nanoTime();
                 latencies.record(now - sentAt, now);
                 if (!result.complete(response)) {
-                    release(response);
+                    Futures.discard(response);
                 }
                 return;
             }

@@ -109,7 +109,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
                 again = spare != null && safeToRepeat(request, null) && policy.shouldRetry(request, 1, response, null);
             } catch (RuntimeException e) {
                 // A policy bug: fail loudly rather than guess.
-                release(response);
+                Futures.discard(response);
                 return Futures.failed(e);
             }
             if (!again) {
@@ -158,17 +158,6 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
     @Override
     public String toString() {
         return "Retry[" + policy + ", " + budget + "]";
-    }
-
-    /** Releases a response nobody will receive. */
-    private static void release(@Nullable Object response) {
-        if (response instanceof AutoCloseable closeable) {
-            try {
-                closeable.close();
-            } catch (Exception ignored) {
-                // Nothing to do: the response was being thrown away.
-            }
-        }
     }
 
     private static final VarHandle CURRENT;
@@ -264,7 +253,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
         private void onOutcome(int attempt, @Nullable Req spare, @Nullable Res response, @Nullable Throwable failure) {
             if (isDone()) {
-                release(response);
+                Futures.discard(response);
                 return;
             }
             Throwable cause = failure == null ? null : Futures.unwrap(failure);
@@ -276,7 +265,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
                         && policy.shouldRetry(original, attempt, response, cause);
             } catch (RuntimeException e) {
                 // A policy bug: fail loudly rather than guess.
-                release(response);
+                Futures.discard(response);
                 completeExceptionally(e);
                 return;
             }
@@ -299,7 +288,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
                 delay = policy.backoff(attempt + 1);
             } catch (RuntimeException e) {
                 // A policy bug: fail loudly rather than guess.
-                release(response);
+                Futures.discard(response);
                 completeExceptionally(e);
                 return;
             }
@@ -308,7 +297,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
                 finish(response, failure);
                 return;
             }
-            release(response);
+            Futures.discard(response);
             listener.onRetry(attempt + 1, cause);
             synchronized (this) {
                 // Scheduled under the lock: the task takes this lock, so it cannot start before
@@ -339,7 +328,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
         private void finish(@Nullable Res response, @Nullable Throwable failure) {
             if (!Futures.completeFrom(this, response, failure)) {
-                release(response);
+                Futures.discard(response);
             }
         }
     }
