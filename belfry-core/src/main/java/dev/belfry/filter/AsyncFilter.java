@@ -4,6 +4,7 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -32,13 +33,12 @@ import org.jspecify.annotations.Nullable;
  * @param <NewReq> the request type the inner service receives
  * @param <Res> the response type
  */
-public final class AsyncFilter<Req, NewReq, Res> implements Service<Req, Res> {
-    private final Service<NewReq, Res> inner;
+public final class AsyncFilter<Req, NewReq, Res> extends Forwarding<Req, Res, NewReq, Res> {
     private final AsyncRequestFilter<? super Req, ? extends NewReq> filter;
 
     /** Wraps {@code inner} so that every request passes {@code filter} first. */
     public AsyncFilter(Service<NewReq, Res> inner, AsyncRequestFilter<? super Req, ? extends NewReq> filter) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.filter = Checks.notNull(filter, "filter");
     }
 
@@ -100,21 +100,6 @@ public final class AsyncFilter<Req, NewReq, Res> implements Service<Req, Res> {
         CompletableFuture<Res> result = new CompletableFuture<>();
         Futures.completeFrom(result, null, rejection);
         return result;
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

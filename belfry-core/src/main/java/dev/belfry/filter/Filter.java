@@ -2,10 +2,9 @@ package dev.belfry.filter;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -21,13 +20,12 @@ import org.jspecify.annotations.Nullable;
  * @param <NewReq> the request type the inner service receives
  * @param <Res> the response type
  */
-public final class Filter<Req, NewReq, Res> implements Service<Req, Res> {
-    private final Service<NewReq, Res> inner;
+public final class Filter<Req, NewReq, Res> extends Forwarding<Req, Res, NewReq, Res> {
     private final RequestFilter<? super Req, ? extends NewReq> filter;
 
     /** Wraps {@code inner} so that every request passes {@code filter} first. */
     public Filter(Service<NewReq, Res> inner, RequestFilter<? super Req, ? extends NewReq> filter) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.filter = Checks.notNull(filter, "filter");
     }
 
@@ -59,21 +57,6 @@ public final class Filter<Req, NewReq, Res> implements Service<Req, Res> {
             Thread.currentThread().interrupt();
         }
         return Futures.failed(rejection);
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

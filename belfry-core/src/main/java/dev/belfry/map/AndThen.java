@@ -2,8 +2,8 @@ package dev.belfry.map;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -22,13 +22,12 @@ import org.jspecify.annotations.Nullable;
  * @param <Res> the response type of the inner service
  * @param <NewRes> the response type callers receive
  */
-public final class AndThen<Req, Res, NewRes> implements Service<Req, NewRes> {
-    private final Service<Req, Res> inner;
+public final class AndThen<Req, Res, NewRes> extends Forwarding<Req, NewRes, Req, Res> {
     private final Function<? super Res, ? extends CompletionStage<NewRes>> function;
 
     /** Wraps {@code inner} so that every response is passed to the asynchronous {@code function}. */
     public AndThen(Service<Req, Res> inner, Function<? super Res, ? extends CompletionStage<NewRes>> function) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.function = Checks.notNull(function, "function");
     }
 
@@ -72,21 +71,6 @@ public final class AndThen<Req, Res, NewRes> implements Service<Req, NewRes> {
         });
         Futures.propagateCancellation(result, inflight);
         return result;
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

@@ -2,12 +2,11 @@ package dev.belfry.map;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -24,13 +23,12 @@ import org.jspecify.annotations.Nullable;
  * @param <Req> the request type
  * @param <Res> the response type
  */
-public final class MapError<Req, Res> implements Service<Req, Res> {
-    private final Service<Req, Res> inner;
+public final class MapError<Req, Res> extends Forwarding<Req, Res, Req, Res> {
     private final Function<? super Throwable, ? extends Throwable> function;
 
     /** Wraps {@code inner} so that every failure is rewritten by {@code function}. */
     public MapError(Service<Req, Res> inner, Function<? super Throwable, ? extends Throwable> function) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.function = Checks.notNull(function, "function");
     }
 
@@ -68,21 +66,6 @@ public final class MapError<Req, Res> implements Service<Req, Res> {
         } catch (RuntimeException | Error broken) {
             return broken;
         }
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

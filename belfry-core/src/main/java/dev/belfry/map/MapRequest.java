@@ -2,10 +2,9 @@ package dev.belfry.map;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -21,13 +20,12 @@ import org.jspecify.annotations.Nullable;
  * @param <NewReq> the request type the inner service receives
  * @param <Res> the response type
  */
-public final class MapRequest<Req, NewReq, Res> implements Service<Req, Res> {
-    private final Service<NewReq, Res> inner;
+public final class MapRequest<Req, NewReq, Res> extends Forwarding<Req, Res, NewReq, Res> {
     private final Function<? super Req, ? extends NewReq> function;
 
     /** Wraps {@code inner} so that every request is rewritten by {@code function} first. */
     public MapRequest(Service<NewReq, Res> inner, Function<? super Req, ? extends NewReq> function) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.function = Checks.notNull(function, "function");
     }
 
@@ -52,21 +50,6 @@ public final class MapRequest<Req, NewReq, Res> implements Service<Req, Res> {
             return Futures.failed(failure);
         }
         return inner.tryCall(mapped);
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

@@ -2,11 +2,10 @@ package dev.belfry.map;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import dev.belfry.internal.Relay;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -22,13 +21,12 @@ import org.jspecify.annotations.Nullable;
  * @param <Res> the response type of the inner service
  * @param <NewRes> the response type callers receive
  */
-public final class MapResponse<Req, Res, NewRes> implements Service<Req, NewRes> {
-    private final Service<Req, Res> inner;
+public final class MapResponse<Req, Res, NewRes> extends Forwarding<Req, NewRes, Req, Res> {
     private final Function<? super Res, ? extends NewRes> function;
 
     /** Wraps {@code inner} so that every response is rewritten by {@code function}. */
     public MapResponse(Service<Req, Res> inner, Function<? super Res, ? extends NewRes> function) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.function = Checks.notNull(function, "function");
     }
 
@@ -80,21 +78,6 @@ public final class MapResponse<Req, Res, NewRes> implements Service<Req, NewRes>
             }
             complete(mapped);
         }
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

@@ -2,13 +2,12 @@ package dev.belfry.timeout;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import dev.belfry.internal.Relay;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,14 +18,13 @@ import org.jspecify.annotations.Nullable;
  * limit, a buffer) counts. Thread-safe. Cancelling the returned future cancels the timer and the
  * inner call.
  */
-public final class Timeout<Req, Res> implements Service<Req, Res> {
-    private final Service<Req, Res> inner;
+public final class Timeout<Req, Res> extends Forwarding<Req, Res, Req, Res> {
     private final Duration limit;
     private final Clock clock;
 
     /** Wraps {@code inner} with a timeout of {@code limit}, timed on {@code clock}. */
     public Timeout(Service<Req, Res> inner, Duration limit, Clock clock) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.limit = Checks.positive(limit, "timeout");
         this.clock = Checks.notNull(clock, "clock");
     }
@@ -79,21 +77,6 @@ public final class Timeout<Req, Res> implements Service<Req, Res> {
         protected void onCancelled() {
             timer.cancel();
         }
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     /** The configured timeout. */
