@@ -64,6 +64,11 @@ final class RunCommand implements Callable<Integer> {
             @org.jspecify.annotations.Nullable Runnable afterStart,
             CountDownLatch stop)
             throws InterruptedException {
+        // Handlers first: a signal that arrives once the listeners are bound (and /ready says 200)
+        // must drain or reload, not meet the JVM's default action, which kills the process.
+        Signals.on("TERM", stop::countDown);
+        Signals.on("INT", stop::countDown);
+        Signals.on("HUP", server::reload);
         try {
             server.start();
         } catch (RuntimeException e) {
@@ -71,9 +76,6 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-        Signals.on("TERM", stop::countDown);
-        Signals.on("INT", stop::countDown);
-        Signals.on("HUP", server::reload);
         try {
             if (afterStart != null) {
                 afterStart.run();

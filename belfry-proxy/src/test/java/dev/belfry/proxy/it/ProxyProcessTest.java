@@ -1,0 +1,277 @@
+package dev.belfry.proxy.it;
+
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code belfry run} as a real child process: start-up, SIGTERM drain, SIGHUP reload, refusals.
+ *
+ * <p>The child cannot report the ports it bound, so the tests pick free ports by binding port 0
+ * and closing the socket just before the child starts; another process could take one in that
+ * moment (the test would then fail on start-up, naming the port), which on a test machine is rare.
+ */
+@Timeout(value = 60, unit = SECONDS)
+class ProxyProcessTest {
+    private static final Duration START = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private LineBackend backend;
+    private @Nullable Process process;
+    private @Nullable AdminClient admin;
+    private Path stderr;
+
+    @BeforeEach
+    void startBackend() throws IOException {
+        backend = LineBackend.start("b1");
+        stderr = dir.resolve("stderr.log");
+    }
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(10, SECONDS);
+        }
+        if (admin != null) {
+            admin.close();
+        }
+        backend.close();
+    }
+
+    @Test
+    void sigtermDrainsLetsTheOpenConnectionFinishAndExitsZero() throws Exception {
+        int[] ports = freePorts(2);
+        Path config = write("belfry.toml", config(ports[0], ports[1], ""));
+        InetSocketAddress web = loopback(ports[0]);
+        start(config, ports[1]);
+
+        try (Socket open = Clients.open(web)) {
+            assertThat(Clients.ask(open, "one")).isEqualTo("b1:one");
+
+            process.destroy(); // SIGTERM on Linux.
+            await().atMost(10, SECONDS).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+                AdminClient.Answer ready = admin.get("/ready");
+                assertThat(ready.status()).isEqualTo(503);
+                assertThat(ready.body()).contains("draining");
+            });
+            await().atMost(10, SECONDS).pollInterval(Duration.ofMillis(20)).until(() -> refused(web));
+            assertThat(process.isAlive())
+                    .as("still draining while a connection is open")
+                    .isTrue();
+
+            assertThat(Clients.ask(open, "two")).isEqualTo("b1:two");
+            open.shutdownOutput();
+            assertThat(Clients.closedByPeer(open)).isTrue();
+        }
+        // drain_timeout is 20 s: exiting well within it means the drain saw the connection finish.
+        assertThat(process.waitFor(15, SECONDS))
+                .as("exited within the drain timeout")
+                .isTrue();
+        assertThat(process.exitValue()).isZero();
+        assertThat(log()).contains("drained: every connection finished");
+    }
+
+    @Test
+    void sighupAppliesAGoodFileAndKeepsTheRunningConfigOnABadOne() throws Exception {
+        int[] ports = freePorts(3);
+        Path config = write("belfry.toml", config(ports[0], ports[1], ""));
+        InetSocketAddress web = loopback(ports[0]);
+        InetSocketAddress extra = loopback(ports[2]);
+        start(config, ports[1]);
+        assertThat(Clients.exchange(web, "a")).isEqualTo("b1:a\n");
+        assertThat(refused(extra)).isTrue();
+
+        // A good file: a second listener appears.
+        String extraListener =
+                "[[listeners]]\nname = \"extra\"\nlisten = \"127.0.0.1:" + ports[2] + "\"\ncluster = \"app\"\n";
+        write("belfry.toml", config(ports[0], ports[1], extraListener));
+        hangUp();
+        await().atMost(10, SECONDS)
+                .pollInterval(Duration.ofMillis(50))
+                .ignoreExceptions()
+                .until(() -> Clients.exchange(extra, "b").equals("b1:b\n"));
+        assertThat(Clients.exchange(web, "c")).isEqualTo("b1:c\n");
+        assertThat(admin.get("/health").body()).contains("\"ok\":true");
+
+        // A bad file: rejected, named with line and column; the running config keeps serving.
+        String bad = config(ports[0], ports[1], extraListener).replace("\"round-robin\"", "\"fastest\"");
+        int line = lineOf(bad, "balancer = ");
+        write("belfry.toml", bad);
+        hangUp();
+        await().atMost(10, SECONDS)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> admin.get("/health").body().contains("\"ok\":false"));
+        String health = admin.get("/health").body();
+        assertThat(health).contains(config + ":" + line + ":12: balancer must be one of");
+        assertThat(Clients.exchange(web, "d")).isEqualTo("b1:d\n");
+        assertThat(Clients.exchange(extra, "e")).isEqualTo("b1:e\n");
+        await().atMost(5, SECONDS)
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> log().contains(config + ":" + line + ":12: balancer must be one of"));
+        assertThat(log()).contains("reload rejected, the running configuration stays");
+        assertThat(process.isAlive()).isTrue();
+    }
+
+    @Test
+    void runWithABadConfigExitsOneAtOnceListingTheProblems() throws Exception {
+        Path config = write("bad.toml", """
+                [[listeners]]
+                name = "web"
+                listen = "127.0.0.1:80800"
+                cluster = "nope"
+                [[clusters]]
+                name = "app"
+                colour = "blue"
+                """);
+        Process child = launch(config);
+        assertThat(child.waitFor(START.toSeconds(), SECONDS)).isTrue();
+        assertThat(child.exitValue()).isEqualTo(1);
+        assertThat(log())
+                .contains(config + ":3:10: ")
+                .contains(config + ":4:11: ")
+                .contains(config + ":7:1: ")
+                .contains("belfry: not started");
+    }
+
+    @Test
+    void runWithAListenPortInUseExitsOneNamingTheListener() throws Exception {
+        int[] ports = freePorts(1);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = write("busy.toml", config(taken.getLocalPort(), ports[0], ""));
+            Process child = launch(config);
+            assertThat(child.waitFor(START.toSeconds(), SECONDS)).isTrue();
+            assertThat(child.exitValue()).isEqualTo(1);
+            assertThat(log())
+                    .contains("listener web cannot listen on")
+                    .contains(":" + taken.getLocalPort())
+                    .contains("belfry: not started");
+        }
+        // Nothing stayed bound: the admin port is free again.
+        assertThat(refused(loopback(ports[0]))).isTrue();
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private String config(int web, int adminPort, String more) {
+        return "io_threads = 1\n"
+                + "[admin]\nlisten = \"127.0.0.1:" + adminPort + "\"\n"
+                + "[[listeners]]\nname = \"web\"\nlisten = \"127.0.0.1:" + web + "\"\ncluster = \"app\"\n"
+                + more
+                + "[[clusters]]\nname = \"app\"\nbalancer = \"round-robin\"\nconnect_timeout = \"1s\"\n"
+                + "drain_timeout = \"20s\"\n"
+                + "[[clusters.backends]]\naddress = \"" + backend.hostPort() + "\"\n";
+    }
+
+    private Path write(String name, String text) throws IOException {
+        return Files.writeString(dir.resolve(name), text);
+    }
+
+    private Process launch(Path config) throws IOException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                // A quick start for a short-lived test JVM.
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.belfry.proxy.Main",
+                "run",
+                "--config",
+                config.toString()));
+        process = new ProcessBuilder(command)
+                .redirectOutput(dir.resolve("stdout.log").toFile())
+                .redirectError(stderr.toFile())
+                .start();
+        return process;
+    }
+
+    private void start(Path config, int adminPort) throws IOException {
+        Process child = launch(config);
+        admin = new AdminClient(loopback(adminPort));
+        await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> {
+            if (!child.isAlive()) {
+                throw new AssertionError("the proxy exited with " + child.exitValue() + ":\n" + log());
+            }
+            return admin.get("/ready").status() == 200;
+        });
+    }
+
+    private void hangUp() throws Exception {
+        Process kill = new ProcessBuilder("kill", "-HUP", String.valueOf(process.pid()))
+                .redirectErrorStream(true)
+                .start();
+        assertThat(kill.waitFor(5, SECONDS)).isTrue();
+        assertThat(kill.exitValue()).isZero();
+    }
+
+    private String log() throws IOException {
+        return Files.exists(stderr) ? Files.readString(stderr, StandardCharsets.UTF_8) : "";
+    }
+
+    /** Whether a connect to {@code address} is refused; a connection that opens is closed at once. */
+    private static boolean refused(InetSocketAddress address) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(address, 2_000);
+            return false;
+        } catch (ConnectException e) {
+            return true;
+        }
+    }
+
+    private static int lineOf(String text, String start) {
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].startsWith(start)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no line starts with " + start);
+    }
+
+    /** Distinct ports free a moment ago (all are held at once, so none repeats). */
+    private static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : held) {
+                socket.close();
+            }
+        }
+    }
+
+    private static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+}
