@@ -64,6 +64,8 @@ public final class L4Proxy implements AutoCloseable {
     private final boolean ownsGroup;
     private final Transport transport;
     private final Clock clock;
+    // Clusters replaced by a reload, kept open until the connects they started have finished.
+    private final List<Cluster> retiring = new ArrayList<>();
     private final Duration proxyHeaderTimeout;
     private final ClusterSettings settings;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
@@ -237,7 +239,7 @@ public final class L4Proxy implements AutoCloseable {
             }
         });
         clusters = Map.copyOf(swapped);
-        retired.forEach(Cluster::close);
+        retire(retired);
         // 3. Listeners: new settings for those that stay, new ones in, removed ones out.
         Map<String, Listener> kept = new LinkedHashMap<>();
         for (ListenerConfig listener : next.listeners()) {
@@ -265,6 +267,37 @@ public final class L4Proxy implements AutoCloseable {
                 && current.server().isActive()
                 && (current.config().listen().equals(wanted)
                         || current.stats().address().equals(wanted));
+    }
+
+    /**
+     * Closes clusters a reload replaced once every connect they may still be making has ended: a
+     * client whose connect started on the old cluster (waiting for a backend, connecting, or
+     * retrying another backend) must not fail because of the reload. Established relays do not
+     * depend on the cluster.
+     */
+    private void retire(List<Cluster> retired) {
+        if (retired.isEmpty()) {
+            return;
+        }
+        Duration grace = Duration.ofSeconds(1);
+        for (Cluster cluster : retired) {
+            ClusterConfig settings = cluster.config();
+            Duration longest = settings.connectTimeout()
+                    .multipliedBy(2L * (settings.connectRetries() + 1))
+                    .plusSeconds(1);
+            if (longest.compareTo(grace) > 0) {
+                grace = longest;
+            }
+        }
+        synchronized (retiring) {
+            retiring.addAll(retired);
+        }
+        clock.schedule(grace, () -> {
+            synchronized (retiring) {
+                retired.forEach(retiring::remove);
+            }
+            retired.forEach(Cluster::close);
+        });
     }
 
     /** Stops accepting: every listener's socket is closed; open connections continue. Idempotent. */
@@ -316,6 +349,10 @@ public final class L4Proxy implements AutoCloseable {
             relay.forceClose("proxy closed");
         }
         clusters.values().forEach(Cluster::close);
+        synchronized (retiring) {
+            retiring.forEach(Cluster::close);
+            retiring.clear();
+        }
         if (ownsGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
