@@ -23,7 +23,10 @@
 # KEEPALIVE_CONNECTIONS [64], CLOSE_CONNECTIONS [64], BULK_CONNECTIONS [16];
 # IDLE_CONNECTIONS [10000, or fewer if the hard file-descriptor limit cannot hold two per
 # connection in the proxy]; SCENARIOS [keepalive close bulk idle]; ONLY [direct haproxy nginx
-# belfry]; BELFRY_JAVA_OPTS [-Xms256m -Xmx256m -XX:+UseSerialGC]; BELFRY_JFR [unset]; PORT_BASE
+# belfry]; BELFRY_JAVA_OPTS [-Xms256m -Xmx256m -XX:+UseSerialGC]; BELFRY_JFR [unset: a file to
+# record a JFR profile of Belfry into] and BELFRY_JFR_SETTINGS [extra JFR options, e.g.
+# jdk.CPUTimeSample#enabled=true on JDK 25]; SYSCALLS [unset: if set, count each proxy's system
+# calls per request with perf stat during the window; this costs CPU, so not for the CPU column]; PORT_BASE
 # [19080]: ports PORT_BASE to PORT_BASE+3 and PORT_BASE+821 (Belfry's admin) on 127.0.0.1.
 #
 # Installs haproxy, nginx-light, libnginx-mod-stream and wrk with apt-get if missing (needs root)
@@ -228,7 +231,7 @@ drain_timeout = "0s"
 address = "127.0.0.1:$BACKEND_PORT"
 CONF
     if [ -n "${BELFRY_JFR:-}" ]; then
-        BELFRY_JAVA_OPTS="$BELFRY_JAVA_OPTS -XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true"
+        BELFRY_JAVA_OPTS="$BELFRY_JAVA_OPTS -XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true${BELFRY_JFR_SETTINGS:+,$BELFRY_JFR_SETTINGS}"
     fi
     BELFRY_NO_BUILD=1 bin/belfry run --config "$WORK/belfry.toml" >"$WORK/belfry.log" 2>&1 &
     PIDS+=($!)
@@ -250,6 +253,7 @@ curl -fsS "http://127.0.0.1:$BACKEND_PORT/small" >/dev/null 2>&1 || (exec 3<>"/d
 # --- measuring -----------------------------------------------------------------------------------
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # Passive opens on this host (every accept()), to count the connections a scenario really opens.
 passive_opens() { awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") c = i; h = 1 } else print $c }' /proc/net/snmp; }
@@ -273,16 +277,23 @@ measure() {
     local url="http://127.0.0.1:${PORT[$name]}/$path" pid=${PID[$name]}
     wrk -t1 -c"$conns" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
     sleep 1
-    local before=0 opens_before
-    [ "$pid" != - ] && before=$(cpu_ticks "$pid")
+    local before=0 sys_before=0 opens_before
+    [ "$pid" != - ] && before=$(cpu_ticks "$pid") && sys_before=$(sys_ticks "$pid")
     [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.before"
     opens_before=$(passive_opens)
+    local perf_pid=
+    if [ -n "${SYSCALLS:-}" ] && [ "$pid" != - ]; then
+        perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$WORK/$scen.$name.perf" -- sleep "$DURATION" 2>/dev/null &
+        perf_pid=$!
+        PIDS+=("$perf_pid")
+    fi
     wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$@" "$url" >"$WORK/$scen.$name.wrk" 2>&1 || true
-    local after=0 opens_after
-    [ "$pid" != - ] && after=$(cpu_ticks "$pid")
+    [ -n "$perf_pid" ] && { wait "$perf_pid" 2>/dev/null || true; }
+    local after=0 sys_after=0 opens_after
+    [ "$pid" != - ] && after=$(cpu_ticks "$pid") && sys_after=$(sys_ticks "$pid")
     opens_after=$(passive_opens)
     [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.after"
-    local f="$WORK/$scen.$name.wrk" rps requests p50 p99 mibs errors cpu=- rss=- opens
+    local f="$WORK/$scen.$name.wrk" rps requests p50 p99 mibs errors cpu=- sys=- rss=- opens
     rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$f")
     requests=$(awk '/requests in/ {print $1}' "$f")
     [ -n "$requests" ] && [ "$requests" -gt 0 ] || { log "wrk failed for $name/$scen:"; cat "$f" >&2; requests=1; rps=0; }
@@ -293,16 +304,23 @@ measure() {
     opens=$(awk -v a="$opens_after" -v b="$opens_before" -v n="$requests" 'BEGIN { printf "%.2f", (a - b) / n }')
     if [ "$pid" != - ]; then
         cpu=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+        sys=$(awk -v t=$((sys_after - sys_before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
         rss=$(rss_mib "$pid")
     fi
-    RESULT[$scen.$name]="$rps $p50 $p99 $cpu $rss $mibs $opens $errors"
+    RESULT[$scen.$name]="$rps $p50 $p99 $cpu $rss $mibs $opens $errors $sys"
+    if [ -f "$WORK/$scen.$name.perf" ]; then
+        # Syscalls per request (perf counts over the same window), the most frequent first.
+        RESULT[$scen.$name.syscalls]=$(awk -F, -v n="$requests" '$3 ~ /sys_enter_/ && $1 + 0 > 0 {
+                sub(/.*sys_enter_/, "", $3); t += $1; c[$3] = $1 }
+            END { printf "total=%.1f", t / n; for (k in c) if (c[k] / n >= 0.05) printf " %s=%.2f", k, c[k] / n }' "$WORK/$scen.$name.perf")
+    fi
     if [ "$name" = belfry ]; then
         # Where Belfry's CPU went, by thread (names without trailing numbers), in us/request.
         RESULT[$scen.belfry.threads]=$(LC_ALL=C join -a2 -e0 -o '0,2.2,2.3,1.3' "$WORK/threads.before" "$WORK/threads.after" \
             | awk -v hz="$CLK_TCK" -v n="$requests" '{ name = $2; sub(/[-#]?[0-9]+$/, "", name); s[name] += $3 - $4 }
                 END { for (k in s) if (s[k] > 0) printf "%s %.1f\n", k, s[k] / hz * 1e6 / n }' | sort -k2 -rn | awk '{printf "%s%s=%s", sep, $1, $2; sep = ", "}')
     fi
-    log "$scen $name: $rps req/s, p50 ${p50}us, p99 ${p99}us, cpu ${cpu}us/req, rss ${rss}MiB, $mibs MiB/s, $opens accepts/req, $errors errors"
+    log "$scen $name: $rps req/s, p50 ${p50}us, p99 ${p99}us, cpu ${cpu}us/req (sys $sys), rss ${rss}MiB, $mibs MiB/s, $opens accepts/req, $errors errors"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
@@ -312,8 +330,8 @@ print_table() {
     echo
     echo "### $title"
     echo
-    echo "| path | requests/s | p50 (us) | p99 (us) | proxy CPU (us/request) | proxy RSS (MiB) | MiB/s | accepts/request | errors | req/s vs HAProxy | CPU/req vs HAProxy | p99 vs HAProxy |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| path | requests/s | p50 (us) | p99 (us) | proxy CPU (us/request) | of which kernel | proxy RSS (MiB) | MiB/s | accepts/request | errors | req/s vs HAProxy | CPU/req vs HAProxy | p99 vs HAProxy |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     local base="${RESULT[$scen.haproxy]:-}"
     for t in "${TARGETS[@]}"; do
         local r=${RESULT[$scen.$t]:-}
@@ -326,7 +344,10 @@ print_table() {
             local b=($base)
             vs_rps=$(ratio "$1" "${b[0]}"); vs_cpu=$(ratio "$4" "${b[3]}"); vs_p99=$(ratio "$3" "${b[2]}")
         fi
-        printf '| %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n' "$t" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$vs_rps" "$vs_cpu" "$vs_p99"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n' "$t" "$1" "$2" "$3" "$4" "$9" "$5" "$6" "$7" "$8" "$vs_rps" "$vs_cpu" "$vs_p99"
+    done
+    for t in "${TARGETS[@]}"; do
+        [ -n "${RESULT[$scen.$t.syscalls]:-}" ] && printf '\n%s syscalls per request: %s\n' "$t" "${RESULT[$scen.$t.syscalls]}"
     done
     if [ -n "${RESULT[$scen.belfry.threads]:-}" ]; then
         echo
@@ -407,7 +428,7 @@ echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
-echo "nginx stream: one worker. Belfry: io_threads = 1 (default transport: epoll), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(bin/belfry --version 2>/dev/null | head -1)."
+echo "nginx stream: one worker. Belfry: io_threads = 1 (default transport: epoll), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS= bin/belfry --version 2>/dev/null | head -1)."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path. CPU = utime+stime of the whole proxy process over the window / requests."
 scenario keepalive && print_table keepalive "Keep-alive: 100-byte responses, $KEEPALIVE_CONNECTIONS connections"
 scenario close && print_table close "New connection per request: 100-byte responses, $CLOSE_CONNECTIONS concurrent (wrk -H 'Connection: close'; accepts/request counts every accept on the host: 1 direct, 2 through a proxy)"
