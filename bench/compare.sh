@@ -1,0 +1,448 @@
+#!/usr/bin/env bash
+# Compares Belfry's L4 proxy with HAProxy and nginx stream on loopback, in one run.
+#
+# The same HTTP backend (nginx, one worker, a 100-byte and a 256 KiB file) is reached directly,
+# through HAProxy (mode tcp, nbthread 1), through nginx stream (one worker) and through Belfry
+# (bin/belfry run, io_threads = 1). Scenarios, each warmed up before it is measured:
+#   keepalive  wrk -t1 -c64, keep-alive connections, 100-byte responses
+#   close      wrk -t1 -c64 -H 'Connection: close': the backend closes after each response and wrk
+#              opens a new connection for the next request (counted: new TCP connections/request)
+#   bulk       wrk -t1 -c16, keep-alive, 256 KiB responses (MiB/s too)
+#   idle       RSS of each proxy holding IDLE_CONNECTIONS idle client connections (each with its
+#              backend connection)
+# For each: requests/s, p50/p99 latency, the proxy's CPU microseconds per request (utime+stime of
+# the whole process from /proc/PID/stat across the measured window, divided by the requests) and
+# its RSS (VmRSS) after the run; then ratios to HAProxy.
+#
+#   bench/compare.sh                       # about 4 minutes
+#   DURATION=20 WARMUP=10 bench/compare.sh
+#   ONLY="haproxy belfry" SCENARIOS="keepalive" bench/compare.sh
+#   BELFRY_JFR=/tmp/belfry.jfr bench/compare.sh   # also record a JFR profile of Belfry
+#
+# Environment (defaults in brackets): DURATION [10] and WARMUP [5] seconds per measurement;
+# KEEPALIVE_CONNECTIONS [64], CLOSE_CONNECTIONS [64], BULK_CONNECTIONS [16];
+# IDLE_CONNECTIONS [10000, or fewer if the hard file-descriptor limit cannot hold two per
+# connection in the proxy]; SCENARIOS [keepalive close bulk idle]; ONLY [direct haproxy nginx
+# belfry]; BELFRY_JAVA_OPTS [-Xms256m -Xmx256m -XX:+UseSerialGC]; BELFRY_JFR [unset: a file to
+# record a JFR profile of Belfry into] and BELFRY_JFR_SETTINGS [extra JFR options, e.g.
+# jdk.CPUTimeSample#enabled=true on JDK 25]; SYSCALLS [unset: if set, count each proxy's system
+# calls per request with perf stat during the window; this costs CPU, so not for the CPU column]; PORT_BASE
+# [19080]: ports PORT_BASE to PORT_BASE+3 and PORT_BASE+821 (Belfry's admin) on 127.0.0.1.
+#
+# Installs haproxy, nginx-light, libnginx-mod-stream and wrk with apt-get if missing (needs root)
+# and builds Belfry's jar if needed. Every process it starts is stopped by PID on exit and its
+# temporary directory removed. All load goes to 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-5}
+KEEPALIVE_CONNECTIONS=${KEEPALIVE_CONNECTIONS:-64}
+CLOSE_CONNECTIONS=${CLOSE_CONNECTIONS:-64}
+BULK_CONNECTIONS=${BULK_CONNECTIONS:-16}
+SCENARIOS=${SCENARIOS:-keepalive close bulk idle}
+ONLY=${ONLY:-direct haproxy nginx belfry}
+PORT_BASE=${PORT_BASE:-19080}
+BACKEND_PORT=$PORT_BASE
+HAPROXY_PORT=$((PORT_BASE + 1))
+BELFRY_PORT=$((PORT_BASE + 2))
+NGINX_PORT=$((PORT_BASE + 3))
+BELFRY_ADMIN_PORT=$((PORT_BASE + 821))
+export BELFRY_JAVA_OPTS=${BELFRY_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseSerialGC}
+
+log() { printf '[compare %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "$*"; exit 1; }
+wants() { [[ " $ONLY " == *" $1 "* ]]; }
+scenario() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+# --- tools ---------------------------------------------------------------------------------------
+NGINX_STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
+missing=()
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+[ -f "$NGINX_STREAM_MODULE" ] || missing+=(libnginx-mod-stream)
+command -v ss >/dev/null || missing+=(iproute2)
+command -v python3 >/dev/null || missing+=(python3)
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# Build the jar now (bin/belfry would build it on first use too, but inside the measured setup).
+bin/belfry --version >/dev/null || die "bin/belfry does not run"
+
+# Ten thousand idle connections need two descriptors each in the proxy (client and backend side).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT=$(ulimit -n)
+if [ -z "${IDLE_CONNECTIONS:-}" ]; then
+    IDLE_CONNECTIONS=10000
+    if [ "$FD_LIMIT" != unlimited ] && [ $((FD_LIMIT - 200)) -lt $((2 * IDLE_CONNECTIONS)) ]; then
+        IDLE_CONNECTIONS=$(((FD_LIMIT - 200) / 2 / 100 * 100))
+        log "open-file limit is $FD_LIMIT (hard): idle test uses $IDLE_CONNECTIONS connections"
+    fi
+fi
+# HAProxy wants 2 * maxconn + a few descriptors within the limit.
+MAXCONN=$((IDLE_CONNECTIONS + 50))
+# nginx starts closing idle connections ("worker_connections are not enough, reusing
+# connections") well before worker_connections are all in use: give the backend room.
+BACKEND_WORKER_CONNECTIONS=$((2 * MAXCONN))
+[ "$FD_LIMIT" = unlimited ] || [ "$BACKEND_WORKER_CONNECTIONS" -le $((FD_LIMIT - 100)) ] || BACKEND_WORKER_CONNECTIONS=$((FD_LIMIT - 100))
+
+# --- processes -----------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/belfry-compare.XXXXXX)
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_port() {
+    for _ in $(seq 1 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    tail -n 5 "$WORK"/*.log "$WORK"/*/*.log >&2 2>/dev/null || true
+    die "nothing listens on 127.0.0.1:$1 (the logs above are removed on exit)"
+}
+
+# Backend: nginx, one worker, keep-alive without a request limit, idle clients allowed to wait.
+mkdir -p "$WORK/www" "$WORK/backend" "$WORK/stream"
+head -c 100 /dev/zero | tr '\0' 'x' >"$WORK/www/small"
+head -c $((256 * 1024)) /dev/urandom >"$WORK/www/bulk"
+cat >"$WORK/backend/nginx.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile $FD_LIMIT;
+daemon off;
+master_process off;
+pid $WORK/backend/nginx.pid;
+error_log $WORK/backend/error.log warn;
+events { worker_connections $BACKEND_WORKER_CONNECTIONS; }
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_header_timeout 300s;
+    default_type application/octet-stream;
+    client_body_temp_path $WORK/backend;
+    proxy_temp_path $WORK/backend;
+    fastcgi_temp_path $WORK/backend;
+    uwsgi_temp_path $WORK/backend;
+    scgi_temp_path $WORK/backend;
+    server {
+        listen 127.0.0.1:$BACKEND_PORT backlog=4096;
+        root $WORK/www;
+    }
+}
+CONF
+"$NGINX" -c "$WORK/backend/nginx.conf" -p "$WORK/backend" >"$WORK/backend/out.log" 2>&1 &
+PIDS+=($!)
+BACKEND_PID=$!
+
+declare -A PORT PID
+PORT[direct]=$BACKEND_PORT
+PID[direct]=-
+
+if wants haproxy; then
+    cat >"$WORK/haproxy.cfg" <<CONF
+global
+    nbthread 1
+    maxconn $MAXCONN
+defaults
+    mode tcp
+    maxconn $MAXCONN
+    timeout connect 5s
+    timeout client 300s
+    timeout server 300s
+frontend fe
+    bind 127.0.0.1:$HAPROXY_PORT
+    default_backend be
+backend be
+    server s1 127.0.0.1:$BACKEND_PORT maxconn $MAXCONN
+CONF
+    haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+    PIDS+=($!)
+    PORT[haproxy]=$HAPROXY_PORT
+    PID[haproxy]=$!
+fi
+
+if wants nginx; then
+    # nginx stream counts client and upstream connections against worker_connections.
+    cat >"$WORK/stream/nginx.conf" <<CONF
+load_module $NGINX_STREAM_MODULE;
+worker_processes 1;
+worker_rlimit_nofile $FD_LIMIT;
+daemon off;
+master_process off;
+pid $WORK/stream/nginx.pid;
+error_log $WORK/stream/error.log warn;
+events { worker_connections $((2 * MAXCONN)); }
+stream {
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        proxy_pass 127.0.0.1:$BACKEND_PORT;
+        proxy_timeout 300s;
+    }
+}
+CONF
+    "$NGINX" -c "$WORK/stream/nginx.conf" -p "$WORK/stream" >"$WORK/stream/out.log" 2>&1 &
+    PIDS+=($!)
+    PORT[nginx]=$NGINX_PORT
+    PID[nginx]=$!
+fi
+
+if wants belfry; then
+    # Access logging off (level warn), as HAProxy and nginx stream log nothing here either.
+    cat >"$WORK/belfry.toml" <<CONF
+io_threads = 1
+
+[admin]
+listen = "127.0.0.1:$BELFRY_ADMIN_PORT"
+
+[log]
+level = "warn"
+
+[[listeners]]
+name = "bench"
+listen = "127.0.0.1:$BELFRY_PORT"
+cluster = "backend"
+max_connections = $MAXCONN
+idle_timeout = "5m"
+
+[[clusters]]
+name = "backend"
+balancer = "round-robin"
+max_connections_per_backend = $MAXCONN
+drain_timeout = "0s"
+
+[[clusters.backends]]
+address = "127.0.0.1:$BACKEND_PORT"
+CONF
+    if [ -n "${BELFRY_JFR:-}" ]; then
+        BELFRY_JAVA_OPTS="$BELFRY_JAVA_OPTS -XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true${BELFRY_JFR_SETTINGS:+,$BELFRY_JFR_SETTINGS}"
+    fi
+    BELFRY_NO_BUILD=1 bin/belfry run --config "$WORK/belfry.toml" >"$WORK/belfry.log" 2>&1 &
+    PIDS+=($!)
+    PORT[belfry]=$BELFRY_PORT
+    PID[belfry]=$!
+fi
+
+TARGETS=()
+for t in direct haproxy nginx belfry; do
+    if wants "$t"; then
+        wait_port "${PORT[$t]}"
+        TARGETS+=("$t")
+    fi
+done
+wait_port "$BACKEND_PORT"
+curl -fsS "http://127.0.0.1:$BACKEND_PORT/small" >/dev/null 2>&1 || (exec 3<>"/dev/tcp/127.0.0.1/$BACKEND_PORT") \
+    || die "backend does not answer"
+
+# --- measuring -----------------------------------------------------------------------------------
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
+rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+# Passive opens on this host (every accept()), to count the connections a scenario really opens.
+passive_opens() { awk '/^Tcp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "PassiveOpens") c = i; h = 1 } else print $c }' /proc/net/snmp; }
+# wrk prints 123.45us / 1.23ms / 1.02s and 1.5KB / 2.3MB / 1.1GB (binary units).
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /m$/) print n * 60e6; else if (v ~ /s$/) print n * 1e6; else print n }'; }
+to_mib() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /GB$/) print n * 1024; else if (v ~ /MB$/) print n; else if (v ~ /KB$/) print n / 1024; else print n / 1048576 }'; }
+# Per-thread CPU ticks of a process, as "tid name ticks" lines (the name has no spaces).
+thread_ticks() {
+    local t comm
+    for t in /proc/"$1"/task/*; do
+        comm=$(tr ' ' '_' <"$t/comm" 2>/dev/null) || continue
+        # Fields after "pid (comm) ": utime and stime are the 12th and 13th.
+        awk -v tid="${t##*/}" -v c="$comm" '{ sub(/^.*\) /, ""); split($0, f, " "); print tid, c, f[12] + f[13] }' "$t/stat" 2>/dev/null || true
+    done | LC_ALL=C sort -k1,1
+}
+
+declare -A RESULT
+# One measured window for target $1 in scenario $2 ($3 = wrk arguments after the URL).
+measure() {
+    local name=$1 scen=$2 path=$3 conns=$4; shift 4
+    local url="http://127.0.0.1:${PORT[$name]}/$path" pid=${PID[$name]}
+    wrk -t1 -c"$conns" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+    sleep 1
+    local before=0 sys_before=0 opens_before
+    [ "$pid" != - ] && before=$(cpu_ticks "$pid") && sys_before=$(sys_ticks "$pid")
+    [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.before"
+    opens_before=$(passive_opens)
+    local perf_pid=
+    if [ -n "${SYSCALLS:-}" ] && [ "$pid" != - ]; then
+        perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$WORK/$scen.$name.perf" -- sleep "$DURATION" 2>/dev/null &
+        perf_pid=$!
+        PIDS+=("$perf_pid")
+    fi
+    wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$@" "$url" >"$WORK/$scen.$name.wrk" 2>&1 || true
+    [ -n "$perf_pid" ] && { wait "$perf_pid" 2>/dev/null || true; }
+    local after=0 sys_after=0 opens_after
+    [ "$pid" != - ] && after=$(cpu_ticks "$pid") && sys_after=$(sys_ticks "$pid")
+    opens_after=$(passive_opens)
+    [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.after"
+    local f="$WORK/$scen.$name.wrk" rps requests p50 p99 mibs errors cpu=- sys=- rss=- opens
+    rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$f")
+    requests=$(awk '/requests in/ {print $1}' "$f")
+    [ -n "$requests" ] && [ "$requests" -gt 0 ] || { log "wrk failed for $name/$scen:"; cat "$f" >&2; requests=1; rps=0; }
+    p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$f")")
+    p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$f")")
+    mibs=$(to_mib "$(awk '/Transfer\/sec/ {print $2}' "$f")")
+    errors=$(awk '/Socket errors/ {gsub(/,/, ""); e = $4 + $6 + $8 + $10} /Non-2xx/ {e += $NF} END {print e + 0}' "$f")
+    opens=$(awk -v a="$opens_after" -v b="$opens_before" -v n="$requests" 'BEGIN { printf "%.2f", (a - b) / n }')
+    if [ "$pid" != - ]; then
+        cpu=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+        sys=$(awk -v t=$((sys_after - sys_before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+        rss=$(rss_mib "$pid")
+    fi
+    RESULT[$scen.$name]="$rps $p50 $p99 $cpu $rss $mibs $opens $errors $sys"
+    if [ -f "$WORK/$scen.$name.perf" ]; then
+        # Syscalls per request (perf counts over the same window), the most frequent first.
+        RESULT[$scen.$name.syscalls]=$(awk -F, -v n="$requests" '$3 ~ /sys_enter_/ && $1 + 0 > 0 {
+                sub(/.*sys_enter_/, "", $3); t += $1; c[$3] = $1 }
+            END { printf "total=%.1f", t / n; for (k in c) if (c[k] / n >= 0.05) printf " %s=%.2f", k, c[k] / n }' "$WORK/$scen.$name.perf")
+    fi
+    if [ "$name" = belfry ]; then
+        # Where Belfry's CPU went, by thread (names without trailing numbers), in us/request.
+        RESULT[$scen.belfry.threads]=$(LC_ALL=C join -a2 -e0 -o '0,2.2,2.3,1.3' "$WORK/threads.before" "$WORK/threads.after" \
+            | awk -v hz="$CLK_TCK" -v n="$requests" '{ name = $2; sub(/[-#]?[0-9]+$/, "", name); s[name] += $3 - $4 }
+                END { for (k in s) if (s[k] > 0) printf "%s %.1f\n", k, s[k] / hz * 1e6 / n }' | sort -k2 -rn | awk '{printf "%s%s=%s", sep, $1, $2; sep = ", "}')
+    fi
+    log "$scen $name: $rps req/s, p50 ${p50}us, p99 ${p99}us, cpu ${cpu}us/req (sys $sys), rss ${rss}MiB, $mibs MiB/s, $opens accepts/req, $errors errors"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+
+print_table() {
+    local scen=$1 title=$2 t
+    echo
+    echo "### $title"
+    echo
+    echo "| path | requests/s | p50 (us) | p99 (us) | proxy CPU (us/request) | of which kernel | proxy RSS (MiB) | MiB/s | accepts/request | errors | req/s vs HAProxy | CPU/req vs HAProxy | p99 vs HAProxy |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    local base="${RESULT[$scen.haproxy]:-}"
+    for t in "${TARGETS[@]}"; do
+        local r=${RESULT[$scen.$t]:-}
+        [ -n "$r" ] || continue
+        # shellcheck disable=SC2086
+        set -- $r
+        local vs_rps=- vs_cpu=- vs_p99=-
+        if [ -n "$base" ] && [ "$t" != direct ]; then
+            # shellcheck disable=SC2086
+            local b=($base)
+            vs_rps=$(ratio "$1" "${b[0]}"); vs_cpu=$(ratio "$4" "${b[3]}"); vs_p99=$(ratio "$3" "${b[2]}")
+        fi
+        printf '| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n' "$t" "$1" "$2" "$3" "$4" "$9" "$5" "$6" "$7" "$8" "$vs_rps" "$vs_cpu" "$vs_p99"
+    done
+    for t in "${TARGETS[@]}"; do
+        [ -n "${RESULT[$scen.$t.syscalls]:-}" ] && printf '\n%s syscalls per request: %s\n' "$t" "${RESULT[$scen.$t.syscalls]}"
+    done
+    if [ -n "${RESULT[$scen.belfry.threads]:-}" ]; then
+        echo
+        echo "Belfry CPU by thread (us/request): ${RESULT[$scen.belfry.threads]}"
+    fi
+}
+
+# Belfry's live Java heap in KiB (GC.class_histogram runs a full GC first).
+live_heap_kib() {
+    local jcmd
+    jcmd="$(dirname "$(readlink -f "/proc/$1/exe")")/jcmd"
+    [ -x "$jcmd" ] || { echo -; return; }
+    "$jcmd" "$1" GC.class_histogram 2>/dev/null | awk '$1 == "Total" {printf "%.0f", $3 / 1024; found = 1} END {if (!found) print "-"}'
+}
+
+established() { ss -Htn state established "( sport = :$1 )" 2>/dev/null | wc -l; }
+
+# Holds IDLE_CONNECTIONS idle connections through proxy $1 and records its RSS before and with them.
+measure_idle() {
+    local name=$1 port=${PORT[$1]} pid=${PID[$1]}
+    local base_rss idle_rss held=0 ready="$WORK/idle.$1.ready" backend_base
+    base_rss=$(rss_mib "$pid")
+    local base_heap=- idle_heap=-
+    [ "$name" = belfry ] && base_heap=$(live_heap_kib "$pid")
+    backend_base=$(established "$BACKEND_PORT")
+    python3 "$ROOT/bench/idle_connections.py" 127.0.0.1 "$port" "$IDLE_CONNECTIONS" "$ready" 2>"$WORK/idle.$1.err" &
+    local client=$!
+    PIDS+=("$client")
+    for _ in $(seq 1 600); do [ -s "$ready" ] && break; sleep 0.1; done
+    # Wait (bounded) until the proxy has opened the backend side of every connection.
+    local last=-1 still=0
+    for _ in $(seq 1 200); do
+        held=$(($(established "$BACKEND_PORT") - backend_base))
+        [ "$held" -ge "$IDLE_CONNECTIONS" ] && break
+        # Or a second without change: report what got through.
+        if [ "$held" -eq "$last" ]; then still=$((still + 1)); [ "$still" -ge 10 ] && break; else still=0; fi
+        last=$held
+        sleep 0.1
+    done
+    sleep 2
+    idle_rss=$(rss_mib "$pid")
+    [ -s "$WORK/idle.$1.err" ] && log "idle client: $(cat "$WORK/idle.$1.err")"
+    held=$(($(established "$BACKEND_PORT") - backend_base))
+    [ "$name" = belfry ] && idle_heap=$(live_heap_kib "$pid")
+    kill -TERM "$client" 2>/dev/null || true
+    wait "$client" 2>/dev/null || true
+    local per_conn
+    per_conn=$(awk -v a="$idle_rss" -v b="$base_rss" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (a - b) * 1024 / n; else print "-" }')
+    local heap_per_conn
+    heap_per_conn=$(awk -v a="$idle_heap" -v b="$base_heap" -v n="$held" 'BEGIN { if (a != "-" && b != "-" && n > 0) printf "%.2f", (a - b) / n; else print "-" }')
+    RESULT[idle.$name]="$base_rss $idle_rss $per_conn $(cat "$ready" 2>/dev/null || echo 0) $held $heap_per_conn"
+    log "idle $name: rss $base_rss -> $idle_rss MiB with $held backend connections held ($per_conn KiB/connection; live Java heap $base_heap -> $idle_heap KiB)"
+    # Let the proxy close its backend side before the next one starts (bounded).
+    for _ in $(seq 1 100); do
+        [ $(($(established "$BACKEND_PORT") - backend_base)) -le 0 ] && break
+        sleep 0.1
+    done
+}
+
+log "targets: ${TARGETS[*]}; scenarios: $SCENARIOS; ${DURATION}s measured after ${WARMUP}s warm-up each"
+# Idle first, while every proxy is fresh: afterwards Belfry's RSS is mostly heap already touched.
+if scenario idle; then
+    for t in "${TARGETS[@]}"; do [ "$t" = direct ] || measure_idle "$t"; done
+fi
+if scenario keepalive; then
+    for t in "${TARGETS[@]}"; do measure "$t" keepalive small "$KEEPALIVE_CONNECTIONS"; done
+fi
+if scenario close; then
+    for t in "${TARGETS[@]}"; do measure "$t" close small "$CLOSE_CONNECTIONS" -H 'Connection: close'; done
+fi
+if scenario bulk; then
+    for t in "${TARGETS[@]}"; do measure "$t" bulk bulk "$BULK_CONNECTIONS"; done
+fi
+
+# --- report --------------------------------------------------------------------------------------
+echo
+echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
+echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
+echo "nginx stream: one worker. Belfry: io_threads = 1 (default transport: epoll), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS= bin/belfry --version 2>/dev/null | head -1)."
+echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path. CPU = utime+stime of the whole proxy process over the window / requests."
+scenario keepalive && print_table keepalive "Keep-alive: 100-byte responses, $KEEPALIVE_CONNECTIONS connections"
+scenario close && print_table close "New connection per request: 100-byte responses, $CLOSE_CONNECTIONS concurrent (wrk -H 'Connection: close'; accepts/request counts every accept on the host: 1 direct, 2 through a proxy)"
+scenario bulk && print_table bulk "Bulk: 256 KiB responses, $BULK_CONNECTIONS keep-alive connections"
+if scenario idle; then
+    echo
+    echo "### Idle connections: $IDLE_CONNECTIONS client connections held open through each freshly started proxy (each with its backend connection), measured first"
+    echo
+    echo "| proxy | RSS before (MiB) | RSS with idle connections (MiB) | RSS KiB per connection | client connections opened | backend connections held | live Java heap KiB per connection |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for t in "${TARGETS[@]}"; do
+        [ -n "${RESULT[idle.$t]:-}" ] || continue
+        # shellcheck disable=SC2086
+        set -- ${RESULT[idle.$t]}
+        echo "| $t | $1 | $2 | $3 | $4 | $5 | $6 |"
+    done
+fi
