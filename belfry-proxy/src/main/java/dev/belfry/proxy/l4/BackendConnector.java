@@ -97,7 +97,6 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, L4Proxy.WATER_MARK)
                     .handler(NOTHING)
                     .connect(address);
