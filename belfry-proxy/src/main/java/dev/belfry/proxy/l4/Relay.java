@@ -70,7 +70,6 @@ final class Relay {
     private long fromClient;
     private long fromBackend;
     private boolean clientEof;
-    private boolean backendEof;
     private boolean clientOutputShut;
     private boolean backendOutputShut;
     private boolean frontPaused;
@@ -396,11 +395,7 @@ final class Relay {
             if (event instanceof ChannelInputShutdownEvent) {
                 clientEof = true;
                 Channel out = outbound;
-                if (backendEof) {
-                    // Both sides have finished sending: flush what is in flight and close, rather
-                    // than half-close a connection that is about to close anyway.
-                    close("done", true);
-                } else if (out != null && !closed) {
+                if (out != null && !closed) {
                     shutOutput(out, true);
                 }
             } else if (event instanceof IdleStateEvent) {
@@ -462,10 +457,7 @@ final class Relay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
-                backendEof = true;
-                if (clientEof) {
-                    close("done", true);
-                } else if (!closed) {
+                if (!closed) {
                     shutOutput(inbound, false);
                 }
             }
