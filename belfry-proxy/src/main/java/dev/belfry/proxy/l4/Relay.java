@@ -198,9 +198,9 @@ final class Relay {
         if (clientEof) {
             shutOutput(out, true);
         } else {
-            inbound.read();
+            readMore(inbound);
         }
-        out.read();
+        readMore(out);
     }
 
     private HAProxyMessage header(ProxyProtocol version) {
@@ -241,6 +241,19 @@ final class Relay {
             stats.sent(n);
         }
         out.write(buf, out.voidPromise());
+    }
+
+    /**
+     * Asks {@code channel} for more bytes, unless its input is already shut down (its peer sent
+     * FIN): asking then makes the epoll transport fail with ENOENT, because the socket has left
+     * the epoll set, and that failure would end a relay that still has the other direction to
+     * finish.
+     */
+    private static void readMore(Channel channel) {
+        if (channel instanceof DuplexChannel duplex && duplex.isInputShutdown()) {
+            return;
+        }
+        channel.read();
     }
 
     /** Shuts {@code channel}'s output once everything written before is flushed. */
@@ -374,7 +387,7 @@ final class Relay {
             }
             out.flush();
             if (out.isWritable()) {
-                inbound.read();
+                readMore(inbound);
             } else {
                 frontPaused = true;
             }
@@ -385,7 +398,7 @@ final class Relay {
             Channel out = outbound;
             if (backPaused && inbound.isWritable() && out != null && !closed) {
                 backPaused = false;
-                out.read();
+                readMore(out);
             }
             ctx.fireChannelWritabilityChanged();
         }
@@ -439,7 +452,7 @@ final class Relay {
             }
             inbound.flush();
             if (inbound.isWritable()) {
-                ctx.channel().read();
+                readMore(ctx.channel());
             } else {
                 backPaused = true;
             }
@@ -449,7 +462,7 @@ final class Relay {
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             if (frontPaused && ctx.channel().isWritable() && !closed) {
                 frontPaused = false;
-                inbound.read();
+                readMore(inbound);
             }
             ctx.fireChannelWritabilityChanged();
         }

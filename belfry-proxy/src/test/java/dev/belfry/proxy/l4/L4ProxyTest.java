@@ -68,6 +68,29 @@ class L4ProxyTest {
     // ---- relay --------------------------------------------------------------------------------
 
     @Test
+    void aClientThatHalfClosesFirstStillReceivesALargeResponseWhole() throws Exception {
+        // The client sends its request and FIN at once, then reads a response far larger than the
+        // socket buffers, so the proxy must wait for the client's socket to drain many times after
+        // the client's input side has shut down. (Netty 4.2.18's epoll transport fails exactly
+        // this: the half-closed socket has left the epoll set and waiting to write fails.)
+        int size = 16 * 1024 * 1024;
+        TestBackend backend = backend(socket -> {
+            socket.getInputStream().readAllBytes();
+            sendRandom(socket.getOutputStream(), 3, size);
+            socket.shutdownOutput();
+        });
+        start(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())));
+
+        try (Socket client = connect("web")) {
+            client.getOutputStream().write("GET /big\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            client.shutdownOutput();
+            assertThat(digestToEnd(client.getInputStream())).isEqualTo(digestOfRandom(3, size));
+        }
+        await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
+        assertThat(proxy.backendStats().get("app").get(0).bytesFromBackend()).isEqualTo(size);
+    }
+
+    @Test
     void relaysLargeRandomStreamsBothWaysByteExact() throws Exception {
         int size = 8 * 1024 * 1024;
         AtomicReference<byte[]> backendReceived = new AtomicReference<>();
