@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,12 @@ final class Listener {
         Channel channel = server;
         if (channel != null) {
             channel.close().syncUninterruptibly();
+            if (channel instanceof io.netty.channel.socket.nio.NioServerSocketChannel) {
+                // Java NIO closes a socket registered with a selector only at that selector's next
+                // select, so the port would still accept (and refuse to be bound again) for a moment.
+                // A task scheduled a little ahead runs only after the event loop has selected again.
+                channel.eventLoop().schedule(() -> {}, 5, TimeUnit.MILLISECONDS).syncUninterruptibly();
+            }
         }
     }
 

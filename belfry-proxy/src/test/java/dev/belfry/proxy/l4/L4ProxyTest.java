@@ -527,8 +527,11 @@ class L4ProxyTest {
             echoes(open);
             CompletableFuture<Boolean> drained = proxy.drain(Duration.ofSeconds(20));
 
-            assertThatThrownBy(() -> new Socket(address.getAddress(), address.getPort()).close())
-                    .isInstanceOf(IOException.class);
+            // NIO closes a listening socket at the event loop's next select, so allow a moment.
+            await().atMost(5, SECONDS)
+                    .untilAsserted(() -> assertThatThrownBy(
+                                    () -> new Socket(address.getAddress(), address.getPort()).close())
+                            .isInstanceOf(IOException.class));
             echoes(open);
             assertThat(drained).isNotDone();
             open.shutdownOutput();
