@@ -428,7 +428,7 @@ echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
-echo "nginx stream: one worker. Belfry: io_threads = 1 (default transport: epoll), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS= bin/belfry --version 2>/dev/null | head -1)."
+echo "nginx stream: one worker. Belfry: io_threads = 1 (transport: ${BELFRY_TRANSPORT_NOTE:-the default, NIO, unless -Dbelfry.transport is in BELFRY_JAVA_OPTS}), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS= bin/belfry --version 2>/dev/null | head -1)."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path. CPU = utime+stime of the whole proxy process over the window / requests."
 scenario keepalive && print_table keepalive "Keep-alive: 100-byte responses, $KEEPALIVE_CONNECTIONS connections"
 scenario close && print_table close "New connection per request: 100-byte responses, $CLOSE_CONNECTIONS concurrent (wrk -H 'Connection: close'; accepts/request counts every accept on the host: 1 direct, 2 through a proxy)"
