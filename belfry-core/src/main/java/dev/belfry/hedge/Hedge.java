@@ -2,9 +2,9 @@ package dev.belfry.hedge;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
+import dev.belfry.internal.Forwarding;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import java.time.Duration;
@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,8 +31,7 @@ import org.jspecify.annotations.Nullable;
  * failure. Cancelling the returned future cancels every attempt and the pending backup timer. A
  * success that loses the race is closed if it is {@link AutoCloseable}. Thread-safe.
  */
-public final class Hedge<Req, Res> implements Service<Req, Res> {
-    private final Service<Req, Res> inner;
+public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
     private final HedgeSettings<Req> settings;
     private final RetryBudget budget;
     private final Clock clock;
@@ -46,7 +44,7 @@ public final class Hedge<Req, Res> implements Service<Req, Res> {
             RetryBudget budget,
             Clock clock,
             ResilienceListener listener) {
-        this.inner = Checks.notNull(inner, "inner");
+        super(inner);
         this.settings = Checks.notNull(settings, "settings");
         this.budget = Checks.notNull(budget, "budget");
         this.clock = Checks.notNull(clock, "clock");
@@ -115,21 +113,6 @@ public final class Hedge<Req, Res> implements Service<Req, Res> {
         execution.add(first, sentAt);
         execution.scheduleNext();
         return execution.result;
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     @Override

@@ -1,10 +1,9 @@
 package dev.belfry.load;
 
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -12,12 +11,11 @@ import org.jspecify.annotations.Nullable;
  * The shared shape of every measure: counts pending requests and tells the subclass when each one
  * ends, exactly once.
  */
-abstract class Tracked<Req, Res> implements Loaded<Req, Res> {
-    private final Service<Req, Res> inner;
+abstract class Tracked<Req, Res> extends Forwarding<Req, Res, Req, Res> implements Loaded<Req, Res> {
     private final AtomicInteger pending = new AtomicInteger();
 
     Tracked(Service<Req, Res> inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     @Override
@@ -76,19 +74,4 @@ abstract class Tracked<Req, Res> implements Loaded<Req, Res> {
      * cancelled request.
      */
     void completed(long start, @Nullable Res response, @Nullable Throwable failure) {}
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
-    }
 }
