@@ -5,11 +5,13 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.limit.Permits;
+import dev.belfry.netty.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -37,12 +39,14 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
     private final Permits permits;
     private final ClusterSettings settings;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final SocketProtocolFamily family;
 
     BackendConnector(InetSocketAddress address, BackendStats stats, Permits permits, ClusterSettings settings) {
         this.address = address;
         this.stats = stats;
         this.permits = permits;
         this.settings = settings;
+        this.family = NioRelayChannels.family(address);
     }
 
     @Override
@@ -91,9 +95,13 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
         long start = settings.clock().nanoTime();
         ChannelFuture connect;
         try {
-            connect = new Bootstrap()
-                    .group(request.eventLoop())
-                    .channel(settings.transport().channelType())
+            Bootstrap bootstrap = new Bootstrap().group(request.eventLoop());
+            if (settings.transport() == Transport.NIO) {
+                bootstrap.channelFactory(() -> new NioRelayChannels.RelaySocket(family));
+            } else {
+                bootstrap.channel(settings.transport().channelType());
+            }
+            connect = bootstrap
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)

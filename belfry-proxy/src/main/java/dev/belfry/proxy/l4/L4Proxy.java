@@ -13,6 +13,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -158,9 +159,14 @@ public final class L4Proxy implements AutoCloseable {
 
     private Listener bind(ListenerConfig config, ListenerStats stats) {
         Listener listener = new Listener(config, stats);
-        ChannelFuture bind = new ServerBootstrap()
-                .group(group)
-                .channel(transport.serverChannelType())
+        ServerBootstrap bootstrap = new ServerBootstrap().group(group);
+        if (transport == Transport.NIO) {
+            SocketProtocolFamily family = NioRelayChannels.family(config.listen());
+            bootstrap.channelFactory(() -> new NioRelayChannels.RelayServerSocket(family));
+        } else {
+            bootstrap.channel(transport.serverChannelType());
+        }
+        ChannelFuture bind = bootstrap
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new Listener.AcceptErrors(config.name(), clock))

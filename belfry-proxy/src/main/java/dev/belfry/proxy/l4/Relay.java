@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -19,8 +20,6 @@ import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -44,8 +43,12 @@ import org.slf4j.LoggerFactory;
  * writable (after each read batch, the write side is flushed and the next read asked for only if it
  * is still writable; otherwise its writability change asks for it), so a slow peer holds at most a
  * water mark plus one read batch per direction. A half close (FIN) on one side is passed on as a
- * shutdown of the other side's output once everything before it is written; the relay closes when
- * both directions are done, or at once on an error, a reset, the idle timeout or a drain.
+ * shutdown of the other side's output once everything before it is written; the second FIN is
+ * passed on by closing both sides, since then both directions are done. The relay also closes at
+ * once on an error, a reset, the idle timeout or a drain.
+ *
+ * <p>The client is read as soon as it is accepted, while the backend connects: its first bytes are
+ * held (one read batch) and written the moment the backend connection is up.
  *
  * <p>Every buffer read is either written on (the write releases it) or released here.
  */
@@ -67,6 +70,10 @@ final class Relay {
     private @Nullable CompletableFuture<BackendConnection> connecting;
     private @Nullable ArrayDeque<ByteBuf> early;
     private @Nullable ScheduledFuture<?> headerTimer;
+    private @Nullable ScheduledFuture<?> idleTimer;
+    private final long idleNanos;
+    // System.nanoTime() of the last read on either side: the idle timeout counts from there.
+    private long lastRead;
     private long fromClient;
     private long fromBackend;
     private boolean clientEof;
@@ -82,6 +89,8 @@ final class Relay {
         this.config = config;
         this.inbound = inbound;
         this.startNanos = engine.clock().nanoTime();
+        this.idleNanos = config.idleTimeout().toNanos();
+        this.lastRead = System.nanoTime();
         this.client = address(inbound.remoteAddress());
         this.destination = address(inbound.localAddress());
     }
@@ -104,7 +113,7 @@ final class Relay {
             pipeline.addLast("proxy-decoder", new HAProxyMessageDecoder());
             pipeline.addLast("proxy-header", relay.new HeaderHandler());
         }
-        pipeline.addLast("idle", new IdleStateHandler(0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+        relay.idleTimer = channel.eventLoop().schedule(relay::idleCheck, relay.idleNanos, TimeUnit.NANOSECONDS);
         pipeline.addLast("relay", relay.new FrontHandler());
     }
 
@@ -128,6 +137,23 @@ final class Relay {
             } catch (RejectedExecutionException e) {
                 inbound.close();
             }
+        }
+    }
+
+    /**
+     * The idle timeout: one timer per connection, not per channel, checked against the last read
+     * on either side (a write follows a read, and a slow reader's progress shows as reads resumed
+     * once it drains), rearmed for the time left instead of on every read.
+     */
+    private void idleCheck() {
+        if (closed) {
+            return;
+        }
+        long quiet = System.nanoTime() - lastRead;
+        if (quiet >= idleNanos) {
+            close("idle timeout", false);
+        } else {
+            idleTimer = inbound.eventLoop().schedule(this::idleCheck, idleNanos - quiet, TimeUnit.NANOSECONDS);
         }
     }
 
@@ -196,7 +222,7 @@ final class Relay {
         }
         out.flush();
         if (clientEof) {
-            shutOutput(out, true);
+            passFin(out, true);
         } else {
             readMore(inbound);
         }
@@ -256,24 +282,49 @@ final class Relay {
         channel.read();
     }
 
-    /** Shuts {@code channel}'s output once everything written before is flushed. */
-    private void shutOutput(Channel channel, boolean toBackend) {
+    /**
+     * Passes a FIN on to {@code channel}: shuts its output once everything written to it before is
+     * flushed. If the other direction has already ended (its FIN was passed on to the other side),
+     * the connection is finished, and it is closed instead: both peers have sent everything and read
+     * to the end, so closing sends the same FIN and saves a system call per connection.
+     */
+    private void passFin(Channel channel, boolean toBackend) {
+        boolean last = toBackend ? clientOutputShut : backendOutputShut;
+        if (last ? flushed(channel) : NioRelayChannels.shutdownOutputNow(channel)) {
+            finFlushed(channel, toBackend, last);
+            return;
+        }
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
-                close("write failed: " + written.cause().getMessage(), false);
-                return;
+                close("write failed: " + describe(written.cause()), false);
+            } else {
+                finFlushed(channel, toBackend, last);
             }
-            ((DuplexChannel) channel).shutdownOutput().addListener((ChannelFutureListener) shut -> {
-                if (toBackend) {
-                    backendOutputShut = true;
-                } else {
-                    clientOutputShut = true;
-                }
-                if (backendOutputShut && clientOutputShut) {
-                    close("done", false);
-                }
-            });
         });
+    }
+
+    private void finFlushed(Channel channel, boolean toBackend, boolean last) {
+        if (last || NioRelayChannels.shutdownOutputNow(channel)) {
+            outputShut(toBackend);
+            return;
+        }
+        ((DuplexChannel) channel).shutdownOutput().addListener((ChannelFutureListener) shut -> outputShut(toBackend));
+    }
+
+    private void outputShut(boolean toBackend) {
+        if (toBackend) {
+            backendOutputShut = true;
+        } else {
+            clientOutputShut = true;
+        }
+        if (backendOutputShut && clientOutputShut) {
+            close("done", false);
+        }
+    }
+
+    private static boolean flushed(Channel channel) {
+        ChannelOutboundBuffer queued = channel.unsafe().outboundBuffer();
+        return queued != null && queued.totalPendingWriteBytes() == 0;
     }
 
     /**
@@ -288,6 +339,10 @@ final class Relay {
         ScheduledFuture<?> timer = headerTimer;
         if (timer != null) {
             timer.cancel(false);
+        }
+        ScheduledFuture<?> idle = idleTimer;
+        if (idle != null) {
+            idle.cancel(false);
         }
         ArrayDeque<ByteBuf> pending = early;
         early = null;
@@ -341,6 +396,12 @@ final class Relay {
         public void channelActive(ChannelHandlerContext ctx) {
             if (config.acceptProxyProtocol() == ProxyProtocol.NONE) {
                 connect();
+                // Read the client while the backend connects: its first bytes (usually the whole
+                // request) are then written as soon as the connection is up. One read batch at most,
+                // since nothing more is read until then.
+                if (!closed) {
+                    ctx.read();
+                }
             } else {
                 long timeout = engine.proxyHeaderTimeout().toMillis();
                 headerTimer = ctx.executor()
@@ -364,10 +425,11 @@ final class Relay {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            lastRead = System.nanoTime();
             Channel out = outbound;
             if (out == null) {
-                // Bytes that came with the PROXY header, before the backend is connected: bounded,
-                // since nothing more is read until it is.
+                // Bytes read before the backend is connected (the first read, or what came with the
+                // PROXY header): bounded, since nothing more is read until it is.
                 ArrayDeque<ByteBuf> pending = early;
                 if (pending == null) {
                     pending = new ArrayDeque<>(2);
@@ -409,10 +471,8 @@ final class Relay {
                 clientEof = true;
                 Channel out = outbound;
                 if (out != null && !closed) {
-                    shutOutput(out, true);
+                    passFin(out, true);
                 }
-            } else if (event instanceof IdleStateEvent) {
-                close("idle timeout", false);
             }
             ReferenceCountUtil.release(event);
         }
@@ -436,6 +496,7 @@ final class Relay {
                 ReferenceCountUtil.release(msg);
                 return;
             }
+            lastRead = System.nanoTime();
             int n = buf.readableBytes();
             fromBackend += n;
             BackendStats stats = backend;
@@ -471,7 +532,7 @@ final class Relay {
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
                 if (!closed) {
-                    shutOutput(inbound, false);
+                    passFin(inbound, false);
                 }
             }
             ReferenceCountUtil.release(event);
