@@ -1,6 +1,7 @@
 package dev.belfry.proxy;
 
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ConfigException;
 import dev.belfry.proxy.config.ConfigLoader;
 import dev.belfry.proxy.config.ProxyConfig;
@@ -120,7 +121,7 @@ final class DemoCommand implements Callable<Integer> {
         toml.append("[clusters.health_check]\nkind = \"http\"\npath = \"/\"\ninterval = \"2s\"\ntimeout = \"1s\"\n\n");
         for (DemoBackend backend : backends) {
             toml.append("[[clusters.backends]]\naddress = \"")
-                    .append(ProxyServer.address(backend.address()))
+                    .append(Addresses.format(backend.address()))
                     .append("\"\n\n");
         }
         return toml.toString();
@@ -132,7 +133,7 @@ final class DemoCommand implements Callable<Integer> {
             socket.connect(address, 2_000);
             socket.setSoTimeout(2_000);
             socket.getOutputStream()
-                    .write(("GET / HTTP/1.1\r\nHost: " + ProxyServer.address(address) + "\r\nConnection: close\r\n\r\n")
+                    .write(("GET / HTTP/1.1\r\nHost: " + Addresses.format(address) + "\r\nConnection: close\r\n\r\n")
                             .getBytes(StandardCharsets.US_ASCII));
             String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             String status = response.lines().findFirst().orElse("(no response)");
@@ -147,15 +148,15 @@ final class DemoCommand implements Callable<Integer> {
     private static void introduce(PrintWriter out, ProxyServer server, List<DemoBackend> backends) {
         InetSocketAddress web = server.address("web");
         InetSocketAddress adminAddress = server.adminAddress();
-        String webUrl = "http://" + ProxyServer.address(web) + "/";
-        String adminUrl = "http://" + ProxyServer.address(adminAddress) + "/";
+        String webUrl = "http://" + Addresses.format(web) + "/";
+        String adminUrl = "http://" + Addresses.format(adminAddress) + "/";
         out.println("Belfry demo: an L4 (TCP) load-balancing proxy in front of three HTTP backends");
         out.println();
         for (DemoBackend backend : backends) {
-            out.println("  backend   " + backend.name() + " on " + ProxyServer.address(backend.address()));
+            out.println("  backend   " + backend.name() + " on " + Addresses.format(backend.address()));
         }
-        out.println("  listener  web on " + ProxyServer.address(web)
-                + " -> cluster demo (round robin, HTTP health checks)");
+        out.println(
+                "  listener  web on " + Addresses.format(web) + " -> cluster demo (round robin, HTTP health checks)");
         out.println("  admin     " + adminUrl + "  (dashboard; also /live /ready /health /metrics)");
         out.println();
         out.println("Self-test, six requests through the proxy:");

@@ -13,6 +13,7 @@ import dev.belfry.proxy.admin.ProxyStatus;
 import dev.belfry.proxy.admin.RecentError;
 import dev.belfry.proxy.admin.ReloadResult;
 import dev.belfry.proxy.admin.Traffic;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ConfigException;
 import dev.belfry.proxy.config.ConfigLoader;
@@ -106,7 +107,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
                 "belfry started: {} listener(s), {} cluster(s), admin on {}, {} I/O thread(s) on {}",
                 config.listeners().size(),
                 config.clusters().size(),
-                admin == null ? "-" : address(admin.address()),
+                admin == null ? "-" : Addresses.format(admin.address()),
                 config.ioThreads(),
                 transport.setting());
     }
@@ -115,7 +116,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
         ProxyMetrics current = metrics;
         if (current != null) {
             connectRecorders
-                    .computeIfAbsent(backend, b -> current.connectLatency(b.cluster(), address(b.address())))
+                    .computeIfAbsent(backend, b -> current.connectLatency(b.cluster(), Addresses.format(b.address())))
                     .accept(nanos / 1e9);
         }
     }
@@ -209,7 +210,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
         for (ListenerStats stats : proxy.listenerStats().values()) {
             result.add(new ListenerStatus(
                     stats.name(),
-                    address(stats.address()),
+                    Addresses.format(stats.address()),
                     clusterOf(running, stats.name()),
                     stats.connectionsActive(),
                     stats.connectionsTotal(),
@@ -236,7 +237,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
                 HealthState health = backend.health();
                 Throwable lastError = health == null ? null : health.lastError();
                 backends.add(new BackendStatus(
-                        address(backend.address()),
+                        Addresses.format(backend.address()),
                         state(backend.status()),
                         backend.connectionsActive(),
                         backend.connectFailures(),
@@ -353,10 +354,5 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
             case EJECTED -> BackendState.EJECTED;
             case PROBING -> BackendState.PROBING;
         };
-    }
-
-    static String address(InetSocketAddress address) {
-        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 }

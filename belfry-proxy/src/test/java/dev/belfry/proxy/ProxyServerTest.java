@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.admin.ReloadResult;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ConfigLoader;
 import dev.belfry.proxy.demo.DemoBackend;
 import io.netty.channel.EventLoopGroup;
@@ -69,7 +70,7 @@ class ProxyServerTest {
         toml.append("drain_timeout = \"2s\"\n");
         for (DemoBackend backend : backends) {
             toml.append("[[clusters.backends]]\naddress = \"")
-                    .append(ProxyServer.address(backend.address()))
+                    .append(Addresses.format(backend.address()))
                     .append("\"\n");
         }
         return toml.toString();
@@ -83,7 +84,7 @@ class ProxyServerTest {
     }
 
     private HttpResponse<String> admin(ProxyServer server, String method, String path) throws Exception {
-        URI uri = URI.create("http://" + ProxyServer.address(server.adminAddress()) + path);
+        URI uri = URI.create("http://" + Addresses.format(server.adminAddress()) + path);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5));
         request = method.equals("POST") ? request.POST(HttpRequest.BodyPublishers.noBody()) : request.GET();
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -140,7 +141,7 @@ class ProxyServerTest {
                 config("extra")
                         .replaceFirst(
                                 "listen = \"127.0.0.1:0\"\ncluster",
-                                "listen = \"" + ProxyServer.address(web) + "\"\ncluster"));
+                                "listen = \"" + Addresses.format(web) + "\"\ncluster"));
         assertThat(server.reload().ok()).isTrue();
         assertThat(server.address("web")).isEqualTo(web);
         assertThat(server.address("extra")).isNotNull();

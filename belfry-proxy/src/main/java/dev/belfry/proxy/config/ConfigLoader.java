@@ -309,7 +309,7 @@ public final class ConfigLoader {
                 if (first != null) {
                     backend.problem(
                             backend.valuePosition("address"),
-                            "duplicate backend address " + ConfigValues.format(config.address()) + " (first at line "
+                            "duplicate backend address " + Addresses.format(config.address()) + " (first at line "
                                     + first.line() + "); give one backend a higher weight instead");
                 }
                 backends.add(config);
@@ -616,8 +616,8 @@ public final class ConfigLoader {
                         other.at() == null ? "" : " at line " + other.at().line();
                 root.problem(
                         reported.at() == null ? START : reported.at(),
-                        "listen address " + ConfigValues.format(reported.address()) + " collides with " + other.owner()
-                                + where + " (" + ConfigValues.format(other.address()) + ")");
+                        "listen address " + Addresses.format(reported.address()) + " collides with " + other.owner()
+                                + where + " (" + Addresses.format(other.address()) + ")");
             }
         }
     }

@@ -28,7 +28,7 @@ public final class ConfigSummary {
         Set<String> used = new HashSet<>();
         for (ListenerConfig listener : config.listeners()) {
             used.add(listener.cluster());
-            lines.add("listener " + listener.name() + ": " + ConfigValues.format(listener.listen()) + " -> cluster "
+            lines.add("listener " + listener.name() + ": " + Addresses.format(listener.listen()) + " -> cluster "
                     + listener.cluster());
         }
         for (ClusterConfig cluster : config.clusters()) {
@@ -40,7 +40,7 @@ public final class ConfigSummary {
             } else {
                 boolean first = true;
                 for (BackendConfig backend : cluster.backends()) {
-                    line.append(first ? "" : ", ").append(ConfigValues.format(backend.address()));
+                    line.append(first ? "" : ", ").append(Addresses.format(backend.address()));
                     if (backend.weight() != 1) {
                         line.append(" (weight ").append(backend.weight()).append(')');
                     }
@@ -52,7 +52,7 @@ public final class ConfigSummary {
             }
             lines.add(line.toString());
         }
-        lines.add("admin: " + ConfigValues.format(config.admin().listen()));
+        lines.add("admin: " + Addresses.format(config.admin().listen()));
         return lines;
     }
 

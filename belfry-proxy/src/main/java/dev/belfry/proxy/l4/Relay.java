@@ -1,6 +1,7 @@
 package dev.belfry.proxy.l4;
 
 import dev.belfry.Futures;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
@@ -365,8 +366,8 @@ final class Relay {
             ACCESS.info(
                     "closed listener={} client={} backend={} duration_ms={} bytes_from_client={} bytes_from_backend={} reason=\"{}\"",
                     config.name(),
-                    client,
-                    stats == null ? "-" : stats.cluster() + "/" + stats.address(),
+                    Addresses.format(client),
+                    stats == null ? "-" : stats.cluster() + "/" + Addresses.format(stats.address()),
                     (engine.clock().nanoTime() - startNanos) / 1_000_000,
                     fromClient,
                     fromBackend,

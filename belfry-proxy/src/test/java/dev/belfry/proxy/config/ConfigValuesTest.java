@@ -154,7 +154,7 @@ class ConfigValuesTest {
         "'app.local:9001', 'app.local:9001'",
     })
     void addressesFormatAsWrittenWithIpv6Compressed(String text, String formatted) {
-        assertThat(ConfigValues.format(ConfigValues.backendAddress(text))).isEqualTo(formatted);
+        assertThat(Addresses.format(ConfigValues.backendAddress(text))).isEqualTo(formatted);
     }
 
     @Test
