@@ -8,6 +8,7 @@ import dev.belfry.limit.Permits;
 import dev.belfry.netty.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -130,19 +131,32 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                 }
             } else {
                 release.run();
-                channel.close();
-                if (!done.isCancelled() && !result.isCancelled()) {
+                // No socket at all (out of file descriptors, say): Netty's stand-in channel has no
+                // event loop to close on, and the failure is the proxy's, not the backend's.
+                boolean local = done.cause() instanceof ChannelException;
+                closeQuietly(channel);
+                if (!local && !done.isCancelled() && !result.isCancelled()) {
                     stats.connectFailed();
                 }
-                result.completeExceptionally(new ConnectFailedException(address, done.cause()));
+                result.completeExceptionally(
+                        local
+                                ? ConnectFailedException.local(address, done.cause())
+                                : new ConnectFailedException(address, done.cause()));
             }
         });
         result.whenComplete((connection, failure) -> {
             if (failure instanceof CancellationException) {
                 connect.cancel(false);
-                channel.close();
+                closeQuietly(channel);
             }
         });
+    }
+
+    /** Closes a channel that may never have been registered (then Netty has already closed it). */
+    private static void closeQuietly(Channel channel) {
+        if (channel.isRegistered()) {
+            channel.close();
+        }
     }
 
     @Override

@@ -141,7 +141,7 @@ final class Cluster implements AutoCloseable {
             builder.consecutiveFailures(outliers.consecutiveFailures())
                     .ejection(outliers.baseEjectionTime(), outliers.maxEjectionTime())
                     .maxEjectedFraction(outliers.maxEjectedPercent() / 100.0)
-                    .failureTest(failure -> failure instanceof ConnectFailedException);
+                    .failureTest(failure -> failure instanceof ConnectFailedException connect && !connect.isLocal());
         } else {
             // No outlier detection configured: connect failures never eject.
             builder.failureTest(failure -> false);

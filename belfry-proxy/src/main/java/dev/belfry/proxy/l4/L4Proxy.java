@@ -2,6 +2,7 @@ package dev.belfry.proxy.l4;
 
 import dev.belfry.Checks;
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyConfig;
@@ -152,7 +153,7 @@ public final class L4Proxy implements AutoCloseable {
             LOG.info(
                     "listener {} on {} -> cluster {}",
                     listener.config().name(),
-                    listener.stats().address(),
+                    Addresses.format(listener.stats().address()),
                     listener.config().cluster());
         }
     }

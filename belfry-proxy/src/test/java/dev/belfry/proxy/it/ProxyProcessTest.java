@@ -33,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 60, unit = SECONDS)
 class ProxyProcessTest {
     private static final Duration START = Duration.ofSeconds(20);
+    // Low enough to run out with a hundred connections, high enough for the JVM to start.
+    private static final int FILE_LIMIT = 160;
 
     @TempDir
     Path dir;
@@ -135,6 +137,54 @@ class ProxyProcessTest {
     }
 
     @Test
+    void runningOutOfFileDescriptorsPausesAcceptingAndTheProxyRecovers() throws Exception {
+        int[] ports = freePorts(2);
+        Path config = write("belfry.toml", config(ports[0], ports[1], ""));
+        InetSocketAddress web = loopback(ports[0]);
+        start(config, ports[1], FILE_LIMIT);
+        // The paths a connection takes are loaded before the descriptors run out.
+        assertThat(Clients.backendOf(Clients.exchange(web, "warm"), "warm")).isEqualTo("b1");
+
+        long base = openFiles(process.pid());
+        // Each proxied connection takes two descriptors: ask for more than are left.
+        int clients = (int) (FILE_LIMIT - base) / 2 + 40;
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < clients; i++) {
+                Socket socket = new Socket();
+                held.add(socket);
+                socket.connect(web, 2_000); // completed by the kernel's backlog even when not accepted
+                socket.getOutputStream().write(("c" + i + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            await().atMost(20, SECONDS)
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> log().contains("accepting a connection failed"));
+            assertThat(process.isAlive()).isTrue();
+            assertThat(openFiles(process.pid())).isLessThanOrEqualTo(FILE_LIMIT);
+        } finally {
+            for (Socket socket : held) {
+                socket.close();
+            }
+        }
+
+        // Descriptors free again: new connections are accepted and relayed, the admin server answers.
+        await().atMost(20, SECONDS)
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> "b1".equals(answeringBackend(web, "again")));
+        assertThat(admin.get("/live").status()).isEqualTo(200);
+        assertThat(process.isAlive()).isTrue();
+        // Sockets the proxy could not open are its own failures, not the backend's.
+        assertThat(admin.get("/metrics").body())
+                .contains("belfry_backend_connect_failures_total{backend=\"" + backend.hostPort()
+                        + "\",cluster=\"app\"} 0.0");
+        // Nothing blew up on the way (a failed socket open once threw in a connect listener).
+        assertThat(log().lines().filter(line -> line.matches(".*(WARN|ERROR) +i\\.n\\..*")))
+                .as("warnings from Netty")
+                .isEmpty();
+        assertThat(log()).doesNotContain("Exception in thread");
+    }
+
+    @Test
     void runWithABadConfigExitsOneAtOnceListingTheProblems() throws Exception {
         Path config = write("bad.toml", """
                 [[listeners]]
@@ -189,8 +239,17 @@ class ProxyProcessTest {
     }
 
     private Process launch(Path config) throws IOException {
+        return launch(config, 0);
+    }
+
+    /** Starts the proxy; with {@code fileLimit > 0}, under that limit of open files (prlimit). */
+    private Process launch(Path config, int fileLimit) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = new ArrayList<>();
+        if (fileLimit > 0) {
+            command.addAll(List.of("prlimit", "--nofile=" + fileLimit + ":" + fileLimit, "--"));
+        }
+        command.addAll(List.of(
                 java,
                 "--enable-native-access=ALL-UNNAMED",
                 // A quick start for a short-lived test JVM.
@@ -211,7 +270,11 @@ class ProxyProcessTest {
     }
 
     private void start(Path config, int adminPort) throws IOException {
-        Process child = launch(config);
+        start(config, adminPort, 0);
+    }
+
+    private void start(Path config, int adminPort, int fileLimit) throws IOException {
+        Process child = launch(config, fileLimit);
         admin = new AdminClient(loopback(adminPort));
         await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> {
             if (!child.isAlive()) {
@@ -240,6 +303,21 @@ class ProxyProcessTest {
             return false;
         } catch (ConnectException e) {
             return true;
+        }
+    }
+
+    /** The backend that answered {@code line} on a new connection, or null if none did. */
+    private static @Nullable String answeringBackend(InetSocketAddress proxy, String line) {
+        try {
+            return Clients.backendOf(Clients.exchange(proxy, line), line);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static long openFiles(long pid) throws IOException {
+        try (var files = Files.list(Path.of("/proc", String.valueOf(pid), "fd"))) {
+            return files.count();
         }
     }
 
