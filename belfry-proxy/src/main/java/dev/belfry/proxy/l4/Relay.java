@@ -7,9 +7,11 @@ import dev.belfry.proxy.config.ProxyProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
@@ -45,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * is still writable; otherwise its writability change asks for it), so a slow peer holds at most a
  * water mark plus one read batch per direction. A half close (FIN) on one side is passed on as a
  * shutdown of the other side's output once everything before it is written; the second FIN is
- * passed on by closing both sides, since then both directions are done. The relay also closes at
- * once on an error, a reset, the idle timeout or a drain.
+ * passed on by closing both sides, since then both directions are done. A reset or an I/O error on
+ * one side is passed on as a reset of the other, so that a stream cut short never looks complete.
+ * The relay also closes at once on the idle timeout or a drain.
  *
  * <p>The client is read as soon as it is accepted, while the backend connects: its first bytes are
  * held (one read batch) and written the moment the backend connection is up.
@@ -329,6 +332,25 @@ final class Relay {
     }
 
     /**
+     * Ends the connection after one side failed (a reset, a read or write error): the other side,
+     * {@code peer}, is reset rather than closed, so that its end sees the stream was cut short
+     * instead of a clean end after a truncated stream.
+     */
+    private void abort(String reason, @Nullable Channel peer) {
+        if (closed) {
+            return;
+        }
+        if (peer != null && peer.isOpen()) {
+            try {
+                peer.config().setOption(ChannelOption.SO_LINGER, 0); // close sends a reset
+            } catch (ChannelException e) {
+                LOG.debug("cannot set SO_LINGER to pass a reset on; closing normally", e);
+            }
+        }
+        close(reason, false);
+    }
+
+    /**
      * Closes both sides once. Gracefully when a peer closed normally: what was already written to
      * the other side is flushed first, for at most the idle timeout.
      */
@@ -485,7 +507,7 @@ final class Relay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            close("client error: " + describe(cause), false);
+            abort("client error: " + describe(cause), outbound);
         }
     }
 
@@ -546,7 +568,7 @@ final class Relay {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            close("backend error: " + describe(cause), false);
+            abort("backend error: " + describe(cause), inbound);
         }
     }
 

@@ -48,8 +48,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = SECONDS)
 class L4ProxyTest {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    private static final String TRANSPORT_VARIABLE = "BELFRY_TEST_TRANSPORT";
 
-    private final Transport transport = L4Proxy.defaultTransport();
+    // BELFRY_TEST_TRANSPORT=epoll|io_uring runs the relay tests on a native transport (see docs/proxy.md).
+    private final Transport transport = System.getenv(TRANSPORT_VARIABLE) == null
+            ? L4Proxy.defaultTransport()
+            : Transport.select(System.getenv(TRANSPORT_VARIABLE), TRANSPORT_VARIABLE);
     private final EventLoopGroup group = transport.newEventLoopGroup(2, "l4-test");
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private @Nullable L4Proxy proxy;
@@ -221,6 +225,7 @@ class L4ProxyTest {
 
         try (Socket client = connect("web")) {
             long received = 0;
+            boolean reset = false;
             try {
                 InputStream in = client.getInputStream();
                 byte[] chunk = new byte[8192];
@@ -229,12 +234,100 @@ class L4ProxyTest {
                     received += n;
                 }
             } catch (SocketException e) {
-                // A reset passed on is as good as a close: the client noticed.
+                reset = true;
             }
             assertThat(received).isLessThanOrEqualTo(100_000);
+            // The backend's reset is passed on: a clean end would pass a cut stream off as whole.
+            assertThat(reset).as("the client saw a reset").isTrue();
         }
         await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
         assertThat(proxy.backendStats().get("app").get(0).connectionsActive()).isZero();
+    }
+
+    @Test
+    void aClientResetWhileTheBackendIsBlockedSendingClosesTheBackend() throws Exception {
+        CompletableFuture<Long> backendSent = new CompletableFuture<>();
+        AtomicLong sending = new AtomicLong();
+        TestBackend backend = backend(socket -> {
+            long sent = 0;
+            try {
+                OutputStream out = socket.getOutputStream();
+                byte[] chunk = new byte[64 * 1024];
+                for (int i = 0; i < 1_000; i++) { // 64 MiB: far more than every buffer on the way
+                    out.write(chunk);
+                    sent += chunk.length;
+                    sending.set(sent);
+                }
+            } catch (IOException e) {
+                // The proxy closed the backend connection: what this test waits for.
+            }
+            backendSent.complete(sent);
+        });
+        start(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())));
+
+        Socket client = connect("web");
+        client.setReceiveBufferSize(4096);
+        // Let the backend fill the buffers on the way, while the client reads nothing.
+        await().atMost(10, SECONDS).until(() -> sending.get() >= 1024 * 1024);
+        client.setSoLinger(true, 0);
+        client.close(); // a reset
+
+        assertThat(backendSent.get(10, SECONDS)).isLessThan(1_000L * 64 * 1024);
+        await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
+        assertThat(proxy.backendStats().get("app").get(0).connectionsActive()).isZero();
+    }
+
+    @Test
+    void aBackendResetWhileTheRelayHasPausedReadingItReachesTheClientAsAReset() throws Exception {
+        AtomicLong sending = new AtomicLong();
+        AtomicReference<Socket> backendSide = new AtomicReference<>();
+        TestBackend backend = backend(socket -> {
+            backendSide.set(socket);
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[16 * 1024];
+            try {
+                while (true) {
+                    out.write(chunk);
+                    sending.addAndGet(chunk.length);
+                }
+            } catch (IOException e) {
+                // Reset below, under this write.
+            }
+        });
+        start(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())));
+
+        try (Socket client = connect("web")) {
+            // The client reads nothing: every buffer on the way fills, the relay stops reading the
+            // backend (the client side is unwritable), and the backend's writes block.
+            long[] last = {-1};
+            await().atMost(20, SECONDS).pollInterval(Duration.ofMillis(300)).until(() -> {
+                long now = sending.get();
+                boolean stalled = now > 0 && now == last[0];
+                last[0] = now;
+                return stalled;
+            });
+            Socket side = backendSide.get();
+            side.setSoLinger(true, 0);
+            side.close(); // a reset, while the relay is not reading the backend
+
+            // A paused side is not watched (NIO takes it out of the selector), so the proxy learns
+            // of the reset when the client reads again and the relay resumes reading the backend.
+            client.setSoTimeout(10_000);
+            InputStream in = client.getInputStream();
+            byte[] buf = new byte[64 * 1024];
+            boolean reset = false;
+            try {
+                while (in.read(buf) >= 0) {
+                    // What the proxy already had comes first.
+                }
+            } catch (SocketException e) {
+                reset = true;
+            }
+            assertThat(reset).as("the client saw a reset").isTrue();
+            await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
+            assertThat(proxy.backendStats().get("app").get(0).connectionsActive())
+                    .isZero();
+        }
     }
 
     @Test
