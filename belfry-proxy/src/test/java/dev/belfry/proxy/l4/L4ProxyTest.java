@@ -217,6 +217,9 @@ class L4ProxyTest {
     @Test
     void aBackendKilledMidStreamClosesTheClient() throws Exception {
         TestBackend backend = backend(socket -> {
+            // Mid-stream: once the client's first byte came through, so the relay is up (a reset
+            // sooner can reach the proxy as a failed connect, which is another test's case).
+            assertThat(socket.getInputStream().read()).isEqualTo('!');
             write(socket.getOutputStream(), new byte[100_000]);
             socket.setSoLinger(true, 0); // close with a reset, as a killed process may
             socket.close();
@@ -224,6 +227,7 @@ class L4ProxyTest {
         start(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())));
 
         try (Socket client = connect("web")) {
+            write(client.getOutputStream(), new byte[] {'!'});
             long received = 0;
             boolean reset = false;
             try {
