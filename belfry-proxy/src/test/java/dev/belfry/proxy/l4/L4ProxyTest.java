@@ -6,6 +6,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.AdminConfig;
@@ -331,6 +332,42 @@ class L4ProxyTest {
             await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
             assertThat(proxy.backendStats().get("app").get(0).connectionsActive())
                     .isZero();
+        }
+    }
+
+    @Test
+    void ipv6ListenersRelayToIpv4BackendsAndTheIpv6WildcardTakesIpv4ClientsToo() throws Exception {
+        InetAddress v6Loopback = InetAddress.getByAddress(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+        assumeTrue(canBind(v6Loopback), "no IPv6 loopback on this machine");
+        TestBackend backend = backend(TestBackend.ECHO);
+        ListenerConfig six = new ListenerConfig(
+                "six", new InetSocketAddress(v6Loopback, 0), "app", 100, Duration.ofSeconds(30), ProxyProtocol.NONE);
+        ListenerConfig any = new ListenerConfig(
+                "any",
+                new InetSocketAddress(InetAddress.getByAddress(new byte[16]), 0),
+                "app",
+                100,
+                Duration.ofSeconds(30),
+                ProxyProtocol.NONE);
+        start(config(List.of(six, any), List.of(cluster("app", Balancing.ROUND_ROBIN, backend.address()))));
+
+        try (Socket client = connect("six")) {
+            assertThat(client.getInetAddress()).isEqualTo(v6Loopback);
+            echoes(client);
+        }
+        int anyPort = proxy.address("any").getPort();
+        try (Socket client = new Socket(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), anyPort)) {
+            client.setSoTimeout(20_000);
+            echoes(client);
+        }
+        await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
+    }
+
+    private static boolean canBind(InetAddress address) {
+        try (ServerSocket socket = new ServerSocket(0, 1, address)) {
+            return socket.isBound();
+        } catch (IOException e) {
+            return false;
         }
     }
 
