@@ -18,11 +18,15 @@
 #   DURATION=20 WARMUP=10 bench/compare.sh
 #   ONLY="haproxy belfry" SCENARIOS="keepalive" bench/compare.sh
 #   BELFRY_JFR=/tmp/belfry.jfr bench/compare.sh   # also record a JFR profile of Belfry
+#   ROUNDS=4 MEDIAN_FROM=2 SCENARIOS="keepalive close bulk" bench/compare.sh   # + medians of rounds 2-4
 #
 # Environment (defaults in brackets): DURATION [10] and WARMUP [5] seconds per measurement;
 # KEEPALIVE_CONNECTIONS [64], CLOSE_CONNECTIONS [64], BULK_CONNECTIONS [16];
 # IDLE_CONNECTIONS [10000, or fewer if the hard file-descriptor limit cannot hold two per
-# connection in the proxy]; SCENARIOS [keepalive close bulk idle]; ONLY [direct haproxy nginx
+# connection in the proxy]; SCENARIOS [keepalive close bulk idle]; ROUNDS [1: measure the load
+# scenarios this many times in a row, print each round's tables and then, for more than one, the
+# median over the rounds of each ratio to HAProxy]; MEDIAN_FROM [1: the first round the medians
+# count; 2 leaves out the round in which Belfry's JIT is still compiling]; ONLY [direct haproxy nginx
 # belfry]; BELFRY_JAVA_OPTS [-Xms256m -Xmx256m -XX:+UseSerialGC]; BELFRY_JFR [unset: a file to
 # record a JFR profile of Belfry into] and BELFRY_JFR_SETTINGS [extra JFR options, e.g.
 # jdk.CPUTimeSample#enabled=true on JDK 25]; SYSCALLS [unset: if set, count each proxy's system
@@ -42,6 +46,8 @@ KEEPALIVE_CONNECTIONS=${KEEPALIVE_CONNECTIONS:-64}
 CLOSE_CONNECTIONS=${CLOSE_CONNECTIONS:-64}
 BULK_CONNECTIONS=${BULK_CONNECTIONS:-16}
 SCENARIOS=${SCENARIOS:-keepalive close bulk idle}
+ROUNDS=${ROUNDS:-1}
+MEDIAN_FROM=${MEDIAN_FROM:-1}
 ONLY=${ONLY:-direct haproxy nginx belfry}
 PORT_BASE=${PORT_BASE:-19080}
 BACKEND_PORT=$PORT_BASE
@@ -149,7 +155,6 @@ http {
 CONF
 "$NGINX" -c "$WORK/backend/nginx.conf" -p "$WORK/backend" >"$WORK/backend/out.log" 2>&1 &
 PIDS+=($!)
-BACKEND_PID=$!
 
 declare -A PORT PID
 PORT[direct]=$BACKEND_PORT
@@ -296,7 +301,9 @@ measure() {
     local f="$WORK/$scen.$name.wrk" rps requests p50 p99 mibs errors cpu=- sys=- rss=- opens
     rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$f")
     requests=$(awk '/requests in/ {print $1}' "$f")
-    [ -n "$requests" ] && [ "$requests" -gt 0 ] || { log "wrk failed for $name/$scen:"; cat "$f" >&2; requests=1; rps=0; }
+    if [ -z "$requests" ] || [ "$requests" -le 0 ]; then
+        log "wrk failed for $name/$scen:"; cat "$f" >&2; requests=1; rps=0
+    fi
     p50=$(to_us "$(awk '$1 == "50%" {print $2}' "$f")")
     p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$f")")
     mibs=$(to_mib "$(awk '/Transfer\/sec/ {print $2}' "$f")")
@@ -340,9 +347,12 @@ print_table() {
         set -- $r
         local vs_rps=- vs_cpu=- vs_p99=-
         if [ -n "$base" ] && [ "$t" != direct ]; then
-            # shellcheck disable=SC2086
-            local b=($base)
+            local b
+            read -r -a b <<<"$base"
             vs_rps=$(ratio "$1" "${b[0]}"); vs_cpu=$(ratio "$4" "${b[3]}"); vs_p99=$(ratio "$3" "${b[2]}")
+            if [ "$t" != haproxy ] && [ "$vs_rps" != - ] && [ "${round:-1}" -ge "$MEDIAN_FROM" ]; then
+                echo "$scen $t $vs_rps $vs_cpu $vs_p99" >>"$WORK/ratios"
+            fi
         fi
         printf '| %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n' "$t" "$1" "$2" "$3" "$4" "$9" "$5" "$6" "$7" "$8" "$vs_rps" "$vs_cpu" "$vs_p99"
     done
@@ -412,15 +422,25 @@ log "targets: ${TARGETS[*]}; scenarios: $SCENARIOS; ${DURATION}s measured after 
 if scenario idle; then
     for t in "${TARGETS[@]}"; do [ "$t" = direct ] || measure_idle "$t"; done
 fi
-if scenario keepalive; then
-    for t in "${TARGETS[@]}"; do measure "$t" keepalive small "$KEEPALIVE_CONNECTIONS"; done
-fi
-if scenario close; then
-    for t in "${TARGETS[@]}"; do measure "$t" close small "$CLOSE_CONNECTIONS" -H 'Connection: close'; done
-fi
-if scenario bulk; then
-    for t in "${TARGETS[@]}"; do measure "$t" bulk bulk "$BULK_CONNECTIONS"; done
-fi
+ROUND_TITLE=
+for ((round = 1; round <= ROUNDS; round++)); do
+    [ "$ROUNDS" -gt 1 ] && { ROUND_TITLE=" (round $round of $ROUNDS)"; log "round $round of $ROUNDS"; }
+    if scenario keepalive; then
+        for t in "${TARGETS[@]}"; do measure "$t" keepalive small "$KEEPALIVE_CONNECTIONS"; done
+    fi
+    if scenario close; then
+        for t in "${TARGETS[@]}"; do measure "$t" close small "$CLOSE_CONNECTIONS" -H 'Connection: close'; done
+    fi
+    if scenario bulk; then
+        for t in "${TARGETS[@]}"; do measure "$t" bulk bulk "$BULK_CONNECTIONS"; done
+    fi
+    {
+        scenario keepalive && print_table keepalive "Keep-alive: 100-byte responses, $KEEPALIVE_CONNECTIONS connections$ROUND_TITLE"
+        scenario close && print_table close "New connection per request: 100-byte responses, $CLOSE_CONNECTIONS concurrent (wrk -H 'Connection: close'; accepts/request counts every accept on the host: 1 direct, 2 through a proxy)$ROUND_TITLE"
+        scenario bulk && print_table bulk "Bulk: 256 KiB responses, $BULK_CONNECTIONS keep-alive connections$ROUND_TITLE"
+        true
+    } >"$WORK/report.$round"
+done
 
 # --- report --------------------------------------------------------------------------------------
 echo
@@ -428,11 +448,25 @@ echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
-echo "nginx stream: one worker. Belfry: io_threads = 1 (transport: ${BELFRY_TRANSPORT_NOTE:-the default, NIO, unless -Dbelfry.transport is in BELFRY_JAVA_OPTS}), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS= bin/belfry --version 2>/dev/null | head -1)."
-echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path. CPU = utime+stime of the whole proxy process over the window / requests."
-scenario keepalive && print_table keepalive "Keep-alive: 100-byte responses, $KEEPALIVE_CONNECTIONS connections"
-scenario close && print_table close "New connection per request: 100-byte responses, $CLOSE_CONNECTIONS concurrent (wrk -H 'Connection: close'; accepts/request counts every accept on the host: 1 direct, 2 through a proxy)"
-scenario bulk && print_table bulk "Bulk: 256 KiB responses, $BULK_CONNECTIONS keep-alive connections"
+echo "nginx stream: one worker. Belfry: io_threads = 1 (transport: ${BELFRY_TRANSPORT_NOTE:-the default, NIO, unless -Dbelfry.transport is in BELFRY_JAVA_OPTS}), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1)."
+echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path, in each of $ROUNDS round(s). CPU = utime+stime of the whole proxy process over the window / requests."
+for ((round = 1; round <= ROUNDS; round++)); do cat "$WORK/report.$round"; done
+if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/ratios" ]; then
+    echo
+    echo "### Median of each ratio to HAProxy over rounds $MEDIAN_FROM to $ROUNDS"
+    echo
+    echo "| scenario | path | req/s vs HAProxy | CPU/req vs HAProxy | p99 vs HAProxy | rounds |"
+    echo "|---|---|---:|---:|---:|---:|"
+    sort -k1,1 -k2,2 "$WORK/ratios" | awk '
+        function median(list,   a, n, i, j, t) {
+            n = split(list, a, " ")
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : sprintf("%.2f", (a[n / 2] + a[n / 2 + 1]) / 2)
+        }
+        { k = $1 " " $2; if (!(k in rps)) order[++count] = k; rps[k] = rps[k] " " $3; cpu[k] = cpu[k] " " $4; p99[k] = p99[k] " " $5; n[k]++ }
+        END { for (i = 1; i <= count; i++) { k = order[i]; split(k, f, " ")
+            printf "| %s | %s | %s | %s | %s | %d |\n", f[1], f[2], median(rps[k]), median(cpu[k]), median(p99[k]), n[k] } }'
+fi
 if scenario idle; then
     echo
     echo "### Idle connections: $IDLE_CONNECTIONS client connections held open through each freshly started proxy (each with its backend connection), measured first"

@@ -21,7 +21,10 @@
  * <p><b>Relay.</b> Both channels of a connection share one event loop. Reads are driven by the
  * other side's writability, so a slow reader costs at most a water mark (64 KiB) plus one read
  * batch per direction. A FIN is passed on as a half close; the connection closes when both
- * directions have ended, on an error, on the listener's idle timeout, or when the engine closes.
+ * directions have ended, on the listener's idle timeout, or when the engine closes. A reset or I/O
+ * error on one side is passed on as a reset of the other, so a stream cut short never looks whole.
+ * On NIO (the default transport) the sockets are {@code NioRelayChannels}: Netty's NIO channels
+ * without the per-connection system calls and exceptions a relay does not need.
  * One INFO line per closed connection goes to the {@code dev.belfry.proxy.l4.connections} logger
  * with the bytes each way, the duration, the backend and the reason.
  *
