@@ -295,7 +295,7 @@ final class Relay {
     private void passFin(Channel channel, boolean toBackend) {
         boolean last = toBackend ? clientOutputShut : backendOutputShut;
         if (last ? flushed(channel) : NioRelayChannels.shutdownOutputNow(channel)) {
-            finFlushed(channel, toBackend, last);
+            outputShut(toBackend); // nothing was queued: done at once
             return;
         }
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written -> {
