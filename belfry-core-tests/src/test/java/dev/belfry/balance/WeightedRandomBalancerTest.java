@@ -42,6 +42,49 @@ class WeightedRandomBalancerTest extends BalancerContract {
     }
 
     @Test
+    void anEndpointWhoseSlowStartIsRestartedRampsUpAgain() {
+        DiscoverSource<String, Service<String, String>> source = DiscoverSource.create();
+        source.put("a", named("a"));
+        source.put("b", named("b"));
+        Balancer<String, String> balancer = Balancer.builder(source)
+                .weightedRandom()
+                .slowStart(Duration.ofSeconds(10))
+                .clock(clock)
+                .random(new SplittableRandom(SEED))
+                .build();
+        clock.advance(Duration.ofSeconds(10));
+        int calls = 20_000;
+        assertThat(spread(balancer, calls).get("b") / (double) calls).isCloseTo(0.5, within(0.02));
+
+        balancer.restartSlowStart("b"); // back from an ejection, say
+        assertThat(spread(balancer, calls).get("b") / (double) calls).isCloseTo(0.1 / 1.1, within(0.02));
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(spread(balancer, calls).get("b") / (double) calls).isCloseTo(0.5 / 1.5, within(0.02));
+        clock.advance(Duration.ofSeconds(5));
+        assertThat(spread(balancer, calls).get("b") / (double) calls).isCloseTo(0.5, within(0.02));
+
+        balancer.restartSlowStart("gone"); // unknown keys are ignored
+        assertThat(spread(balancer, calls).get("a") / (double) calls).isCloseTo(0.5, within(0.02));
+        balancer.close();
+    }
+
+    @Test
+    void restartingSlowStartWithoutASlowStartWindowChangesNothing() {
+        DiscoverSource<String, Service<String, String>> source = DiscoverSource.create();
+        source.put("a", named("a"));
+        source.put("b", named("b"));
+        Balancer<String, String> balancer = Balancer.builder(source)
+                .weightedRandom()
+                .clock(clock)
+                .random(new SplittableRandom(SEED))
+                .build();
+        balancer.restartSlowStart("b");
+        int calls = 20_000;
+        assertThat(spread(balancer, calls).get("b") / (double) calls).isCloseTo(0.5, within(0.02));
+        balancer.close();
+    }
+
+    @Test
     void aNewEndpointRampsUpOverTheSlowStartWindow() {
         DiscoverSource<String, Service<String, String>> source = DiscoverSource.create();
         source.put("old", named("old"));

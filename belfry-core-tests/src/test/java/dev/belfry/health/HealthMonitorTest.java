@@ -159,6 +159,40 @@ class HealthMonitorTest extends LayerContractTest {
     }
 
     @Test
+    void theListenerHearsEveryStatusChangeOnceWithWhereItCameFrom() {
+        List<String> heard = new ArrayList<>();
+        AtomicReference<Service<String, String>> inner = new AtomicReference<>();
+        AtomicBoolean failing = new AtomicBoolean(true);
+        HealthMonitor<String> monitor = noJitter()
+                .consecutiveFailures(2)
+                .ejection(Duration.ofSeconds(10), Duration.ofSeconds(10))
+                .panicThreshold(0)
+                .listener((key, from, to) -> {
+                    // Outside the monitor's lock: asking the monitor from here must not deadlock.
+                    heard.add(key + ":" + from + "->" + to + " (" + inner.get().readiness() + ")");
+                })
+                .build();
+        HealthChecked<String, String> service = monitor.monitor(
+                "a",
+                request -> failing.get()
+                        ? CompletableFuture.failedFuture(new IllegalStateException("boom"))
+                        : CompletableFuture.completedFuture("ok"));
+        inner.set(service);
+
+        service.call("1");
+        assertThat(heard).isEmpty();
+        service.call("2");
+        assertThat(heard).containsExactly("a:HEALTHY->EJECTED (BUSY)");
+        clock.advance(Duration.ofSeconds(10));
+        failing.set(false);
+        service.call("3");
+        assertThat(heard)
+                .containsExactly(
+                        "a:HEALTHY->EJECTED (BUSY)", "a:EJECTED->PROBING (READY)", "a:PROBING->HEALTHY (READY)");
+        service.close();
+    }
+
+    @Test
     void consecutiveFailuresEjectForAGrowingJitteredTimeThenProbe() {
         AtomicReference<RuntimeException> failure = new AtomicReference<>(new IllegalStateException("boom"));
         Service<String, String> flaky = request -> failure.get() == null

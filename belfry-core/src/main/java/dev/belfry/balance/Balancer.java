@@ -235,6 +235,24 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         });
     }
 
+    /**
+     * Starts endpoint {@code key}'s slow start over, as if it had just been added: its share drops
+     * to a tenth and grows back over the slow-start window. For an endpoint that returns to rotation
+     * after being unhealthy or ejected, so that it is not flooded at once. Does nothing without
+     * {@link Builder#slowStart} or for a key not in the set. Thread-safe.
+     */
+    public void restartSlowStart(Object key) {
+        if (slowStartNanos == 0) {
+            return;
+        }
+        serial.execute(() -> {
+            Endpoint<Req, Res> endpoint = endpoints.get(key);
+            if (endpoint != null) {
+                endpoint.addedAt = clock.nanoTime();
+            }
+        });
+    }
+
     /** The endpoints in rotation now, with their weights, in-flight counts and loads. */
     public List<EndpointStats> endpoints() {
         List<EndpointStats> stats = new ArrayList<>();

@@ -16,7 +16,8 @@ final class Endpoint<Req, Res> {
     final Service<Req, Res> service;
     final @Nullable Loaded<Req, Res> loaded;
     final int weight;
-    final long addedAt;
+    // When its slow start began: when it was added, or when it came back (Balancer#restartSlowStart).
+    volatile long addedAt;
     final AtomicInteger inflight = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     // Set once, when the endpoint leaves the set or is replaced; it closes when its work drains.

@@ -19,7 +19,8 @@
  * dev.belfry.load.Load}), {@code roundRobin()}, {@code weightedRoundRobin()} (smooth, nginx's),
  * {@code weightedRandom()}, {@code leastConnections()} and {@code consistentHash(key)} (a ring with
  * bounded load). Weights come from the endpoint description; {@code slowStart(window)} ramps a new
- * endpoint's share up over a window.
+ * endpoint's share up over a window, and {@code restartSlowStart(key)} ramps one up again when it
+ * returns to rotation (wire it to a health monitor's listener).
  *
  * <p>Endpoints are admitted with {@code tryCall}, so a balancer never over-admits and never picks an
  * endpoint that is not ready: wrap endpoints in {@code dev.belfry.health} monitors and the balancer

@@ -56,7 +56,15 @@ import org.jspecify.annotations.Nullable;
  * @param <K> the endpoint id
  */
 public final class HealthMonitor<K> {
+    /** Told of every change of an endpoint's status, after the change, outside the monitor's lock. */
+    @FunctionalInterface
+    public interface Listener<K> {
+        /** Endpoint {@code key} went from {@code from} to {@code to}. Must not block. */
+        void statusChanged(K key, HealthStatus from, HealthStatus to);
+    }
+
     private final Clock clock;
+    private final @Nullable Listener<? super K> listener;
     private final RandomGenerator random;
     private final long intervalNanos;
     private final long jitterNanos;
@@ -95,6 +103,7 @@ public final class HealthMonitor<K> {
         this.maxEjectedFraction = b.maxEjectedFraction;
         this.panicThreshold = b.panicThreshold;
         this.isFailure = b.isFailure;
+        this.listener = b.listener;
     }
 
     /** A builder of monitors timed on {@code clock}, with the defaults described above. */
@@ -385,6 +394,15 @@ public final class HealthMonitor<K> {
         }
         member.status = next;
         member.changedAt = clock.nanoTime();
+        Listener<? super K> told = listener;
+        if (told != null) {
+            // Delivered with the readiness signals, once the lock is released.
+            @SuppressWarnings("unchecked")
+            K key = (K) member.key;
+            CompletableFuture<Void> notice = new CompletableFuture<>();
+            notice.thenRun(() -> told.statusChanged(key, previous, next));
+            signals.add(notice);
+        }
         signals.add(member.signal);
         member.signal = new CompletableFuture<>();
         updatePanic(signals);
@@ -439,6 +457,7 @@ public final class HealthMonitor<K> {
         private double maxEjectedFraction = 0.1;
         private double panicThreshold = 0.5;
         private Predicate<? super Throwable> isFailure = failure -> !(failure instanceof OverloadedException);
+        private @Nullable Listener<? super K> listener;
 
         private Builder(Clock clock) {
             this.clock = Checks.notNull(clock, "clock");
@@ -541,6 +560,16 @@ public final class HealthMonitor<K> {
         public Builder<K> failureTest(Predicate<? super Throwable> isFailure) {
             once("failureTest");
             this.isFailure = Checks.notNull(isFailure, "failureTest");
+            return this;
+        }
+
+        /**
+         * Tells {@code listener} of every status change (for example, to restart a balancer's slow
+         * start for an endpoint back in rotation); default none.
+         */
+        public Builder<K> listener(Listener<? super K> listener) {
+            once("listener");
+            this.listener = Checks.notNull(listener, "listener");
             return this;
         }
 

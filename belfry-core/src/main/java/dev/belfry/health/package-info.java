@@ -17,7 +17,10 @@
  * the balancer's {@code connect} function: {@code (key, address) -> monitor.monitor(key,
  * connect(address), check(address))}. Defaults: checks every 2 s (+ up to 10 % jitter) with a 1 s
  * timeout, rise 2, fall 3; ejection after 5 failures in a row for 30 s growing to 300 s, at most 10
- * % (at least one) ejected; panic below 50 % in rotation.
+ * % (at least one) ejected; panic below 50 % in rotation. A {@code listener} hears every status
+ * change (outside the monitor's lock), for example to restart a balancer's slow start for an
+ * endpoint that is back: {@code (key, from, to) -> { if (!from.inRotation() && to.inRotation())
+ * balancer.restartSlowStart(key); }}.
  *
  * <p><b>Layer order.</b> The monitor sees the failures of the layers inside it: put it outside the
  * transport (and a per-endpoint timeout) so those count, inside per-endpoint limits so their local
