@@ -21,6 +21,10 @@ import org.jspecify.annotations.Nullable;
  * @param outlierDetection passive ejection, or {@code null} for none
  * @param backends the static backends; empty when {@link #dns} is set
  * @param dns DNS discovery, or {@code null} for static backends
+ * @param slowStart how long a backend's share of new connections takes to grow from a tenth to
+ *     its whole, when it joins and when it comes back after being unhealthy or ejected; zero (the
+ *     default) for none. For the balancers that weigh backends: all but round-robin and
+ *     consistent-hash.
  */
 public record ClusterConfig(
         String name,
@@ -33,12 +37,41 @@ public record ClusterConfig(
         @Nullable HealthCheckConfig healthCheck,
         @Nullable OutlierConfig outlierDetection,
         List<BackendConfig> backends,
-        @Nullable DnsConfig dns) {
+        @Nullable DnsConfig dns,
+        Duration slowStart) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_CONNECT_RETRIES = 2;
     public static final int DEFAULT_MAX_CONNECTIONS_PER_BACKEND = 10_000;
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    /** A cluster without slow start. */
+    public ClusterConfig(
+            String name,
+            Balancing balancer,
+            Duration connectTimeout,
+            int connectRetries,
+            int maxConnectionsPerBackend,
+            ProxyProtocol sendProxyProtocol,
+            Duration drainTimeout,
+            @Nullable HealthCheckConfig healthCheck,
+            @Nullable OutlierConfig outlierDetection,
+            List<BackendConfig> backends,
+            @Nullable DnsConfig dns) {
+        this(
+                name,
+                balancer,
+                connectTimeout,
+                connectRetries,
+                maxConnectionsPerBackend,
+                sendProxyProtocol,
+                drainTimeout,
+                healthCheck,
+                outlierDetection,
+                backends,
+                dns,
+                Duration.ZERO);
+    }
 
     public ClusterConfig {
         Checks.notNull(name, "name");
@@ -48,6 +81,7 @@ public record ClusterConfig(
         Checks.positive(maxConnectionsPerBackend, "max_connections_per_backend");
         Checks.notNull(sendProxyProtocol, "send_proxy_protocol");
         Checks.nonNegative(drainTimeout, "drain_timeout");
+        Checks.nonNegative(slowStart, "slow_start");
         backends = List.copyOf(backends);
         if (backends.isEmpty() == (dns == null)) {
             throw new IllegalArgumentException(

@@ -55,6 +55,7 @@ public final class ConfigLoader {
             "max_connections_per_backend",
             "send_proxy_protocol",
             "drain_timeout",
+            "slow_start",
             "health_check",
             "outlier_detection",
             "backends",
@@ -296,6 +297,14 @@ public final class ConfigLoader {
                 "max_connections_per_backend", ClusterConfig.DEFAULT_MAX_CONNECTIONS_PER_BACKEND, 1, Integer.MAX_VALUE);
         ProxyProtocol send = section.choice("send_proxy_protocol", ProxyProtocol.NONE, PROXY_PROTOCOLS);
         Duration drainTimeout = section.duration("drain_timeout", ClusterConfig.DEFAULT_DRAIN_TIMEOUT, true);
+        Duration slowStart = section.duration("slow_start", Duration.ZERO, true);
+        if (!slowStart.isZero() && (balancer == Balancing.ROUND_ROBIN || balancer == Balancing.CONSISTENT_HASH)) {
+            section.problem(
+                    section.valuePosition("slow_start"),
+                    "slow_start has no effect with balancer " + balancer.configName()
+                            + ", which does not weigh backends; use weighted-round-robin, weighted-random,"
+                            + " least-connections or a p2c balancer, or remove slow_start");
+        }
         HealthCheckConfig healthCheck = healthCheck(section.table("health_check"));
         OutlierConfig outlier = outlier(section.table("outlier_detection"));
 
@@ -342,7 +351,8 @@ public final class ConfigLoader {
                             healthCheck,
                             outlier,
                             backends,
-                            dns));
+                            dns,
+                            slowStart));
         }
         return new ClusterDraft(section, config, name);
     }

@@ -27,6 +27,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,7 +78,15 @@ final class Cluster implements AutoCloseable {
                 settings.clock(),
                 (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()),
                 settings.connectTimes());
-        this.monitor = monitor(config, settings);
+        // A backend back in rotation (healthy again, or out of ejection) ramps up again. The
+        // balancer is built after the monitor, so the listener finds it through this holder.
+        AtomicReference<@Nullable Balancer<ConnectRequest, BackendConnection>> built = new AtomicReference<>();
+        this.monitor = monitor(config, settings, (address, from, to) -> {
+            Balancer<ConnectRequest, BackendConnection> current = built.get();
+            if (current != null && !from.inRotation() && to.inRotation()) {
+                current.restartSlowStart(address);
+            }
+        });
         Discover<InetSocketAddress, Integer> discover;
         if (config.dns() != null) {
             this.source = null;
@@ -112,7 +121,11 @@ final class Cluster implements AutoCloseable {
                 .clock(settings.clock())
                 .maxWait(config.connectTimeout());
         strategy(builder, config);
+        if (!config.slowStart().isZero()) {
+            builder.slowStart(config.slowStart());
+        }
         this.balancer = builder.build();
+        built.set(balancer);
         this.service = new ConnectRetry(balancer, config.connectRetries(), RetryBudget.of(settings.clock()));
         if (dns != null) {
             dns.start().whenComplete((state, failure) -> {
@@ -127,8 +140,10 @@ final class Cluster implements AutoCloseable {
         }
     }
 
-    private static HealthMonitor<InetSocketAddress> monitor(ClusterConfig config, ClusterSettings settings) {
-        HealthMonitor.Builder<InetSocketAddress> builder = HealthMonitor.builder(settings.clock());
+    private static HealthMonitor<InetSocketAddress> monitor(
+            ClusterConfig config, ClusterSettings settings, HealthMonitor.Listener<InetSocketAddress> listener) {
+        HealthMonitor.Builder<InetSocketAddress> builder =
+                HealthMonitor.<InetSocketAddress>builder(settings.clock()).listener(listener);
         HealthCheckConfig check = config.healthCheck();
         if (check != null) {
             builder.interval(check.interval())
@@ -197,6 +212,7 @@ final class Cluster implements AutoCloseable {
                 && next.connectRetries() == config.connectRetries()
                 && next.maxConnectionsPerBackend() == config.maxConnectionsPerBackend()
                 && next.sendProxyProtocol() == config.sendProxyProtocol()
+                && next.slowStart().equals(config.slowStart())
                 && Objects.equals(next.healthCheck(), config.healthCheck())
                 && Objects.equals(next.outlierDetection(), config.outlierDetection());
     }

@@ -119,6 +119,7 @@ class ConfigLoaderTest {
         assertThat(app.maxConnectionsPerBackend()).isEqualTo(100);
         assertThat(app.sendProxyProtocol()).isEqualTo(ProxyProtocol.V1);
         assertThat(app.drainTimeout()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(app.slowStart()).isEqualTo(Duration.ofSeconds(30));
         assertThat(app.healthCheck())
                 .isEqualTo(new HealthCheckConfig(
                         HealthCheckConfig.Kind.HTTP,
@@ -163,6 +164,7 @@ class ConfigLoaderTest {
         assertThat(app.connectTimeout()).isEqualTo(ClusterConfig.DEFAULT_CONNECT_TIMEOUT);
         assertThat(app.connectRetries()).isEqualTo(ClusterConfig.DEFAULT_CONNECT_RETRIES);
         assertThat(app.drainTimeout()).isEqualTo(ClusterConfig.DEFAULT_DRAIN_TIMEOUT);
+        assertThat(app.slowStart()).isEqualTo(Duration.ZERO);
         assertThat(app.healthCheck()).isNull();
         assertThat(app.outlierDetection()).isNull();
         assertThat(app.backends()).containsExactly(new BackendConfig(at("127.0.0.1", 9001), 1));
@@ -327,7 +329,8 @@ class ConfigLoaderTest {
                         "test.toml:5:1: unknown key 'nmae' in listeners[0]; did you mean 'name'?",
                         "test.toml:11:1: unknown key 'colour' in clusters[0]; expected one of backends, balancer,"
                                 + " connect_retries, connect_timeout, dns, drain_timeout, health_check,"
-                                + " max_connections_per_backend, name, outlier_detection, send_proxy_protocol",
+                                + " max_connections_per_backend, name, outlier_detection, send_proxy_protocol,"
+                                + " slow_start",
                         "test.toml:12:1: unknown key 'helth_check' in clusters[0]; did you mean 'health_check'?",
                         "test.toml:14:1: unknown key 'max_ejected' in clusters[0].outlier_detection; did you mean"
                                 + " 'max_ejected_percent'?",
@@ -396,6 +399,7 @@ class ConfigLoaderTest {
         assertThat(problems(withCluster("""
                         connect_timeout = "-5s"
                         drain_timeout = "0s"
+                        slow_start = "soon"
                         [clusters.health_check]
                         interval = "0ms"
                         timeout = "2 s"
@@ -405,9 +409,24 @@ class ConfigLoaderTest {
                 .containsExactly(
                         "test.toml:8:19: connect_timeout must be a duration like \"250ms\", \"5s\", \"1.5s\", \"1m\""
                                 + " or \"1h\", was \"-5s\"",
-                        "test.toml:11:12: interval must be longer than zero, was \"0ms\"",
-                        "test.toml:12:11: timeout must be a duration like \"250ms\", \"5s\", \"1.5s\", \"1m\" or"
+                        "test.toml:10:14: slow_start must be a duration like \"250ms\", \"5s\", \"1.5s\", \"1m\""
+                                + " or \"1h\", was \"soon\"",
+                        "test.toml:12:12: interval must be longer than zero, was \"0ms\"",
+                        "test.toml:13:11: timeout must be a duration like \"250ms\", \"5s\", \"1.5s\", \"1m\" or"
                                 + " \"1h\", was \"2 s\"");
+    }
+
+    @Test
+    void slowStartWithABalancerThatDoesNotWeighBackendsIsAnError() {
+        assertThat(problems(withCluster("""
+                        balancer = "round-robin"
+                        slow_start = "30s"
+                        [[clusters.backends]]
+                        address = "127.0.0.1:9001"
+                        """)))
+                .containsExactly("test.toml:9:14: slow_start has no effect with balancer round-robin, which does"
+                        + " not weigh backends; use weighted-round-robin, weighted-random, least-connections or a"
+                        + " p2c balancer, or remove slow_start");
     }
 
     @Test

@@ -96,6 +96,58 @@ class HealthCheckTest {
         assertThat(b.accepted() - before).isGreaterThanOrEqualTo(back.get("b"));
     }
 
+    @Test
+    void aBackendBackInRotationRampsUpOverTheSlowStartInsteadOfTakingItsShareAtOnce() throws Exception {
+        a = LineBackend.start("a");
+        b = LineBackend.start("b");
+        long started = System.nanoTime();
+        proxy = InProcessProxy.start(dir.resolve("belfry.toml"), """
+                io_threads = 1
+                [admin]
+                listen = "127.0.0.1:0"
+                [[listeners]]
+                name = "web"
+                listen = "127.0.0.1:0"
+                cluster = "app"
+                [[clusters]]
+                name = "app"
+                balancer = "weighted-random"
+                connect_timeout = "1s"
+                slow_start = "3s"
+                [clusters.health_check]
+                kind = "tcp"
+                interval = "100ms"
+                timeout = "100ms"
+                rise = 1
+                fall = 1
+                [[clusters.backends]]
+                address = "%s"
+                [[clusters.backends]]
+                address = "%s"
+                """.formatted(a.hostPort(), b.hostPort()));
+        AdminClient admin = proxy.admin();
+        InetSocketAddress web = proxy.listener("web");
+        b.stop();
+        await().atMost(10, SECONDS)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> admin.state(b.hostPort()).equals("unhealthy"));
+        // Let a's own slow start (it joined at start-up) run out, so it has its full share.
+        long left = Duration.ofMillis(3_200).toNanos() - (System.nanoTime() - started);
+        if (left > 0) {
+            Thread.sleep(Duration.ofNanos(left));
+        }
+
+        b.restart();
+        await().atMost(10, SECONDS)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> admin.state(b.hostPort()).equals("healthy"));
+        Map<String, Integer> back = spread(web, 100);
+        // Equal weights would give b half. Just back, it has a tenth of its share, growing over
+        // 3 s: about 10 to 20 % of these connections.
+        assertThat(back.getOrDefault("b", 0)).isBetween(1, 35);
+        assertThat(back.getOrDefault("a", 0) + back.getOrDefault("b", 0)).isEqualTo(100);
+    }
+
     /** {@code n} short connections, each answered completely; how many each backend answered. */
     private static Map<String, Integer> spread(InetSocketAddress web, int n) throws Exception {
         Map<String, Integer> counts = new HashMap<>();
