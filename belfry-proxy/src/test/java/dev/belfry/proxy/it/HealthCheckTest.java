@@ -72,9 +72,7 @@ class HealthCheckTest {
         assertThat(spread(web, 6)).containsEntry("a", 3).containsEntry("b", 3);
 
         b.stop();
-        await().atMost(10, SECONDS)
-                .pollInterval(Duration.ofMillis(20))
-                .until(() -> admin.state(b.hostPort()).equals("unhealthy"));
+        awaitState(admin, b, "unhealthy");
         AdminClient.Backend down = admin.backend(b.hostPort());
         assertThat(down.healthy()).isFalse();
         assertThat(admin.get("/metrics").body())
@@ -85,9 +83,7 @@ class HealthCheckTest {
         assertThat(admin.get("/ready").status()).isEqualTo(200);
 
         b.restart();
-        await().atMost(10, SECONDS)
-                .pollInterval(Duration.ofMillis(20))
-                .until(() -> admin.state(b.hostPort()).equals("healthy"));
+        awaitState(admin, b, "healthy");
         int before = b.accepted();
         Map<String, Integer> back = spread(web, 10);
         assertThat(back.getOrDefault("b", 0)).isBetween(4, 6);
@@ -128,9 +124,7 @@ class HealthCheckTest {
         AdminClient admin = proxy.admin();
         InetSocketAddress web = proxy.listener("web");
         b.stop();
-        await().atMost(10, SECONDS)
-                .pollInterval(Duration.ofMillis(20))
-                .until(() -> admin.state(b.hostPort()).equals("unhealthy"));
+        awaitState(admin, b, "unhealthy");
         // Let a's own slow start (it joined at start-up) run out, so it has its full share.
         long left = Duration.ofMillis(3_200).toNanos() - (System.nanoTime() - started);
         if (left > 0) {
@@ -138,14 +132,18 @@ class HealthCheckTest {
         }
 
         b.restart();
-        await().atMost(10, SECONDS)
-                .pollInterval(Duration.ofMillis(20))
-                .until(() -> admin.state(b.hostPort()).equals("healthy"));
+        awaitState(admin, b, "healthy");
         Map<String, Integer> back = spread(web, 100);
         // Equal weights would give b half. Just back, it has a tenth of its share, growing over
         // 3 s: about 10 to 20 % of these connections.
         assertThat(back.getOrDefault("b", 0)).isBetween(1, 35);
         assertThat(back.getOrDefault("a", 0) + back.getOrDefault("b", 0)).isEqualTo(100);
+    }
+
+    private static void awaitState(AdminClient admin, LineBackend backend, String state) {
+        await().atMost(10, SECONDS)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> admin.state(backend.hostPort()).equals(state));
     }
 
     /** {@code n} short connections, each answered completely; how many each backend answered. */
