@@ -38,8 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A tiny authoritative DNS server on a loopback UDP port, built from Netty's DNS codec, whose
  * answers the test changes while a resolver runs: address records and their TTL per name, or a
  * failure mode (NXDOMAIN, SERVFAIL, or no answer at all so the client times out).
+ *
+ * <p>Public and in this module's test jar, so that other modules' tests (the proxy's DNS-discovered
+ * clusters) can run against it too.
  */
-final class TestDnsServer implements AutoCloseable {
+public final class TestDnsServer implements AutoCloseable {
 
     /** How the server answers every query. */
     enum Mode {
@@ -67,7 +70,8 @@ final class TestDnsServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    static TestDnsServer start() throws InterruptedException {
+    /** Starts a server on a free UDP port of 127.0.0.1. */
+    public static TestDnsServer start() throws InterruptedException {
         EventLoopGroup group = Transport.NIO.newEventLoopGroup(1, "test-dns-server");
         TestDnsServer[] self = new TestDnsServer[1];
         Channel channel = new Bootstrap()
@@ -94,7 +98,8 @@ final class TestDnsServer implements AutoCloseable {
         return self[0];
     }
 
-    InetSocketAddress address() {
+    /** Where the server listens. */
+    public InetSocketAddress address() {
         return (InetSocketAddress) channel.localAddress();
     }
 
@@ -102,7 +107,7 @@ final class TestDnsServer implements AutoCloseable {
      * Answers {@code name} with these addresses (IPv4 as A, IPv6 as AAAA) and {@code ttl}; an address
      * written {@code ip@seconds} gets its own TTL.
      */
-    void set(String name, long ttl, String... addresses) {
+    public void set(String name, long ttl, String... addresses) {
         List<Address> a = new ArrayList<>();
         List<Address> aaaa = new ArrayList<>();
         for (String address : addresses) {

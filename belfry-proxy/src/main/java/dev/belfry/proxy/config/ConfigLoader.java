@@ -66,7 +66,7 @@ public final class ConfigLoader {
             Set.of("consecutive_failures", "base_ejection_time", "max_ejection_time", "max_ejected_percent");
     private static final Set<String> BACKEND_KEYS = Set.of("address", "weight");
     private static final Set<String> SHORT_BACKEND_KEYS = Set.of("host", "port", "weight");
-    private static final Set<String> DNS_KEYS = Set.of("name", "port");
+    private static final Set<String> DNS_KEYS = Set.of("name", "port", "servers");
 
     private static final Map<String, String> BACKEND_HINTS = Map.of(
             "host", "backends take address = \"HOST:PORT\"",
@@ -454,10 +454,12 @@ public final class ConfigLoader {
             section.missing("port", "the backends' port");
         }
         int port = section.intValue("port", 1, 1, 65_535);
+        List<InetSocketAddress> servers =
+                section.parsedList("servers", "strings like \"127.0.0.1:8600\"", ConfigValues::serverAddress);
         if (problems.count() > before || name == null) {
             return null;
         }
-        return build(section, () -> new DnsConfig(name, port));
+        return build(section, () -> new DnsConfig(name, port, servers));
     }
 
     /** The short format: top-level host and port, and [[backends]] with host, port and weight. */

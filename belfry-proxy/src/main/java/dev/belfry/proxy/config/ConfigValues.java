@@ -150,6 +150,17 @@ final class ConfigValues {
         return backendAddress(hostPort.host(), hostPort.port(), hostPort.bracketed(), text);
     }
 
+    /** Parses a DNS server's address: a literal IP address (IPv6 in brackets) and a port. */
+    static InetSocketAddress serverAddress(String text) {
+        HostPort hostPort = hostPort(text, "127.0.0.1:53");
+        InetAddress literal = ipLiteral(hostPort.host(), hostPort.bracketed());
+        if (literal == null || hostPort.port() == 0) {
+            throw new IllegalArgumentException(
+                    "an IP address and a port from 1 to 65535, like \"127.0.0.1:8600\", was " + quote(text));
+        }
+        return new InetSocketAddress(literal, hostPort.port());
+    }
+
     /** Parses a backend given as a separate host (IP address or name) and port (1 to 65535). */
     static InetSocketAddress backendAddress(String host, int port, boolean bracketed, String text) {
         InetAddress literal = ipLiteral(host, bracketed);

@@ -210,6 +210,39 @@ final class Section {
         }
     }
 
+    /**
+     * The array of strings at {@code key}, each parsed by {@code parser} (as in {@link #parsed});
+     * empty if absent. Bad elements are reported at their own positions and left out.
+     */
+    <T> List<T> parsedList(String key, String expected, Function<String, T> parser) {
+        Object value = table.get(List.of(key));
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof TomlArray array)) {
+            wrongType(key, "an array of " + expected, value);
+            return List.of();
+        }
+        List<T> parsed = new ArrayList<>();
+        for (int i = 0; i < array.size(); i++) {
+            Object element = array.get(i);
+            TomlPosition at = array.inputPositionOf(i);
+            TomlPosition where = at == null ? valuePosition(key) : at;
+            if (!(element instanceof String text)) {
+                problems.add(
+                        where,
+                        key + " must be an array of " + expected + ", but element " + i + " is " + typeName(element));
+                continue;
+            }
+            try {
+                parsed.add(parser.apply(text));
+            } catch (IllegalArgumentException e) {
+                problems.add(where, key + "[" + i + "] must be " + e.getMessage());
+            }
+        }
+        return parsed;
+    }
+
     /** The choice named at {@code key} among {@code choices}; {@code fallback} if absent or bad. */
     <E> E choice(String key, E fallback, Map<String, E> choices) {
         String expected = "one of " + String.join(", ", quoted(choices.keySet()));

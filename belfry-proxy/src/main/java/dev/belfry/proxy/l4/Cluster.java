@@ -90,11 +90,15 @@ final class Cluster implements AutoCloseable {
         Discover<InetSocketAddress, Integer> discover;
         if (config.dns() != null) {
             this.source = null;
-            this.dns = DnsDiscover.builder(config.dns().name(), config.dns().port())
+            DnsDiscover.Builder lookup = DnsDiscover.builder(
+                            config.dns().name(), config.dns().port())
                     .transport(settings.transport())
                     .eventLoop(group.next())
-                    .clock(settings.clock())
-                    .build();
+                    .clock(settings.clock());
+            if (!config.dns().servers().isEmpty()) {
+                lookup.nameServers(config.dns().servers());
+            }
+            this.dns = lookup.build();
             discover = dns.map((address, endpoint) -> endpoint.weight());
         } else {
             this.dns = null;

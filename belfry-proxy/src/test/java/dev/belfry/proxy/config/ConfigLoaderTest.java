@@ -142,7 +142,9 @@ class ConfigLoaderTest {
         ClusterConfig svc = Objects.requireNonNull(config.cluster("svc"));
         assertThat(svc.balancer()).isEqualTo(Balancing.CONSISTENT_HASH);
         assertThat(svc.backends()).isEmpty();
-        assertThat(svc.dns()).isEqualTo(new DnsConfig("app.default.svc.cluster.local", 8080));
+        assertThat(svc.dns())
+                .isEqualTo(new DnsConfig(
+                        "app.default.svc.cluster.local", 8080, List.of(at("10.96.0.10", 53), at("fd00::10", 53))));
         assertThat(svc.healthCheck()).isNull();
         assertThat(svc.outlierDetection()).isNull();
     }
@@ -427,6 +429,28 @@ class ConfigLoaderTest {
                 .containsExactly("test.toml:9:14: slow_start has no effect with balancer round-robin, which does"
                         + " not weigh backends; use weighted-round-robin, weighted-random, least-connections or a"
                         + " p2c balancer, or remove slow_start");
+    }
+
+    @Test
+    void dnsServersMustBeIpAddressesWithPorts() {
+        assertThat(problems("""
+                        [[listeners]]
+                        name = "web"
+                        listen = "127.0.0.1:8080"
+                        cluster = "app"
+                        [[clusters]]
+                        name = "app"
+                        [clusters.dns]
+                        name = "app.example"
+                        port = 80
+                        servers = ["ns1.example:53", "10.0.0.1", 53]
+                        """))
+                .containsExactly(
+                        "test.toml:10:12: servers[0] must be an IP address and a port from 1 to 65535, like"
+                                + " \"127.0.0.1:8600\", was \"ns1.example:53\"",
+                        "test.toml:10:30: servers[1] must be HOST:PORT, like \"127.0.0.1:53\", was \"10.0.0.1\"",
+                        "test.toml:10:42: servers must be an array of strings like \"127.0.0.1:8600\", but element 2"
+                                + " is an integer");
     }
 
     @Test

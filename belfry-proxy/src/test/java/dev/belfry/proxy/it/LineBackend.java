@@ -23,21 +23,30 @@ import org.jspecify.annotations.Nullable;
  */
 final class LineBackend implements AutoCloseable {
     private final String name;
+    private final InetAddress ip;
     private final int port;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final AtomicInteger accepted = new AtomicInteger();
     private @Nullable ServerSocket server;
     private @Nullable Thread acceptor;
 
-    private LineBackend(String name, int port) {
+    private LineBackend(String name, InetAddress ip, int port) {
         this.name = name;
+        this.ip = ip;
         this.port = port;
     }
 
     /** A backend called {@code name} on a free loopback port. */
     static LineBackend start(String name) throws IOException {
-        ServerSocket socket = new ServerSocket(0, 512, InetAddress.getLoopbackAddress());
-        LineBackend backend = new LineBackend(name, socket.getLocalPort());
+        return start(name, InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /** A backend called {@code name} on {@code ip} and {@code port} (0: a free one). */
+    static LineBackend start(String name, InetAddress ip, int port) throws IOException {
+        ServerSocket socket = new ServerSocket();
+        socket.setReuseAddress(true);
+        socket.bind(new InetSocketAddress(ip, port), 512);
+        LineBackend backend = new LineBackend(name, ip, socket.getLocalPort());
         backend.serve(socket);
         return backend;
     }
@@ -47,12 +56,12 @@ final class LineBackend implements AutoCloseable {
     }
 
     InetSocketAddress address() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        return new InetSocketAddress(ip, port);
     }
 
-    /** {@code 127.0.0.1:PORT}, as the config and {@code /health} write it. */
+    /** {@code IP:PORT} (127.0.0.1 unless started elsewhere), as the config and {@code /health} write it. */
     String hostPort() {
-        return "127.0.0.1:" + port;
+        return ip.getHostAddress() + ":" + port;
     }
 
     /** Connections accepted so far, over every start. */
