@@ -1,10 +1,10 @@
 package dev.belfry.filter;
 
 import dev.belfry.Checks;
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;

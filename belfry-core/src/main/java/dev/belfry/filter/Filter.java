@@ -1,9 +1,9 @@
 package dev.belfry.filter;
 
 import dev.belfry.Checks;
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Service;
-import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 

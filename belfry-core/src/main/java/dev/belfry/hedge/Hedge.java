@@ -1,10 +1,10 @@
 package dev.belfry.hedge;
 
 import dev.belfry.Checks;
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Service;
 import dev.belfry.event.ResilienceListener;
-import dev.belfry.internal.Forwarding;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package dev.belfry.load;
 
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Service;
-import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;

@@ -1,9 +1,9 @@
 package dev.belfry.map;
 
 import dev.belfry.Checks;
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Service;
-import dev.belfry.internal.Forwarding;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;

@@ -1,5 +1,6 @@
 package dev.belfry.proxy.l4;
 
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
@@ -25,8 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -281,13 +282,13 @@ final class Cluster implements AutoCloseable {
     }
 
     /** An endpoint as the balancer holds it: a health-checked connector that knows its backend. */
-    static final class BackendEndpoint implements Service<ConnectRequest, BackendConnection> {
-        final HealthChecked<ConnectRequest, BackendConnection> inner;
+    static final class BackendEndpoint
+            extends Forwarding<ConnectRequest, BackendConnection, ConnectRequest, BackendConnection> {
         final BackendStats stats;
         final int weight;
 
         BackendEndpoint(HealthChecked<ConnectRequest, BackendConnection> inner, BackendStats stats, int weight) {
-            this.inner = inner;
+            super(inner);
             this.stats = stats;
             this.weight = weight;
         }
@@ -303,37 +304,22 @@ final class Cluster implements AutoCloseable {
         }
 
         @Override
-        public Readiness readiness() {
-            return inner.readiness();
-        }
-
-        @Override
-        public CompletionStage<Void> whenReady() {
-            return inner.whenReady();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
-        }
-
-        @Override
         public String toString() {
             return "BackendEndpoint[" + stats.address() + ", " + inner + "]";
         }
     }
 
     /** Load as open connections (plus connects in flight) per unit of weight. */
-    static final class OpenConnections implements Loaded<ConnectRequest, BackendConnection> {
+    static final class OpenConnections
+            extends Forwarding<ConnectRequest, BackendConnection, ConnectRequest, BackendConnection>
+            implements Loaded<ConnectRequest, BackendConnection> {
         static final Load<ConnectRequest, BackendConnection> LOAD = service -> new OpenConnections(service);
 
-        private final Service<ConnectRequest, BackendConnection> inner;
         private final @Nullable BackendEndpoint endpoint;
-        private final java.util.concurrent.atomic.AtomicInteger connecting =
-                new java.util.concurrent.atomic.AtomicInteger();
+        private final AtomicInteger connecting = new AtomicInteger();
 
         OpenConnections(Service<ConnectRequest, BackendConnection> inner) {
-            this.inner = inner;
+            super(inner);
             this.endpoint = inner instanceof BackendEndpoint backend ? backend : null;
         }
 
@@ -359,21 +345,6 @@ final class Cluster implements AutoCloseable {
             connecting.incrementAndGet();
             inflight.whenComplete((connection, failure) -> connecting.decrementAndGet());
             return inflight;
-        }
-
-        @Override
-        public Readiness readiness() {
-            return inner.readiness();
-        }
-
-        @Override
-        public CompletionStage<Void> whenReady() {
-            return inner.whenReady();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

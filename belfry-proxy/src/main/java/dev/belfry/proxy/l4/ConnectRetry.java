@@ -1,12 +1,11 @@
 package dev.belfry.proxy.l4;
 
+import dev.belfry.Forwarding;
 import dev.belfry.Futures;
-import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.retry.RetryBudget;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,13 +19,12 @@ import org.jspecify.annotations.Nullable;
  * this small layer over the balancer. Cancelling the future cancels the attempt in flight.
  * Thread-safe.
  */
-final class ConnectRetry implements Service<ConnectRequest, BackendConnection> {
-    private final Service<ConnectRequest, BackendConnection> inner;
+final class ConnectRetry extends Forwarding<ConnectRequest, BackendConnection, ConnectRequest, BackendConnection> {
     private final int retries;
     private final RetryBudget budget;
 
     ConnectRetry(Service<ConnectRequest, BackendConnection> inner, int retries, RetryBudget budget) {
-        this.inner = inner;
+        super(inner);
         this.retries = retries;
         this.budget = budget;
     }
@@ -37,21 +35,6 @@ final class ConnectRetry implements Service<ConnectRequest, BackendConnection> {
         Attempts attempts = new Attempts(request);
         attempts.follow(Futures.call(inner, request), 0);
         return attempts.result;
-    }
-
-    @Override
-    public Readiness readiness() {
-        return inner.readiness();
-    }
-
-    @Override
-    public CompletionStage<Void> whenReady() {
-        return inner.whenReady();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
     }
 
     /** The attempts of one request. */

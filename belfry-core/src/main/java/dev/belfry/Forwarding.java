@@ -1,14 +1,12 @@
-package dev.belfry.internal;
+package dev.belfry;
 
-import dev.belfry.Checks;
-import dev.belfry.Readiness;
-import dev.belfry.Service;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The base of a layer whose capacity is its inner service's: readiness, readiness signals and close
- * are the inner service's. Subclasses implement {@code call} and {@code tryCall}. Not API: layers in
- * this project use it; its shape may change.
+ * The base of a service that wraps another and whose capacity is the inner service's: readiness,
+ * readiness signals and close are the inner service's. Subclasses implement {@code call} and, when
+ * they can admit without waiting, {@code tryCall}. Most of the core's layers extend it; so can your
+ * own layers and wrappers.
  *
  * @param <Req> the request type of the layer
  * @param <Res> the response type of the layer
