@@ -1,12 +1,8 @@
 package dev.belfry.proxy;
 
-import dev.belfry.proxy.config.ConfigException;
-import dev.belfry.proxy.config.ConfigLoader;
-import dev.belfry.proxy.config.ConfigProblem;
 import dev.belfry.proxy.config.ConfigSummary;
 import dev.belfry.proxy.config.ProxyConfig;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -25,12 +21,8 @@ import picocli.CommandLine.Command;
         description = "Validates a configuration file: prints every problem as FILE:LINE:COLUMN: message "
                 + "and exits 1, or prints a summary and exits 0. Binds nothing.")
 final class CheckCommand implements Callable<Integer> {
-    @CommandLine.Option(
-            names = {"-c", "--config"},
-            required = true,
-            paramLabel = "FILE",
-            description = "The TOML configuration file to check.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigFile config;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -39,14 +31,8 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ProxyConfig loaded;
-        try {
-            loaded = ConfigLoader.load(config);
-        } catch (ConfigException e) {
-            for (ConfigProblem problem : e.problems()) {
-                err.println(problem);
-            }
-            err.flush();
+        ProxyConfig loaded = config.load(err);
+        if (loaded == null) {
             return 1;
         }
         List<String> summary = ConfigSummary.lines(loaded);

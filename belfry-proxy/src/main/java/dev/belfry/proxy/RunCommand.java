@@ -1,11 +1,7 @@
 package dev.belfry.proxy;
 
-import dev.belfry.proxy.config.ConfigException;
-import dev.belfry.proxy.config.ConfigLoader;
-import dev.belfry.proxy.config.ConfigProblem;
 import dev.belfry.proxy.config.ProxyConfig;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -22,12 +18,8 @@ import picocli.CommandLine.Command;
                 + "server reloads it; SIGTERM or SIGINT drains (stops accepting, lets open "
                 + "connections finish within drain_timeout) and exits 0.")
 final class RunCommand implements Callable<Integer> {
-    @CommandLine.Option(
-            names = {"-c", "--config"},
-            required = true,
-            paramLabel = "FILE",
-            description = "The TOML configuration file.")
-    Path config;
+    @CommandLine.Mixin
+    ConfigFile config;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -35,18 +27,13 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
-        ProxyConfig loaded;
-        try {
-            loaded = ConfigLoader.load(config);
-        } catch (ConfigException e) {
-            for (ConfigProblem problem : e.problems()) {
-                err.println(problem);
-            }
+        ProxyConfig loaded = config.load(err);
+        if (loaded == null) {
             err.println("belfry: not started: fix the problems above (belfry check -c " + config + " lists them)");
             err.flush();
             return 1;
         }
-        return serve(ProxyServer.of(config, loaded), err, null);
+        return serve(ProxyServer.of(config.path, loaded), err, null);
     }
 
     /**
