@@ -9,7 +9,6 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,8 +50,7 @@ public class LayerStackBenchmark {
     @Param({"completed", "deferred"})
     public String inner;
 
-    private final Response response = new Response(200);
-    private CompletableFuture<Response> pending = new CompletableFuture<>();
+    private Answers<Response> answers;
 
     private Service<Request, Response> bare;
     private Service<Request, Response> belfryTimeout;
@@ -72,14 +70,8 @@ public class LayerStackBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        boolean completed = inner.equals("completed");
-        bare = completed
-                ? req -> CompletableFuture.completedFuture(response)
-                : req -> {
-                    CompletableFuture<Response> next = new CompletableFuture<>();
-                    pending = next;
-                    return next;
-                };
+        answers = new Answers<>(inner, new Response(200));
+        bare = answers.service();
         belfryTimeout =
                 ServiceBuilder.<Request, Response>builder().timeout(TIMEOUT).service(bare);
         belfryStack = ServiceBuilder.<Request, Integer>builder()
@@ -122,10 +114,7 @@ public class LayerStackBenchmark {
     }
 
     private <T> T finish(CompletionStage<T> stage) {
-        if (inner.equals("deferred")) {
-            pending.complete(response);
-        }
-        return stage.toCompletableFuture().join();
+        return answers.finish(stage);
     }
 
     @Benchmark

@@ -8,7 +8,6 @@ import dev.failsafe.FailsafeExecutor;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
@@ -48,8 +47,7 @@ public class ResilienceBenchmark {
     public String inner;
 
     private final String request = "GET /";
-    private final String response = "200";
-    private CompletableFuture<String> pending = new CompletableFuture<>();
+    private Answers<String> answers;
 
     private Service<String, String> bare;
     private Service<String, String> belfry;
@@ -60,13 +58,8 @@ public class ResilienceBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        bare = inner.equals("completed")
-                ? req -> CompletableFuture.completedFuture(response)
-                : req -> {
-                    CompletableFuture<String> next = new CompletableFuture<>();
-                    pending = next;
-                    return next;
-                };
+        answers = new Answers<>(inner, "200");
+        bare = answers.service();
         belfry = ServiceBuilder.<String, String>builder()
                 .retry(RetryPolicy.<String, String>standard().maxAttempts(3).build())
                 .circuitBreaker()
@@ -98,10 +91,7 @@ public class ResilienceBenchmark {
     }
 
     private String finish(CompletionStage<String> stage) {
-        if (inner.equals("deferred")) {
-            pending.complete(response);
-        }
-        return stage.toCompletableFuture().join();
+        return answers.finish(stage);
     }
 
     @Benchmark

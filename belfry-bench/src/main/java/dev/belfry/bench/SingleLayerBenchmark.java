@@ -8,7 +8,6 @@ import dev.belfry.map.MapResponseLayer;
 import dev.belfry.shed.LoadShedLayer;
 import dev.belfry.timeout.TimeoutLayer;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -41,19 +40,13 @@ public class SingleLayerBenchmark {
     public String inner;
 
     private final Object request = new Object();
-    private final Object response = new Object();
-    private CompletableFuture<Object> pending = new CompletableFuture<>();
+    private Answers<Object> answers;
     private Service<Object, Object> service;
 
     @Setup(Level.Trial)
     public void setUp() {
-        Service<Object, Object> bare = inner.equals("completed")
-                ? req -> CompletableFuture.completedFuture(response)
-                : req -> {
-                    CompletableFuture<Object> next = new CompletableFuture<>();
-                    pending = next;
-                    return next;
-                };
+        answers = new Answers<>(inner, new Object());
+        Service<Object, Object> bare = answers.service();
         Layer<Object, Object, Object, Object> chosen = switch (layer) {
             case "none" -> Layer.identity();
             case "timeout" -> TimeoutLayer.of(Duration.ofSeconds(5));
@@ -68,10 +61,6 @@ public class SingleLayerBenchmark {
 
     @Benchmark
     public Object call() {
-        CompletableFuture<Object> result = service.call(request);
-        if (inner.equals("deferred")) {
-            pending.complete(response);
-        }
-        return result.join();
+        return answers.finish(service.call(request));
     }
 }
