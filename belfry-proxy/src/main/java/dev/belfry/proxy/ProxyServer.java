@@ -92,7 +92,19 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
             metrics = created;
             L4Proxy proxy = L4Proxy.builder(config)
                     .eventLoopGroup(loops, transport)
-                    .connectTimeListener(this::recordConnect)
+                    .connectListener(new L4Proxy.ConnectListener() {
+                        @Override
+                        public void connected(BackendStats backend, long nanos) {
+                            recordConnect(backend, nanos);
+                        }
+
+                        @Override
+                        public void failed(BackendStats backend, Throwable cause) {
+                            recordError(
+                                    "cluster " + backend.cluster() + ", backend " + Addresses.format(backend.address()),
+                                    "connect failed: " + cause.getMessage());
+                        }
+                    })
                     .build();
             proxy.start();
             engine = proxy;
@@ -235,7 +247,11 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
             List<BackendStatus> backends = new ArrayList<>();
             for (BackendStats backend : cluster.getValue()) {
                 HealthState health = backend.health();
-                Throwable lastError = health == null ? null : health.lastError();
+                // The health monitor, where there is one, sees checks and connects; otherwise the
+                // last connect failure is all there is.
+                Throwable lastError = health != null && health.lastError() != null
+                        ? health.lastError()
+                        : backend.lastConnectFailure();
                 backends.add(new BackendStatus(
                         Addresses.format(backend.address()),
                         state(backend.status()),
@@ -318,6 +334,13 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
 
     private void recordError(String source, String message) {
         synchronized (recentErrors) {
+            RecentError newest = recentErrors.peekFirst();
+            if (newest != null
+                    && newest.source().equals(source)
+                    && newest.message().equals(message)) {
+                // The same error again (a backend refusing every connect): one entry, the latest time.
+                recentErrors.removeFirst();
+            }
             recentErrors.addFirst(new RecentError(Instant.now(), source, message));
             while (recentErrors.size() > RECENT_ERRORS) {
                 recentErrors.removeLast();

@@ -112,6 +112,41 @@ class ProxyServerTest {
     }
 
     @Test
+    void aBackendThatRefusesShowsItsLastErrorWithoutHealthChecksOrOutlierDetection() throws Exception {
+        int closedPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = probe.getLocalPort();
+        }
+        String refusing = "127.0.0.1:" + closedPort;
+        Path file = Files.writeString(
+                dir.resolve("belfry.toml"), config() + "[[clusters.backends]]\naddress = \"" + refusing + "\"\n");
+        ProxyServer server = start(file);
+        InetSocketAddress web = server.address("web");
+        for (int i = 0; i < 6; i++) {
+            // Round robin sends two of six to the refusing backend; each is retried on another.
+            assertThat(DemoCommand.get(web)).startsWith("200 OK");
+        }
+
+        var backendsByAddress = server.clusters().get(0).backends();
+        var failing = backendsByAddress.stream()
+                .filter(b -> b.address().equals(refusing))
+                .findFirst()
+                .orElseThrow();
+        assertThat(failing.connectFailures()).isEqualTo(2);
+        assertThat(failing.lastError()).containsIgnoringCase("refused");
+        assertThat(backendsByAddress.stream().filter(b -> !b.address().equals(refusing)))
+                .allSatisfy(b -> assertThat(b.lastError()).isNull());
+        // Two failures, one entry: the same error again only moves its time.
+        assertThat(server.recentErrors()).singleElement().satisfies(error -> {
+            assertThat(error.source()).isEqualTo("cluster app, backend " + refusing);
+            assertThat(error.message()).startsWith("connect failed: ").containsIgnoringCase("refused");
+        });
+        assertThat(admin(server, "GET", "/health").body())
+                .contains("\"last_error\":\"")
+                .contains("recent_errors");
+    }
+
+    @Test
     void aBadReloadKeepsTheRunningConfigAndSaysWhere() throws Exception {
         Path file = Files.writeString(dir.resolve("belfry.toml"), config());
         ProxyServer server = start(file);

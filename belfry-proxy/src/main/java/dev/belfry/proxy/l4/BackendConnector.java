@@ -111,7 +111,7 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                     .connect(address);
         } catch (RuntimeException e) {
             release.run();
-            stats.connectFailed();
+            failed(e);
             result.completeExceptionally(new ConnectFailedException(address, e));
             return;
         }
@@ -120,7 +120,7 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
             if (done.isSuccess()) {
                 long nanos = settings.clock().nanoTime() - start;
                 stats.connected(nanos);
-                settings.connectTimes().record(stats, nanos);
+                settings.connectListener().connected(stats, nanos);
                 channel.closeFuture().addListener(closed -> {
                     stats.disconnected();
                     release.run();
@@ -136,7 +136,7 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                 boolean local = done.cause() instanceof ChannelException;
                 closeQuietly(channel);
                 if (!local && !done.isCancelled() && !result.isCancelled()) {
-                    stats.connectFailed();
+                    failed(done.cause());
                 }
                 result.completeExceptionally(
                         local
@@ -150,6 +150,12 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                 closeQuietly(channel);
             }
         });
+    }
+
+    /** Counts a connect failure that is the backend's (or its network's), and reports it. */
+    private void failed(Throwable cause) {
+        stats.connectFailed(cause);
+        settings.connectListener().failed(stats, cause);
     }
 
     /** Closes a channel that may never have been registered (then Netty has already closed it). */

@@ -26,6 +26,7 @@ public final class BackendStats {
     private final LongAdder bytesToBackend = new LongAdder();
     private final LongAdder bytesFromBackend = new LongAdder();
     private volatile @Nullable Supplier<HealthState> health;
+    private volatile @Nullable Throwable lastConnectFailure;
 
     BackendStats(String cluster, InetSocketAddress address) {
         this.cluster = cluster;
@@ -55,6 +56,11 @@ public final class BackendStats {
     /** The sum of the successful connects' durations, in nanoseconds. */
     public long connectNanosTotal() {
         return connectNanos.sum();
+    }
+
+    /** Why the most recent counted connect failure failed, or null if none has. */
+    public @Nullable Throwable lastConnectFailure() {
+        return lastConnectFailure;
     }
 
     /** Failed connects (refused, unreachable, timed out) since start. */
@@ -104,7 +110,8 @@ public final class BackendStats {
         active.decrementAndGet();
     }
 
-    void connectFailed() {
+    void connectFailed(Throwable cause) {
+        lastConnectFailure = cause;
         connectFailures.increment();
     }
 

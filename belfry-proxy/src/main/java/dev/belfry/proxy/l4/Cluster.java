@@ -78,7 +78,7 @@ final class Cluster implements AutoCloseable {
                 settings.transport(),
                 settings.clock(),
                 (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()),
-                settings.connectTimes());
+                settings.connectListener());
         // A backend back in rotation (healthy again, or out of ejection) ramps up again. The
         // balancer is built after the monitor, so the listener finds it through this holder.
         AtomicReference<@Nullable Balancer<ConnectRequest, BackendConnection>> built = new AtomicReference<>();

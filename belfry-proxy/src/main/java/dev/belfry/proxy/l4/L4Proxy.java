@@ -92,7 +92,7 @@ public final class L4Proxy implements AutoCloseable {
             this.group = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
             this.ownsGroup = true;
         }
-        this.settings = new ClusterSettings(transport, clock, 0, builder.connectTimes);
+        this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener);
     }
 
     /**
@@ -451,12 +451,28 @@ public final class L4Proxy implements AutoCloseable {
         return "L4Proxy[" + listeners.keySet() + ", " + relays.size() + " connections]";
     }
 
-    /** Records one backend connect's duration: the hook a connect-time histogram plugs into. */
-    @FunctionalInterface
-    public interface ConnectTimeListener {
-        /** Called on an event loop after each successful connect to {@code backend}; must be quick. */
-        void record(BackendStats backend, long nanos);
+    /**
+     * Told of each backend connect's outcome: the hook a connect-time histogram and an error list
+     * plug into. Called on an event loop; must be quick and must not throw.
+     */
+    public interface ConnectListener {
+        /** A connect to {@code backend} succeeded after {@code nanos}. */
+        void connected(BackendStats backend, long nanos);
+
+        /**
+         * A connect to {@code backend} failed (refused, unreachable, timed out), the failures that
+         * count in {@link BackendStats#connectFailures()}.
+         */
+        void failed(BackendStats backend, Throwable cause);
     }
+
+    private static final ConnectListener NO_CONNECT_LISTENER = new ConnectListener() {
+        @Override
+        public void connected(BackendStats backend, long nanos) {}
+
+        @Override
+        public void failed(BackendStats backend, Throwable cause) {}
+    };
 
     /** Settings of an {@link L4Proxy}; each may be set once. */
     public static final class Builder {
@@ -467,8 +483,8 @@ public final class L4Proxy implements AutoCloseable {
         private boolean clockSet;
         private Duration proxyHeaderTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
         private boolean proxyHeaderTimeoutSet;
-        private ConnectTimeListener connectTimes = (backend, nanos) -> {};
-        private boolean connectTimesSet;
+        private ConnectListener connectListener = NO_CONNECT_LISTENER;
+        private boolean connectListenerSet;
 
         private Builder(ProxyConfig config) {
             this.config = Checks.notNull(config, "config");
@@ -502,11 +518,11 @@ public final class L4Proxy implements AutoCloseable {
             return this;
         }
 
-        /** Receives every successful connect's duration; default none. */
-        public Builder connectTimeListener(ConnectTimeListener listener) {
-            Checks.notSetTwice(connectTimesSet ? connectTimes : null, "connectTimeListener");
-            this.connectTimes = Checks.notNull(listener, "connectTimeListener");
-            connectTimesSet = true;
+        /** Told of every backend connect's outcome; default none. */
+        public Builder connectListener(ConnectListener listener) {
+            Checks.notSetTwice(connectListenerSet ? connectListener : null, "connectListener");
+            this.connectListener = Checks.notNull(listener, "connectListener");
+            connectListenerSet = true;
             return this;
         }
 
