@@ -364,13 +364,16 @@ public final class ConfigLoader {
         int before = problems.count();
         section.allowOnly(HEALTH_KEYS, Map.of());
         HealthCheckConfig.Kind kind = section.choice("kind", HealthCheckConfig.Kind.TCP, HEALTH_KINDS);
+        int beforeTimes = problems.count();
         Duration interval = section.duration("interval", Duration.ofSeconds(2), false);
         Duration timeout = section.duration("timeout", Duration.ofSeconds(1), false);
+        // Compared only when both are valid: a default standing in for a bad value proves nothing.
+        boolean timesValid = problems.count() == beforeTimes;
         int rise = section.intValue("rise", 2, 1, 100);
         int fall = section.intValue("fall", 3, 1, 100);
         String path = section.string("path", "a string like \"/healthz\"");
         int expectedStatus = section.intValue("expected_status", 200, 100, 599);
-        if (timeout.compareTo(interval) > 0 && problems.count() == before) {
+        if (timesValid && timeout.compareTo(interval) > 0) {
             section.problem(
                     section.has("timeout") ? section.valuePosition("timeout") : section.valuePosition("interval"),
                     "timeout (" + ConfigValues.format(timeout) + ") must not be longer than interval ("
@@ -404,12 +407,14 @@ public final class ConfigLoader {
         int before = problems.count();
         section.allowOnly(OUTLIER_KEYS, Map.of());
         int failures = section.intValue("consecutive_failures", 5, 1, 1000);
+        int beforeTimes = problems.count();
         Duration base = section.duration("base_ejection_time", Duration.ofSeconds(30), false);
         // An unset maximum never undercuts a long base: the default is 300 s or the base, if longer.
         Duration defaultMax = base.compareTo(DEFAULT_MAX_EJECTION) > 0 ? base : DEFAULT_MAX_EJECTION;
         Duration max = section.duration("max_ejection_time", defaultMax, false);
+        boolean timesValid = problems.count() == beforeTimes;
         int percent = section.intValue("max_ejected_percent", 10, 0, 100);
-        if (problems.count() == before && max.compareTo(base) < 0) {
+        if (timesValid && max.compareTo(base) < 0) {
             section.problem(
                     section.valuePosition("max_ejection_time"),
                     "max_ejection_time (" + ConfigValues.format(max) + ") must not be shorter than"

@@ -733,7 +733,18 @@ class ConfigLoaderTest {
                         """)))
                 .containsExactly(
                         "test.toml:10:8: path must start with '/', like \"/healthz\", was \"healthz\"",
-                        "test.toml:11:19: expected_status must be between 100 and 599, was 700");
+                        "test.toml:11:19: expected_status must be between 100 and 599, was 700",
+                        "test.toml:13:11: timeout (2s) must not be longer than interval (1s): checks would overlap");
+        // A bad interval is reported alone: its default standing in is not compared with timeout.
+        assertThat(problems(withCluster("""
+                        [clusters.health_check]
+                        interval = "soon"
+                        timeout = "5s"
+                        [[clusters.backends]]
+                        address = "127.0.0.1:9001"
+                        """)))
+                .hasSize(1)
+                .allSatisfy(problem -> assertThat(problem).startsWith("test.toml:9:12: interval "));
         assertThat(problems(withCluster("""
                         [clusters.health_check]
                         interval = "1s"
@@ -757,6 +768,17 @@ class ConfigLoaderTest {
                 .containsExactly(
                         "test.toml:9:24: consecutive_failures must be between 1 and 1000, was 0",
                         "test.toml:10:23: max_ejected_percent must be between 0 and 100, was 101");
+        assertThat(problems(withCluster("""
+                        [clusters.outlier_detection]
+                        consecutive_failures = 0
+                        base_ejection_time = "1m"
+                        max_ejection_time = "30s"
+                        [[clusters.backends]]
+                        address = "127.0.0.1:9001"
+                        """)))
+                .containsExactly(
+                        "test.toml:9:24: consecutive_failures must be between 1 and 1000, was 0",
+                        "test.toml:11:21: max_ejection_time (30s) must not be shorter than base_ejection_time (1m)");
         assertThat(problems(withCluster("""
                         [clusters.outlier_detection]
                         base_ejection_time = "1m"
