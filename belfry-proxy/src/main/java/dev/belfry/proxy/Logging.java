@@ -22,6 +22,10 @@ final class Logging {
         if (config.json() && !(root.getAppender("JSON") instanceof ConsoleAppender<?>)) {
             JsonEncoder encoder = new JsonEncoder();
             encoder.setContext(context);
+            // The message with its values filled in, not the template; the values also stay
+            // separate, under "arguments".
+            encoder.setWithFormattedMessage(true);
+            encoder.setWithMessage(false);
             encoder.start();
             ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
             json.setName("JSON");

@@ -2,6 +2,7 @@ package dev.belfry.proxy.admin;
 
 import dev.belfry.Checks;
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.proxy.config.Addresses;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -217,7 +218,8 @@ public final class AdminServer implements AutoCloseable {
                 }
                 Throwable cause = bind.cause();
                 throw new IllegalStateException(
-                        "the admin server cannot listen on " + address + ": " + cause.getMessage(), cause);
+                        "the admin server cannot listen on " + Addresses.format(address) + ": " + cause.getMessage(),
+                        cause);
             }
             var server = new AdminServer(bind.channel(), connections, ownGroup);
             log.debug("admin server listening on {}", server.address());

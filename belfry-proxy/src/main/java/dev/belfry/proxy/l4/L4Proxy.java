@@ -185,7 +185,7 @@ public final class L4Proxy implements AutoCloseable {
         if (!bind.isSuccess()) {
             Throwable cause = bind.cause();
             throw new IllegalStateException(
-                    "listener " + config.name() + " cannot listen on " + config.listen() + ": "
+                    "listener " + config.name() + " cannot listen on " + Addresses.format(config.listen()) + ": "
                             + (cause == null ? "cancelled" : cause.getMessage()),
                     cause);
         }

@@ -9,7 +9,7 @@ import java.util.Map;
  * A strict JSON parser for tests: objects become maps, arrays lists, numbers longs, and anything
  * that is not valid JSON (RFC 8259) throws, so a test that parses a document also checks its syntax.
  */
-final class JsonReader {
+public final class JsonReader {
     private final String text;
     private int pos;
 
@@ -17,7 +17,7 @@ final class JsonReader {
         this.text = text;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         var reader = new JsonReader(text);
         Object value = reader.value();
         reader.whitespace();

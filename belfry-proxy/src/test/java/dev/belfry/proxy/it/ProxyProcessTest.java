@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.belfry.proxy.admin.JsonReader;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -93,6 +95,37 @@ class ProxyProcessTest {
                 .isTrue();
         assertThat(process.exitValue()).isZero();
         assertThat(log()).contains("drained: every connection finished");
+    }
+
+    @Test
+    void jsonLogsHaveOneObjectPerClosedConnectionWithItsValuesFilledIn() throws Exception {
+        int[] ports = freePorts(2);
+        Path config = write("belfry.toml", config(ports[0], ports[1], "[log]\njson = true\n"));
+        InetSocketAddress web = loopback(ports[0]);
+        start(config, ports[1]);
+
+        assertThat(Clients.exchange(web, "hello")).isEqualTo("b1:hello\n");
+        await().atMost(10, SECONDS)
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> log().contains("closed listener=web"));
+
+        List<Map<?, ?>> objects = new ArrayList<>();
+        log().lines()
+                .filter(line -> line.startsWith("{"))
+                .forEach(line -> objects.add((Map<?, ?>) JsonReader.parse(line)));
+        Map<?, ?> closed = objects.stream()
+                .filter(o -> "dev.belfry.proxy.l4.connections".equals(o.get("loggerName")))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no access log object in:\n" + objects));
+        assertThat(closed.get("level")).isEqualTo("INFO");
+        // "hello\n" went to the backend and "b1:hello\n" came back.
+        assertThat((String) closed.get("formattedMessage"))
+                .startsWith("closed listener=web client=127.0.0.1:")
+                .contains("backend=app/" + backend.hostPort())
+                .contains("bytes_from_client=6 bytes_from_backend=9")
+                .doesNotContain("{}");
+        assertThat(closed.get("message")).isNull();
+        assertThat(log().lines().filter(line -> !line.isBlank())).allMatch(line -> line.startsWith("{"));
     }
 
     @Test
