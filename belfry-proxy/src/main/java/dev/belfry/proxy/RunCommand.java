@@ -53,9 +53,14 @@ final class RunCommand implements Callable<Integer> {
             throws InterruptedException {
         // Handlers first: a signal that arrives once the listeners are bound (and /ready says 200)
         // must drain or reload, not meet the JVM's default action, which kills the process.
-        Signals.on("TERM", stop::countDown);
-        Signals.on("INT", stop::countDown);
-        Signals.on("HUP", server::reload);
+        String stopOtherwise = "stop it with SIGTERM or SIGINT, whichever is not ignored";
+        Signals.on("TERM", "drain and exit", stopOtherwise, stop::countDown);
+        Signals.on("INT", "drain and exit", stopOtherwise, stop::countDown);
+        Signals.on(
+                "HUP",
+                "reload the configuration",
+                "reload with POST /reload on the admin server, or start belfry without nohup",
+                server::reload);
         try {
             server.start();
         } catch (RuntimeException e) {

@@ -19,8 +19,15 @@ final class Signals {
 
     private Signals() {}
 
-    /** Runs {@code action} on its own thread each time {@code name} (e.g. "HUP") arrives. */
-    static boolean on(String name, Runnable action) {
+    /**
+     * Runs {@code action} on its own thread each time {@code name} (e.g. "HUP") arrives; returns
+     * whether the handler is in place.
+     *
+     * <p>A signal this process was started with ignored (HUP under {@code nohup}, INT for a
+     * background job of a shell script) stays ignored: the JVM does not take it over. That is
+     * logged as a warning naming {@code what} is lost and {@code otherwise}, what to do instead.
+     */
+    static boolean on(String name, String what, String otherwise, Runnable action) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -41,7 +48,18 @@ final class Signals {
             Object handler =
                     Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerClass}, invocation);
             Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
-            handle.invoke(null, signal, handler);
+            Object previous = handle.invoke(null, signal, handler);
+            if (previous != null
+                    && previous.equals(handlerClass.getField("SIG_IGN").get(null))) {
+                LOG.warn(
+                        "SIG{} is ignored by this process (it was started with SIG{} ignored, as nohup"
+                                + " does for HUP), so it will not {}; {}",
+                        name,
+                        name,
+                        what,
+                        otherwise);
+                return false;
+            }
             return true;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.warn("cannot handle SIG{} on this JVM ({}); that signal keeps its default action", name, e.toString());

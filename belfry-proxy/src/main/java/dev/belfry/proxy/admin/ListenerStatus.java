@@ -9,7 +9,7 @@ import dev.belfry.Checks;
  * @param address where it listens, e.g. {@code 0.0.0.0:8080}
  * @param cluster the cluster it sends connections to
  * @param activeConnections client connections open now
- * @param totalConnections client connections accepted, ever (rejected ones included)
+ * @param totalConnections client connections accepted and relayed, ever (rejected ones excluded)
  * @param rejectedConnections client connections closed at once because a limit was reached, ever
  */
 public record ListenerStatus(

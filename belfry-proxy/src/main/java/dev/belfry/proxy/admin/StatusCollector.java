@@ -24,7 +24,9 @@ final class StatusCollector implements MultiCollector {
     private static final Spec LISTENER_ACTIVE =
             Spec.gauge("belfry_listener_connections_active", "Client connections open now", "listener");
     private static final Spec LISTENER_TOTAL = Spec.counter(
-            "belfry_listener_connections", "Client connections accepted, rejected ones included", "listener");
+            "belfry_listener_connections",
+            "Client connections accepted and relayed, rejected ones excluded",
+            "listener");
     private static final Spec LISTENER_REJECTED = Spec.counter(
             "belfry_listener_connections_rejected",
             "Client connections closed at once because a limit was reached",

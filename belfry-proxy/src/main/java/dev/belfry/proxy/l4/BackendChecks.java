@@ -2,6 +2,7 @@ package dev.belfry.proxy.l4;
 
 import dev.belfry.health.HealthCheck;
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.HealthCheckConfig;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -39,10 +40,16 @@ final class BackendChecks {
         };
     }
 
-    private static String request(HealthCheckConfig config, InetSocketAddress address) {
+    static String request(HealthCheckConfig config, InetSocketAddress address) {
         String path = config.path() == null ? "/" : config.path();
-        return "GET " + path + " HTTP/1.1\r\nHost: " + address.getHostString() + ":" + address.getPort()
+        return "GET " + path + " HTTP/1.1\r\nHost: " + hostHeader(address)
                 + "\r\nUser-Agent: belfry-health-check\r\nConnection: close\r\n\r\n";
+    }
+
+    /** The backend as written in its config (a name stays a name), an IPv6 literal in brackets. */
+    static String hostHeader(InetSocketAddress address) {
+        String host = address.getHostString();
+        return host.indexOf(':') >= 0 ? Addresses.format(address) : host + ":" + address.getPort();
     }
 
     private static CompletableFuture<Void> connect(

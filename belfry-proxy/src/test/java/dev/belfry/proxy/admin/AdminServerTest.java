@@ -612,7 +612,8 @@ class AdminServerTest {
                             .listen(address)
                             .start())
                     .isInstanceOf(IllegalStateException.class)
-                    .hasMessageStartingWith("the admin server cannot listen on " + address);
+                    .hasMessageStartingWith(
+                            "the admin server cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": ");
         }
     }
 

@@ -98,6 +98,20 @@ class ProxyProcessTest {
     }
 
     @Test
+    void startedUnderNohupItSaysSighupWillNotReloadAndPostReloadStillDoes() throws Exception {
+        int[] ports = freePorts(2);
+        Path config = write("belfry.toml", config(ports[0], ports[1], ""));
+        start(config, ports[1], List.of("nohup"));
+
+        assertThat(log())
+                .contains("SIGHUP is ignored by this process")
+                .contains("reload with POST /reload")
+                .doesNotContain("SIGTERM is ignored");
+        Files.writeString(config, config(ports[0], ports[1], "max_connections = 7\n"));
+        assertThat(admin.post("/reload").status()).isEqualTo(200);
+    }
+
+    @Test
     void jsonLogsHaveOneObjectPerClosedConnectionWithItsValuesFilledIn() throws Exception {
         int[] ports = freePorts(2);
         Path config = write("belfry.toml", config(ports[0], ports[1], "[log]\njson = true\n"));
@@ -174,7 +188,7 @@ class ProxyProcessTest {
         int[] ports = freePorts(2);
         Path config = write("belfry.toml", config(ports[0], ports[1], ""));
         InetSocketAddress web = loopback(ports[0]);
-        start(config, ports[1], FILE_LIMIT);
+        start(config, ports[1], List.of("prlimit", "--nofile=" + FILE_LIMIT + ":" + FILE_LIMIT, "--"));
         // The paths a connection takes are loaded before the descriptors run out.
         assertThat(Clients.backendOf(Clients.exchange(web, "warm"), "warm")).isEqualTo("b1");
 
@@ -272,16 +286,13 @@ class ProxyProcessTest {
     }
 
     private Process launch(Path config) throws IOException {
-        return launch(config, 0);
+        return launch(config, List.of());
     }
 
-    /** Starts the proxy; with {@code fileLimit > 0}, under that limit of open files (prlimit). */
-    private Process launch(Path config, int fileLimit) throws IOException {
+    /** Starts the proxy, through {@code wrapper} (a command such as nohup) if it is not empty. */
+    private Process launch(Path config, List<String> wrapper) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        List<String> command = new ArrayList<>();
-        if (fileLimit > 0) {
-            command.addAll(List.of("prlimit", "--nofile=" + fileLimit + ":" + fileLimit, "--"));
-        }
+        List<String> command = new ArrayList<>(wrapper);
         command.addAll(List.of(
                 java,
                 "--enable-native-access=ALL-UNNAMED",
@@ -303,11 +314,11 @@ class ProxyProcessTest {
     }
 
     private void start(Path config, int adminPort) throws IOException {
-        start(config, adminPort, 0);
+        start(config, adminPort, List.of());
     }
 
-    private void start(Path config, int adminPort, int fileLimit) throws IOException {
-        Process child = launch(config, fileLimit);
+    private void start(Path config, int adminPort, List<String> wrapper) throws IOException {
+        Process child = launch(config, wrapper);
         admin = new AdminClient(loopback(adminPort));
         await().atMost(START).pollInterval(Duration.ofMillis(50)).until(() -> {
             if (!child.isAlive()) {
