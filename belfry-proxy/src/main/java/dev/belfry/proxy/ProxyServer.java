@@ -24,6 +24,7 @@ import dev.belfry.proxy.l4.BackendStats;
 import dev.belfry.proxy.l4.L4Proxy;
 import dev.belfry.proxy.l4.ListenerStats;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +34,10 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleConsumer;
 import org.jspecify.annotations.Nullable;
@@ -138,6 +142,12 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
         return engine == null ? null : engine.address(name);
     }
 
+    /** The proxy's I/O threads, while it runs (for tests). */
+    @Nullable
+    EventLoopGroup ioThreads() {
+        return group;
+    }
+
     /** Where the admin server listens. */
     public synchronized @Nullable InetSocketAddress adminAddress() {
         return admin == null ? null : admin.address();
@@ -229,6 +239,34 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
                     stats.connectionsRejected()));
         }
         return result;
+    }
+
+    @Override
+    public CompletionStage<List<String>> unresponsiveIoThreads(Duration within) {
+        EventLoopGroup loops = group;
+        if (loops == null) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        List<CompletableFuture<Boolean>> answers = new ArrayList<>();
+        for (EventExecutor loop : loops) {
+            CompletableFuture<Boolean> answered = new CompletableFuture<>();
+            try {
+                loop.execute(() -> answered.complete(true));
+            } catch (RejectedExecutionException e) {
+                answered.complete(false); // shutting down
+            }
+            answers.add(answered.completeOnTimeout(false, within.toNanos(), TimeUnit.NANOSECONDS));
+        }
+        return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new))
+                .thenApply(done -> {
+                    List<String> stuck = new ArrayList<>();
+                    for (int i = 0; i < answers.size(); i++) {
+                        if (!answers.get(i).join()) {
+                            stuck.add("I/O thread " + (i + 1) + " of " + answers.size());
+                        }
+                    }
+                    return stuck;
+                });
     }
 
     @Override

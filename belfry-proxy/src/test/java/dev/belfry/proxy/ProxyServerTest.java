@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -144,6 +145,32 @@ class ProxyServerTest {
         assertThat(admin(server, "GET", "/health").body())
                 .contains("\"last_error\":\"")
                 .contains("recent_errors");
+    }
+
+    @Test
+    void liveAsksTheIoThreadsAndSaysWhichDidNotAnswer() throws Exception {
+        Path file = Files.writeString(dir.resolve("belfry.toml"), config());
+        ProxyServer server = start(file);
+        assertThat(admin(server, "GET", "/live").statusCode()).isEqualTo(200);
+
+        CountDownLatch release = new CountDownLatch(1);
+        EventLoopGroup io = server.ioThreads();
+        assertThat(io).isNotNull();
+        io.next().execute(() -> {
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            HttpResponse<String> stuck = admin(server, "GET", "/live");
+            assertThat(stuck.statusCode()).isEqualTo(503);
+            assertThat(stuck.body()).isEqualTo("not live: I/O thread 1 of 1 did not answer within 2000 ms\n");
+        } finally {
+            release.countDown();
+        }
+        assertThat(admin(server, "GET", "/live").statusCode()).isEqualTo(200);
     }
 
     @Test

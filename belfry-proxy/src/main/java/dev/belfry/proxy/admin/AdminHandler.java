@@ -19,9 +19,13 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,26 +36,72 @@ import org.slf4j.LoggerFactory;
  * keeps a reference to them. Responses are built from {@link Reply} bytes only when written, so a
  * pending answer for a connection that closes holds no buffer. Pipelined requests are answered in
  * order: while an answer is pending (a reload), reading pauses, so the queue holds at most what one
- * read decoded. Runs on the connection's event loop only.
+ * read decoded.
+ *
+ * <p>A connection waiting for a request (just accepted, or after its last answer) must send a whole
+ * request within the idle timeout: bytes that trickle in do not extend it, so a client cannot hold
+ * a connection by sending a header line now and then. Runs on the connection's event loop only.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final AsciiString X_CONTENT_TYPE_OPTIONS = AsciiString.cached("x-content-type-options");
     private static final String CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
+    /**
+     * When the connection started waiting for its next request ({@link System#nanoTime()}), or
+     * absent while a request is being answered: the server closes the longest-waiting connection to
+     * make room when it is full.
+     */
+    static final AttributeKey<Long> WAITING_SINCE = AttributeKey.valueOf(AdminHandler.class, "waitingSince");
+
     private final Routes routes;
+    private final long requestTimeoutMillis;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    // Armed while the connection waits for a request; closes it when it fires.
+    private @Nullable ScheduledFuture<?> requestDeadline;
     // Set once a response that closes the connection is written: later requests are dropped.
     private boolean closing;
 
     private record Pending(CompletableFuture<Reply> reply, boolean keepAlive, boolean http10, boolean head) {}
 
-    AdminHandler(Routes routes) {
+    AdminHandler(Routes routes, long requestTimeoutMillis) {
         this.routes = routes;
+        this.requestTimeoutMillis = requestTimeoutMillis;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        awaitRequest(ctx);
+    }
+
+    private void awaitRequest(ChannelHandlerContext ctx) {
+        if (requestDeadline == null && ctx.channel().isOpen()) {
+            ctx.channel().attr(WAITING_SINCE).set(System.nanoTime());
+            requestDeadline = ctx.executor()
+                    .schedule(
+                            () -> {
+                                requestDeadline = null;
+                                if (queue.isEmpty()) {
+                                    ctx.close();
+                                }
+                            },
+                            requestTimeoutMillis,
+                            TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void requestArrived(ChannelHandlerContext ctx) {
+        ctx.channel().attr(WAITING_SINCE).set(null);
+        ScheduledFuture<?> deadline = requestDeadline;
+        if (deadline != null) {
+            deadline.cancel(false);
+            requestDeadline = null;
+        }
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        requestArrived(ctx);
         if (closing) {
             return;
         }
@@ -117,6 +167,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             queue.clear();
         } else if (queue.isEmpty()) {
             ctx.channel().config().setAutoRead(true);
+            awaitRequest(ctx);
         }
     }
 
@@ -161,6 +212,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        requestArrived(ctx);
         queue.clear();
         super.channelInactive(ctx);
     }

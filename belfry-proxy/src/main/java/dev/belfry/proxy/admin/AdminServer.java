@@ -3,6 +3,8 @@ package dev.belfry.proxy.admin;
 import dev.belfry.Checks;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
+import dev.belfry.proxy.net.AcceptErrors;
+import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -35,8 +37,13 @@ import org.slf4j.LoggerFactory;
  * <p>It listens on loopback ({@link #DEFAULT_LISTEN}) unless told otherwise, speaks HTTP/1.1 with
  * keep-alive, and holds every connection to small limits: a request line of {@value #MAX_INITIAL_LINE}
  * bytes, {@value #MAX_HEADER_SIZE} bytes of headers, a body of {@value #MAX_CONTENT_LENGTH} bytes, and
- * an idle timeout. It runs on an event-loop group it is given (the proxy's own, so {@code /live}
- * proves those loops answer) or on a single thread of its own.
+ * an idle timeout, which also bounds how long a client may take to send a whole request, however
+ * slowly it trickles the bytes. At most {@value #MAX_CONNECTIONS} connections are open at once: a new
+ * one past that closes the one that has waited longest for a request, so idle clients cannot lock
+ * out a health probe, and is itself closed only if every connection is being answered. Accept failures (out of file descriptors) pause accepting
+ * and are logged at most every ten seconds. It runs on an event-loop group it is given, or on a
+ * single NIO thread of its own, apart from the proxy's I/O threads (the proxy's choice: {@code /live}
+ * then asks those threads whether they answer).
  *
  * <pre>{@code
  * ProxyMetrics metrics = ProxyMetrics.create(engine);
@@ -64,7 +71,16 @@ public final class AdminServer implements AutoCloseable {
     /** The most header bytes accepted; more get 431 and a close. */
     public static final int MAX_HEADER_SIZE = 8192;
 
-    /** How long a connection may stay idle before it is closed, unless configured otherwise. */
+    /**
+     * The most admin connections open at once; past it, the longest-waiting idle one is closed to
+     * make room.
+     */
+    public static final int MAX_CONNECTIONS = 64;
+
+    /**
+     * How long a connection may stay idle, or take to send a whole request, before it is closed,
+     * unless configured otherwise.
+     */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -121,6 +137,29 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the connection that has waited longest for a request, to make room for a new one;
+     * returns false if every connection is being answered.
+     */
+    private static boolean evictLongestWaiting(ChannelGroup connections) {
+        Channel oldest = null;
+        long oldestSince = 0;
+        for (Channel channel : connections) {
+            Long since = channel.attr(AdminHandler.WAITING_SINCE).get();
+            if (since != null && (oldest == null || since - oldestSince < 0)) {
+                oldest = channel;
+                oldestSince = since;
+            }
+        }
+        if (oldest == null) {
+            return false;
+        }
+        // Out of the group now, so the count is right for the next accept.
+        connections.remove(oldest);
+        oldest.close();
+        return true;
+    }
+
     @Override
     public String toString() {
         return "AdminServer[" + serverChannel.localAddress() + (closed.get() ? ", closed]" : "]");
@@ -152,8 +191,7 @@ public final class AdminServer implements AutoCloseable {
 
         /**
          * Runs the server on {@code group}, whose event loops belong to {@code transport}; the caller
-         * keeps owning the group. If not set, the server runs on one thread of its own, on the transport
-         * {@link Transport#select()} picks.
+         * keeps owning the group. If not set, the server runs on one NIO thread of its own.
          */
         public Builder eventLoopGroup(EventLoopGroup group, Transport transport) {
             Checks.notNull(group, "group");
@@ -164,7 +202,10 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
-        /** How long a connection may be idle before it is closed; {@link #DEFAULT_IDLE_TIMEOUT} if not set. */
+        /**
+         * How long a connection may be idle, or take to send a whole request, before it is closed;
+         * {@link #DEFAULT_IDLE_TIMEOUT} if not set.
+         */
         public Builder idleTimeout(Duration idleTimeout) {
             Checks.positive(idleTimeout, "idleTimeout");
             Checks.notSetTwice(this.idleTimeout, "idleTimeout");
@@ -185,7 +226,9 @@ public final class AdminServer implements AutoCloseable {
          */
         public AdminServer start() {
             InetSocketAddress address = listenAddress();
-            Transport chosen = transport != null ? transport : Transport.select();
+            // NIO for a thread of its own: it pauses accepting after a failure, where io_uring's
+            // accept would retry at once and spin while the process is out of file descriptors.
+            Transport chosen = transport != null ? transport : Transport.NIO;
             EventLoopGroup ownGroup = group == null ? chosen.newEventLoopGroup(1, "belfry-admin") : null;
             EventLoopGroup loops = group != null ? group : ownGroup;
             long idleMillis = (idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout).toMillis();
@@ -200,15 +243,20 @@ public final class AdminServer implements AutoCloseable {
                     .channel(chosen.serverChannelType())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .option(ChannelOption.SO_BACKLOG, 128)
+                    .handler(new AcceptErrors("the admin server", Clock.system()))
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel channel) {
+                            if (connections.size() >= MAX_CONNECTIONS && !evictLongestWaiting(connections)) {
+                                channel.close(); // every connection is in the middle of a request
+                                return;
+                            }
                             connections.add(channel);
                             channel.pipeline()
                                     .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                     .addLast(new HttpServerCodec(decoderConfig))
                                     .addLast(new HttpObjectAggregator(MAX_CONTENT_LENGTH))
-                                    .addLast(new AdminHandler(routes));
+                                    .addLast(new AdminHandler(routes, idleMillis));
                         }
                     });
             ChannelFuture bind = bootstrap.bind(address).awaitUninterruptibly();

@@ -1,6 +1,9 @@
 package dev.belfry.proxy.admin;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,6 +20,15 @@ import org.jspecify.annotations.Nullable;
  * time as the engine changes its state.
  */
 public interface ProxyStatus {
+    /**
+     * Asks each of the proxy's I/O threads to run a task; completes with the names of those that
+     * did not within {@code within} (empty: all answered). {@code GET /live} answers 200 only when
+     * the list is empty. Must not block. The default has no threads to ask: it completes empty.
+     */
+    default CompletionStage<List<String>> unresponsiveIoThreads(Duration within) {
+        return CompletableFuture.completedFuture(List.of());
+    }
+
     /** Whether a configuration has been loaded and applied (false while starting up). */
     boolean configLoaded();
 

@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
 final class Routes {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
     private static final String READ_ONLY = "GET, HEAD";
+    /** How long {@code /live} waits for every I/O thread to answer. */
+    static final Duration LIVE_WITHIN = Duration.ofSeconds(2);
 
     private final ProxyStatus status;
     private final PrometheusRegistry registry;
@@ -49,7 +52,7 @@ final class Routes {
         try {
             return switch (path) {
                 case "/" -> read(method, () -> Reply.of(OK, Reply.HTML, Dashboard.render(status)));
-                case "/live" -> read(method, () -> Reply.text(OK, "live"));
+                case "/live" -> live(method);
                 case "/ready" -> read(method, this::ready);
                 case "/health" -> read(method, () -> Reply.of(OK, Reply.JSON, HealthJson.render(status) + "\n"));
                 case "/metrics" -> read(method, this::metrics);
@@ -75,6 +78,20 @@ final class Routes {
             return CompletableFuture.completedFuture(Reply.methodNotAllowed(READ_ONLY));
         }
         return CompletableFuture.completedFuture(page.render());
+    }
+
+    private CompletableFuture<Reply> live(HttpMethod method) {
+        if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
+            return CompletableFuture.completedFuture(Reply.methodNotAllowed(READ_ONLY));
+        }
+        return status.unresponsiveIoThreads(LIVE_WITHIN)
+                .thenApply(stuck -> stuck.isEmpty()
+                        ? Reply.text(OK, "live")
+                        : Reply.text(
+                                SERVICE_UNAVAILABLE,
+                                "not live: " + String.join(", ", stuck) + " did not answer within "
+                                        + LIVE_WITHIN.toMillis() + " ms"))
+                .toCompletableFuture();
     }
 
     private Reply ready() {

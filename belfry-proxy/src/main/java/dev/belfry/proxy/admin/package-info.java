@@ -16,8 +16,9 @@
  * <table>
  *   <caption>Endpoints</caption>
  *   <tr><th>request</th><th>answer</th></tr>
- *   <tr><td>{@code GET /live}</td><td>200 {@code live} whenever the server's event loop runs the
- *       request (a liveness probe: a stuck loop answers nothing)</td></tr>
+ *   <tr><td>{@code GET /live}</td><td>200 {@code live} once every I/O thread of the proxy has run a
+ *       task it was given ({@link dev.belfry.proxy.admin.ProxyStatus#unresponsiveIoThreads}); 503
+ *       naming those that did not within 2 s (a liveness probe: a stuck loop fails it)</td></tr>
  *   <tr><td>{@code GET /ready}</td><td>200 {@code ready} once a configuration is loaded, the proxy is
  *       not draining and every cluster has a healthy backend; otherwise 503 {@code not ready: } and the
  *       reasons, e.g. {@code draining} or {@code cluster app has no healthy backend}</td></tr>

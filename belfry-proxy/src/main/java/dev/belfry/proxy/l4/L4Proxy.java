@@ -6,6 +6,7 @@ import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyConfig;
+import dev.belfry.proxy.net.AcceptErrors;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -170,7 +171,7 @@ public final class L4Proxy implements AutoCloseable {
         ChannelFuture bind = bootstrap
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new Listener.AcceptErrors(config.name(), clock))
+                .handler(new AcceptErrors("listener " + config.name(), clock))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)

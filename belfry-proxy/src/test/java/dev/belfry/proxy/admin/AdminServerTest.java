@@ -18,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -573,6 +574,117 @@ class AdminServerTest {
                     .isEqualTo(200);
             assertThat(raw.closedByServer()).isTrue();
         }
+    }
+
+    @Test
+    void aClientTricklingARequestIsClosedWhenTheTimeoutEndsNotKeptOpenByEachByte() throws Exception {
+        server = AdminServer.builder(status, metrics.registry())
+                .listen(ANY_LOOPBACK_PORT)
+                .idleTimeout(Duration.ofMillis(300))
+                .start();
+        try (var raw = new RawHttp(server.address())) {
+            raw.send("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+            long start = System.nanoTime();
+            boolean closed = false;
+            // A header line every 100 ms would reset an idle timer forever; 40 of them span 4 s.
+            for (int i = 0; i < 40 && !closed; i++) {
+                try {
+                    raw.send("X-Slow-" + i + ": y\r\n");
+                    Thread.sleep(100);
+                } catch (IOException e) {
+                    closed = true; // reset by the server
+                }
+            }
+            closed = closed || raw.closedByServer();
+            assertThat(closed).as("closed by the server").isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        }
+        assertThat(get("/live").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void pastTheConnectionLimitTheLongestIdleConnectionMakesRoomForANewOne() throws Exception {
+        start();
+        List<RawHttp> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < AdminServer.MAX_CONNECTIONS; i++) {
+                RawHttp raw = new RawHttp(server().address());
+                open.add(raw);
+                // Answered: the connection is accepted and counted before the next one opens.
+                assertThat(raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
+                                .read()
+                                .status())
+                        .isEqualTo(200);
+            }
+            // The limit is reached and every connection idles: a probe still gets in, and the one
+            // that has waited longest (the first) is closed for it.
+            try (var probe = new RawHttp(server().address())) {
+                assertThat(probe.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
+                                .read()
+                                .status())
+                        .isEqualTo(200);
+            }
+            assertThat(open.get(0).closedByServer()).as("the longest idle").isTrue();
+            assertThat(open.get(AdminServer.MAX_CONNECTIONS - 1)
+                            .send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
+                            .read()
+                            .status())
+                    .as("the most recent idle one still works")
+                    .isEqualTo(200);
+        } finally {
+            for (RawHttp raw : open) {
+                raw.close();
+            }
+        }
+    }
+
+    @Test
+    void pastTheConnectionLimitWithEveryConnectionMidRequestANewOneIsClosed() throws Exception {
+        start();
+        List<RawHttp> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < AdminServer.MAX_CONNECTIONS; i++) {
+                RawHttp raw = new RawHttp(server().address());
+                open.add(raw);
+                assertThat(raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
+                                .read()
+                                .status())
+                        .isEqualTo(200);
+            }
+            // Every connection now waits for an answer that has not come: none can make room.
+            CompletableFuture<List<String>> answer = new CompletableFuture<>();
+            status.unresponsiveIoThreads = answer;
+            for (RawHttp raw : open) {
+                raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n");
+            }
+            org.awaitility.Awaitility.await()
+                    .atMost(5, TimeUnit.SECONDS)
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> {
+                        try (var extra = new RawHttp(server().address())) {
+                            return extra.closedByServer();
+                        }
+                    });
+            answer.complete(List.of());
+            for (RawHttp raw : open) {
+                assertThat(raw.read().status()).isEqualTo(200);
+            }
+        } finally {
+            for (RawHttp raw : open) {
+                raw.close();
+            }
+        }
+    }
+
+    @Test
+    void liveIsUnavailableNamingTheIoThreadsThatDidNotAnswer() throws Exception {
+        status.unresponsiveIoThreads = CompletableFuture.completedFuture(List.of("I/O thread 2 of 2"));
+        start();
+        HttpResponse<String> live = get("/live");
+        assertThat(live.statusCode()).isEqualTo(503);
+        assertThat(live.body()).isEqualTo("not live: I/O thread 2 of 2 did not answer within 2000 ms\n");
+        status.unresponsiveIoThreads = CompletableFuture.completedFuture(List.of());
+        assertThat(get("/live").statusCode()).isEqualTo(200);
     }
 
     @Test

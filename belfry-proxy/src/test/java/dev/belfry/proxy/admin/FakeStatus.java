@@ -1,9 +1,12 @@
 package dev.belfry.proxy.admin;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -19,7 +22,15 @@ final class FakeStatus implements ProxyStatus {
     volatile @Nullable ReloadResult lastReload;
     volatile Callable<ReloadResult> reloadHook = () -> ReloadResult.applied(T0);
     volatile @Nullable RuntimeException clustersFailure;
+    /** What {@code /live} is told: the I/O threads that did not answer, when it completes. */
+    volatile CompletionStage<List<String>> unresponsiveIoThreads = CompletableFuture.completedFuture(List.of());
+
     final AtomicInteger reloads = new AtomicInteger();
+
+    @Override
+    public CompletionStage<List<String>> unresponsiveIoThreads(Duration within) {
+        return unresponsiveIoThreads;
+    }
 
     /** One listener {@code web} in front of cluster {@code app} with two healthy backends. */
     static FakeStatus healthy() {

@@ -196,6 +196,7 @@ class ProxyProcessTest {
         // Each proxied connection takes two descriptors: ask for more than are left.
         int clients = (int) (FILE_LIMIT - base) / 2 + 40;
         List<Socket> held = new ArrayList<>();
+        List<Socket> adminClients = new ArrayList<>();
         try {
             for (int i = 0; i < clients; i++) {
                 Socket socket = new Socket();
@@ -208,11 +209,38 @@ class ProxyProcessTest {
                     .until(() -> log().contains("accepting a connection failed"));
             assertThat(process.isAlive()).isTrue();
             assertThat(openFiles(process.pid())).isLessThanOrEqualTo(FILE_LIMIT);
+            // Health probes while the descriptors are gone: they wait in the admin socket's
+            // backlog, and its failing accepts must neither spin nor flood the log.
+            for (int i = 0; i < 3; i++) {
+                Socket probe = new Socket();
+                adminClients.add(probe);
+                probe.connect(loopback(ports[1]), 2_000);
+                probe.setSoTimeout(30_000);
+                probe.getOutputStream()
+                        .write("GET /live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+            }
+            long cpuBefore = cpuTicks(process.pid());
+            Thread.sleep(1_500); // let the admin server meet the exhausted descriptors for a while
+            assertThat(cpuTicks(process.pid()) - cpuBefore)
+                    .as("CPU ticks (1/100 s) while out of descriptors: accepting must not spin")
+                    .isLessThan(50);
         } finally {
             for (Socket socket : held) {
                 socket.close();
             }
         }
+        // Once descriptors are free, each waiting probe is accepted and answered.
+        for (Socket probe : adminClients) {
+            try (probe) {
+                String answer = new String(probe.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertThat(answer).startsWith("HTTP/1.1 200 OK").endsWith("\nlive\n");
+            }
+        }
+        assertThat(log().lines().filter(line -> line.contains("accepting a connection failed")))
+                .as("accept failures are logged at most every ten seconds per socket")
+                .hasSizeLessThanOrEqualTo(6);
+        assertThat(log().length()).as("log size").isLessThan(64 * 1024);
 
         // Descriptors free again: new connections are accepted and relayed, the admin server answers.
         await().atMost(20, SECONDS)
@@ -357,6 +385,14 @@ class ProxyProcessTest {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** utime + stime of process {@code pid}, in clock ticks (1/100 s on Linux). */
+    private static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        // Fields after the command name, which is in parentheses and may contain spaces.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     private static long openFiles(long pid) throws IOException {
