@@ -42,6 +42,16 @@ public final class Main implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setOut(out);
         commandLine.setErr(err);
+        // A bad setting found while running (a -D property naming no transport, say) is the
+        // user's to fix: one line saying what, not a stack trace.
+        commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                line.getErr().println("belfry: " + e.getMessage());
+                line.getErr().flush();
+                return 1;
+            }
+            throw e;
+        });
         return commandLine.execute(args);
     }
 

@@ -41,6 +41,24 @@ class MainTest {
     }
 
     @Test
+    void aBadTransportSettingIsOneLineAndExitStatusOne() {
+        String before = System.getProperty("belfry.transport");
+        System.setProperty("belfry.transport", "bogus");
+        try {
+            assertThat(run("demo", "--duration", "1")).isEqualTo(1);
+        } finally {
+            if (before == null) {
+                System.clearProperty("belfry.transport");
+            } else {
+                System.setProperty("belfry.transport", before);
+            }
+        }
+        assertThat(err.toString())
+                .startsWith("belfry: belfry.transport must be one of auto, io_uring, epoll, nio, was 'bogus'")
+                .doesNotContain("\tat ");
+    }
+
+    @Test
     void versionNamesBelfryAndTheJava() {
         assertThat(run("--version")).isZero();
         assertThat(out.toString())
