@@ -355,8 +355,24 @@ public final class L4Proxy implements AutoCloseable {
         }
         closed = true;
         stopAccepting();
+        List<io.netty.util.concurrent.Future<?>> closing = new ArrayList<>();
         for (Relay relay : relays) {
-            relay.forceClose("proxy closed");
+            io.netty.util.concurrent.Future<?> task = relay.forceClose("proxy closed");
+            if (task != null) {
+                closing.add(task);
+            }
+        }
+        // The closes run before the event loops shut down, which would otherwise close the
+        // channels first and log each connection with the wrong reason.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        for (io.netty.util.concurrent.Future<?> task : closing) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !task.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
+                LOG.warn(
+                        "{} connection(s) still closing after 5 s; the event loops close the rest",
+                        closing.stream().filter(f -> !f.isDone()).count());
+                break;
+            }
         }
         clusters.values().forEach(Cluster::close);
         synchronized (retiring) {

@@ -130,17 +130,21 @@ final class Relay {
         return outbound;
     }
 
-    /** Closes the connection now, from any thread. */
-    void forceClose(String reason) {
+    /**
+     * Closes the connection now, from any thread; returns the close task when it runs later on the
+     * connection's event loop, or null when it is done.
+     */
+    io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
         EventLoop loop = inbound.eventLoop();
         if (loop.inEventLoop()) {
             close(reason, false);
-        } else {
-            try {
-                loop.execute(() -> close(reason, false));
-            } catch (RejectedExecutionException e) {
-                inbound.close();
-            }
+            return null;
+        }
+        try {
+            return loop.submit(() -> close(reason, false));
+        } catch (RejectedExecutionException e) {
+            inbound.close();
+            return null;
         }
     }
 

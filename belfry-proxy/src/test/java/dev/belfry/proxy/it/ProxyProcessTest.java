@@ -143,6 +143,37 @@ class ProxyProcessTest {
     }
 
     @Test
+    void connectionsCutAtTheDrainTimeoutAreLoggedAsClosedByTheProxy() throws Exception {
+        int[] ports = freePorts(2);
+        Path config = write(
+                "belfry.toml",
+                config(ports[0], ports[1], "").replace("drain_timeout = \"20s\"", "drain_timeout = \"1s\""));
+        InetSocketAddress web = loopback(ports[0]);
+        start(config, ports[1]);
+        int connections = 30;
+        List<Socket> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < connections; i++) {
+                Socket socket = Clients.open(web);
+                open.add(socket);
+                assertThat(Clients.ask(socket, "c" + i)).isEqualTo("b1:c" + i);
+            }
+            process.destroy(); // SIGTERM: drain, then cut what is still open after 1 s
+            assertThat(process.waitFor(15, SECONDS)).isTrue();
+        } finally {
+            for (Socket socket : open) {
+                socket.close();
+            }
+        }
+        assertThat(process.exitValue()).isZero();
+        List<String> closed = log().lines()
+                .filter(line -> line.contains("closed listener=web"))
+                .toList();
+        assertThat(closed).hasSize(connections);
+        assertThat(closed).allMatch(line -> line.endsWith("reason=\"proxy closed\""));
+    }
+
+    @Test
     void sighupAppliesAGoodFileAndKeepsTheRunningConfigOnABadOne() throws Exception {
         int[] ports = freePorts(3);
         Path config = write("belfry.toml", config(ports[0], ports[1], ""));
