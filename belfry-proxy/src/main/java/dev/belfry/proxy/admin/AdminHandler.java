@@ -19,13 +19,13 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
+import io.netty.util.Attribute;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,17 +48,16 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final String CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
     /**
-     * When the connection started waiting for its next request ({@link System#nanoTime()}), or
-     * absent while a request is being answered: the server closes the longest-waiting connection to
-     * make room when it is full.
+     * The timer that closes the connection if no whole request arrives in time, set while it waits
+     * for one and absent while a request is being answered. The server closes the connection whose
+     * timer is nearest (the longest waiting) to make room when it is full.
      */
-    static final AttributeKey<Long> WAITING_SINCE = AttributeKey.valueOf(AdminHandler.class, "waitingSince");
+    static final AttributeKey<ScheduledFuture<?>> REQUEST_DEADLINE =
+            AttributeKey.valueOf(AdminHandler.class, "requestDeadline");
 
     private final Routes routes;
     private final long requestTimeoutMillis;
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
-    // Armed while the connection waits for a request; closes it when it fires.
-    private @Nullable ScheduledFuture<?> requestDeadline;
     // Set once a response that closes the connection is written: later requests are dropped.
     private boolean closing;
 
@@ -75,27 +74,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     private void awaitRequest(ChannelHandlerContext ctx) {
-        if (requestDeadline == null && ctx.channel().isOpen()) {
-            ctx.channel().attr(WAITING_SINCE).set(System.nanoTime());
-            requestDeadline = ctx.executor()
+        Attribute<ScheduledFuture<?>> deadline = ctx.channel().attr(REQUEST_DEADLINE);
+        if (deadline.get() == null && ctx.channel().isOpen()) {
+            deadline.set(ctx.executor()
                     .schedule(
                             () -> {
-                                requestDeadline = null;
+                                deadline.set(null);
                                 if (queue.isEmpty()) {
                                     ctx.close();
                                 }
                             },
                             requestTimeoutMillis,
-                            TimeUnit.MILLISECONDS);
+                            TimeUnit.MILLISECONDS));
         }
     }
 
-    private void requestArrived(ChannelHandlerContext ctx) {
-        ctx.channel().attr(WAITING_SINCE).set(null);
-        ScheduledFuture<?> deadline = requestDeadline;
+    private static void requestArrived(ChannelHandlerContext ctx) {
+        ScheduledFuture<?> deadline = ctx.channel().attr(REQUEST_DEADLINE).getAndSet(null);
         if (deadline != null) {
             deadline.cancel(false);
-            requestDeadline = null;
         }
     }
 

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -38,10 +39,11 @@ import org.slf4j.LoggerFactory;
  * keep-alive, and holds every connection to small limits: a request line of {@value #MAX_INITIAL_LINE}
  * bytes, {@value #MAX_HEADER_SIZE} bytes of headers, a body of {@value #MAX_CONTENT_LENGTH} bytes, and
  * an idle timeout, which also bounds how long a client may take to send a whole request, however
- * slowly it trickles the bytes. At most {@value #MAX_CONNECTIONS} connections are open at once: a new
- * one past that closes the one that has waited longest for a request, so idle clients cannot lock
- * out a health probe, and is itself closed only if every connection is being answered. Accept failures (out of file descriptors) pause accepting
- * and are logged at most every ten seconds. It runs on an event-loop group it is given, or on a
+ * slowly it trickles the bytes. At most {@value #MAX_CONNECTIONS} connections are open at once: a
+ * new one past that closes the one that has waited longest for a request, so idle clients cannot
+ * lock out a health probe, and is itself closed only if every connection is being answered.
+ * Accept failures (out of file descriptors) pause accepting and are logged at most every ten
+ * seconds. It runs on an event-loop group it is given, or on a
  * single NIO thread of its own, apart from the proxy's I/O threads (the proxy's choice: {@code /live}
  * then asks those threads whether they answer).
  *
@@ -143,12 +145,15 @@ public final class AdminServer implements AutoCloseable {
      */
     private static boolean evictLongestWaiting(ChannelGroup connections) {
         Channel oldest = null;
-        long oldestSince = 0;
+        long oldestLeft = Long.MAX_VALUE;
         for (Channel channel : connections) {
-            Long since = channel.attr(AdminHandler.WAITING_SINCE).get();
-            if (since != null && (oldest == null || since - oldestSince < 0)) {
+            // Every connection gets the same time to send a request: the nearest deadline is the
+            // connection that has waited longest.
+            ScheduledFuture<?> deadline =
+                    channel.attr(AdminHandler.REQUEST_DEADLINE).get();
+            if (deadline != null && deadline.getDelay(TimeUnit.NANOSECONDS) < oldestLeft) {
                 oldest = channel;
-                oldestSince = since;
+                oldestLeft = deadline.getDelay(TimeUnit.NANOSECONDS);
             }
         }
         if (oldest == null) {

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -429,8 +430,7 @@ class AdminServerTest {
             assertThat(head.status()).isEqualTo(200);
             assertThat(head.headers()).containsEntry("content-length", "5");
             // The connection stays usable: the next response starts right where the HEAD's ended.
-            RawHttp.Response live =
-                    raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n").read();
+            RawHttp.Response live = raw.send(LIVE).read();
             assertThat(live.body()).isEqualTo("live\n");
         }
     }
@@ -570,8 +570,7 @@ class AdminServerTest {
                 .idleTimeout(Duration.ofMillis(200))
                 .start();
         try (var raw = new RawHttp(server.address())) {
-            assertThat(raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n").read().status())
-                    .isEqualTo(200);
+            assertThat(raw.send(LIVE).read().status()).isEqualTo(200);
             assertThat(raw.closedByServer()).isTrue();
         }
     }
@@ -602,31 +601,34 @@ class AdminServerTest {
         assertThat(get("/live").statusCode()).isEqualTo(200);
     }
 
+    private static final String LIVE = "GET /live HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    /**
+     * Opens {@link AdminServer#MAX_CONNECTIONS} connections into {@code open}, each answered once,
+     * so each is accepted and counted before the next one opens.
+     */
+    private void fillToTheLimit(List<RawHttp> open) throws IOException {
+        for (int i = 0; i < AdminServer.MAX_CONNECTIONS; i++) {
+            RawHttp raw = new RawHttp(server().address());
+            open.add(raw);
+            assertThat(raw.send(LIVE).read().status()).isEqualTo(200);
+        }
+    }
+
     @Test
     void pastTheConnectionLimitTheLongestIdleConnectionMakesRoomForANewOne() throws Exception {
         start();
         List<RawHttp> open = new ArrayList<>();
         try {
-            for (int i = 0; i < AdminServer.MAX_CONNECTIONS; i++) {
-                RawHttp raw = new RawHttp(server().address());
-                open.add(raw);
-                // Answered: the connection is accepted and counted before the next one opens.
-                assertThat(raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
-                                .read()
-                                .status())
-                        .isEqualTo(200);
-            }
+            fillToTheLimit(open);
             // The limit is reached and every connection idles: a probe still gets in, and the one
             // that has waited longest (the first) is closed for it.
             try (var probe = new RawHttp(server().address())) {
-                assertThat(probe.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
-                                .read()
-                                .status())
-                        .isEqualTo(200);
+                assertThat(probe.send(LIVE).read().status()).isEqualTo(200);
             }
             assertThat(open.get(0).closedByServer()).as("the longest idle").isTrue();
             assertThat(open.get(AdminServer.MAX_CONNECTIONS - 1)
-                            .send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
+                            .send(LIVE)
                             .read()
                             .status())
                     .as("the most recent idle one still works")
@@ -643,21 +645,14 @@ class AdminServerTest {
         start();
         List<RawHttp> open = new ArrayList<>();
         try {
-            for (int i = 0; i < AdminServer.MAX_CONNECTIONS; i++) {
-                RawHttp raw = new RawHttp(server().address());
-                open.add(raw);
-                assertThat(raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n")
-                                .read()
-                                .status())
-                        .isEqualTo(200);
-            }
+            fillToTheLimit(open);
             // Every connection now waits for an answer that has not come: none can make room.
             CompletableFuture<List<String>> answer = new CompletableFuture<>();
             status.unresponsiveIoThreads = answer;
             for (RawHttp raw : open) {
-                raw.send("GET /live HTTP/1.1\r\nHost: x\r\n\r\n");
+                raw.send(LIVE);
             }
-            org.awaitility.Awaitility.await()
+            Awaitility.await()
                     .atMost(5, TimeUnit.SECONDS)
                     .pollInterval(Duration.ofMillis(20))
                     .until(() -> {
