@@ -276,6 +276,23 @@ class HealthMonitorTest extends LayerContractTest {
     }
 
     @Test
+    void aFailureTestThatThrowsCountsTheFailureAndTheCallerStillGetsItsAnswer() {
+        Service<String, String> failing = Services.failing(new IllegalStateException("down"));
+        HealthChecked<String, String> service = noJitter()
+                .consecutiveFailures(1)
+                .panicThreshold(0)
+                .failureTest(failure -> {
+                    throw new IllegalArgumentException("broken test");
+                })
+                .build()
+                .monitor("a", failing);
+        CompletableFuture<String> result = service.call("x");
+        assertThat(failureOf(result)).isInstanceOf(IllegalStateException.class).hasMessage("down");
+        assertThat(service.state().status()).isEqualTo(HealthStatus.EJECTED);
+        service.close();
+    }
+
+    @Test
     void belowThePanicThresholdEveryEndpointTakesTrafficAgain() {
         HealthMonitor<String> monitor = noJitter().fall(1).build();
         Scripted failing = new Scripted();

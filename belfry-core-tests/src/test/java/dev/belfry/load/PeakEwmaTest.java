@@ -28,6 +28,22 @@ class PeakEwmaTest extends LayerContractTest {
     }
 
     @Test
+    void aPushbackTestThatThrowsStillCompletesTheCallerAndLowersPending() {
+        PeakEwma<String, String> ewma = (PeakEwma<String, String>) PeakEwma.<String, String>builder(clock)
+                .failurePenalty(Duration.ofSeconds(1))
+                .pushback(response -> {
+                    throw new IllegalStateException("broken pushback test");
+                })
+                .build()
+                .measure(inner);
+        CompletableFuture<String> result = ewma.call("a");
+        assertThat(ewma.pending()).isEqualTo(1);
+        inner.handle().respondNext("A");
+        assertThat(result).isCompletedWithValue("A");
+        assertThat(ewma.pending()).isZero();
+    }
+
+    @Test
     void startsAtTheInitialRttAndDecaysOnRead() {
         PeakEwma<String, String> ewma = measured();
         assertThat(ewma.rttEstimateNanos()).isEqualTo(30 * MS);

@@ -56,6 +56,8 @@ import org.jspecify.annotations.Nullable;
  * @param <K> the endpoint id
  */
 public final class HealthMonitor<K> {
+    private static final System.Logger LOG = System.getLogger(HealthMonitor.class.getName());
+
     /** Told of every change of an endpoint's status, after the change, outside the monitor's lock. */
     @FunctionalInterface
     public interface Listener<K> {
@@ -197,7 +199,7 @@ public final class HealthMonitor<K> {
 
     void record(Member<?> member, @Nullable Throwable failure) {
         Throwable cause = failure == null ? null : Futures.unwrap(failure);
-        if (cause != null && (cause instanceof CancellationException || !isFailure.test(cause))) {
+        if (cause != null && (cause instanceof CancellationException || !countsAsFailure(cause))) {
             return;
         }
         if (cause == null
@@ -242,6 +244,16 @@ public final class HealthMonitor<K> {
             }
         }
         complete(signals);
+    }
+
+    /** The user's failure test; one that throws counts the failure, so a broken test errs safe. */
+    private boolean countsAsFailure(Throwable cause) {
+        try {
+            return isFailure.test(cause);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.WARNING, "failure test threw on " + cause + "; counted as a failure", e);
+            return true;
+        }
     }
 
     private void eject(Member<?> member, long now, List<CompletableFuture<Void>> signals) {
