@@ -216,6 +216,34 @@ class CircuitBreakerTest extends LayerContractTest {
     }
 
     @Test
+    void probesThatNeverCompleteReopenTheCircuitAtTheHalfOpenTimeout() {
+        Duration limit = Duration.ofSeconds(10);
+        CircuitBreaker<String, String> breaker =
+                breaker(settings().consecutiveFailures(1).halfOpenCalls(1).halfOpenTimeout(limit));
+        fail(breaker, 1);
+        clock.advance(OPEN);
+        CompletableFuture<String> probe = breaker.call("probe");
+        MockService.Pending<String, String> hung = inner.handle().next();
+        CompletableFuture<Void> ready = breaker.whenReady().toCompletableFuture();
+        assertThat(breaker.readiness()).isEqualTo(Readiness.BUSY);
+        clock.advance(limit.minusNanos(1));
+        assertThat(breaker.state()).isEqualTo(CircuitState.HALF_OPEN);
+        clock.advance(Duration.ofNanos(1));
+        assertThat(breaker.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(failed(breaker.call("x")))
+                .isInstanceOf(CircuitOpenException.class)
+                .hasMessageContaining("probe calls did not complete within 10000 ms");
+        assertThat(ready).as("still waiting: the circuit is open again").isNotDone();
+        clock.advance(OPEN);
+        assertThat(ready).as("woken when the new open interval ends").isDone();
+        assertThat(breaker.state()).isEqualTo(CircuitState.HALF_OPEN);
+        hung.respond("late");
+        assertThat(probe).isCompletedWithValue("late");
+        assertThat(breaker.state()).as("a stale probe's outcome is ignored").isEqualTo(CircuitState.HALF_OPEN);
+        assertThat(clock.pendingTasks()).isZero();
+    }
+
+    @Test
     void aProbeWhoseCallerCompletesTheFutureItselfReturnsItsPermitToo() {
         CircuitBreaker<String, String> breaker =
                 breaker(settings().consecutiveFailures(1).halfOpenCalls(1));
@@ -362,12 +390,15 @@ class CircuitBreakerTest extends LayerContractTest {
         breaker.call("probe");
         CompletionStage<Void> ready = breaker.whenReady();
         assertThat(ready.toCompletableFuture()).isNotDone();
-        assertThat(clock.pendingTasks()).isZero();
+        assertThat(clock.pendingTasks()).as("only the half-open timeout").isEqualTo(1);
         inner.handle().next().fail(new IllegalStateException("still down"));
         assertThat(ready.toCompletableFuture())
                 .as("spurious wake-ups are allowed")
                 .isDone();
         assertThat(breaker.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(clock.pendingTasks())
+                .as("the timeout stopped with the probe")
+                .isZero();
     }
 
     @Test

@@ -54,6 +54,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
     private int consecutiveFailures;
     private int opens;
     private long openUntil;
+    private long halfOpenUntil;
     private String openReason = "";
     private int probesInFlight;
     private int probeSuccesses;
@@ -245,10 +246,22 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    /** Moves from open to half-open once the open interval has ended. */
+    /**
+     * Moves from open to half-open once the open interval has ended, and from half-open back to
+     * open when probes in flight have not settled it within the half-open timeout.
+     */
     private void refresh(long now) {
-        if (state == CircuitState.OPEN && now - openUntil >= 0 && !closed) {
+        if (closed) {
+            return;
+        }
+        if (state == CircuitState.OPEN && now - openUntil >= 0) {
             transition(CircuitState.HALF_OPEN, openReason, now);
+        } else if (state == CircuitState.HALF_OPEN && probesInFlight > 0 && now - halfOpenUntil >= 0) {
+            transition(
+                    CircuitState.OPEN,
+                    "probe calls did not complete within "
+                            + settings.halfOpenTimeout().toMillis() + " ms",
+                    now);
         }
     }
 
@@ -268,7 +281,10 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
                 window.reset();
                 consecutiveFailures = 0;
             }
-            case HALF_OPEN -> wakeLocked();
+            case HALF_OPEN -> {
+                halfOpenUntil = now + saturatedNanos(settings.halfOpenTimeout());
+                wakeLocked();
+            }
             case CLOSED -> {
                 opens = 0;
                 openReason = "";
@@ -364,18 +380,37 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         if (readySignal == null) {
             readySignal = new CompletableFuture<>();
         }
-        if (open && readyTimer == null) {
-            // The only timer the breaker runs, and only while someone waits.
-            readyTimer = clock.schedule(Duration.ofNanos(openUntil - now), this::onOpenIntervalEnd);
-        }
+        armTimer(now);
         return readySignal.copy();
     }
 
-    private void onOpenIntervalEnd() {
+    /**
+     * The only timer the breaker runs, and only while someone waits: to the end of the open
+     * interval, or to the half-open timeout while every probe slot is taken.
+     */
+    private void armTimer(long now) {
+        if (readyTimer != null || readySignal == null) {
+            return;
+        }
+        long until;
+        if (state == CircuitState.OPEN) {
+            until = openUntil;
+        } else if (state == CircuitState.HALF_OPEN && probesInFlight >= settings.halfOpenCalls()) {
+            until = halfOpenUntil;
+        } else {
+            return;
+        }
+        readyTimer = clock.schedule(Duration.ofNanos(until - now), this::onTimer);
+    }
+
+    private void onTimer() {
         try {
             synchronized (this) {
                 readyTimer = null;
-                refresh(clock.nanoTime());
+                long now = clock.nanoTime();
+                refresh(now);
+                // Half-open timed out into open: someone still waits, so time the new interval.
+                armTimer(now);
             }
         } finally {
             wake();

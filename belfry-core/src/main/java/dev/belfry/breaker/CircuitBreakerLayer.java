@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
  * balancer, one breaker per endpoint.
  */
 public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
+    /** How long the circuit stays half-open with probes in flight before it opens again, by default. */
+    public static final Duration DEFAULT_HALF_OPEN_TIMEOUT = Duration.ofSeconds(30);
+
     /** Each call draws from the calling thread's generator, so the default backoff is shareable. */
     private static final RandomGenerator THREAD_LOCAL_RANDOM =
             () -> ThreadLocalRandom.current().nextLong();
@@ -65,6 +68,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         private @Nullable Integer minimumCalls;
         private @Nullable Backoff openInterval;
         private @Nullable Integer halfOpenCalls;
+        private @Nullable Duration halfOpenTimeout;
         private @Nullable BiPredicate<? super Res, ? super Throwable> isFailure;
         private @Nullable ResilienceListener listener;
 
@@ -130,6 +134,19 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         }
 
         /**
+         * How long the circuit may stay half-open with probe calls in flight and too few of them
+         * answered (default 30 s): then it opens again, as if a probe had failed, and the
+         * outcomes of those probes are ignored. Without it, probes that never complete would
+         * keep the circuit half-open and busy for ever. Probes still get their own timeout from a
+         * timeout layer below the breaker; this bounds the breaker when they have none.
+         */
+        public Builder<Req, Res> halfOpenTimeout(Duration halfOpenTimeout) {
+            Checks.notSetTwice(this.halfOpenTimeout, "halfOpenTimeout");
+            this.halfOpenTimeout = Checks.positive(halfOpenTimeout, "halfOpenTimeout");
+            return this;
+        }
+
+        /**
          * Which outcomes count as failures, given the response (null on failure) and the unwrapped
          * failure (null on success); for example timeouts and 5xx responses but not 404s. The
          * default counts every failure and no response. Cancelled calls are never counted.
@@ -167,6 +184,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
                             ? openInterval
                             : Backoff.exponential(Duration.ofSeconds(5), Duration.ofMinutes(5), THREAD_LOCAL_RANDOM),
                     halfOpenCalls != null ? halfOpenCalls : 3,
+                    halfOpenTimeout != null ? halfOpenTimeout : DEFAULT_HALF_OPEN_TIMEOUT,
                     isFailure != null ? isFailure : (response, failure) -> failure != null);
             return new CircuitBreakerLayer<>(settings, clock, listener != null ? listener : ResilienceListener.none());
         }
