@@ -143,6 +143,27 @@ class WheelTimerTest {
     }
 
     @Test
+    void aBlockedTaskOnTheSystemClockDelaysNoOtherTimer() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blockedDone = new CountDownLatch(1);
+        AtomicReference<Boolean> virtual = new AtomicReference<>();
+        Clock.system().schedule(Duration.ofMillis(1), () -> {
+            virtual.set(Thread.currentThread().isVirtual());
+            try {
+                // Blocks until the later timer runs: it could not, if tasks shared one thread.
+                if (release.await(10, TimeUnit.SECONDS)) {
+                    blockedDone.countDown();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Clock.system().schedule(Duration.ofMillis(5), release::countDown);
+        assertThat(blockedDone.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(virtual.get()).isTrue();
+    }
+
+    @Test
     void theSystemClockSchedulesThroughTheWheel() throws InterruptedException {
         CountDownLatch ran = new CountDownLatch(1);
         AtomicReference<String> thread = new AtomicReference<>();
@@ -151,7 +172,7 @@ class WheelTimerTest {
             ran.countDown();
         });
         assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(thread.get()).isEqualTo("belfry-timer");
+        assertThat(thread.get()).isEqualTo("belfry-timer-task");
         // A huge delay must neither overflow nor fire.
         assertThat(Clock.system()
                         .schedule(Duration.ofDays(365 * 1_000L), () -> {})
