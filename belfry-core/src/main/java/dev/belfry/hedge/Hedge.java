@@ -206,6 +206,14 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
         }
 
         private void onOutcome(long sentAt, @Nullable Res response, @Nullable Throwable failure) {
+            if (failure != null && result.isDone() && !result.isCompletedExceptionally()) {
+                // A loser cancelled because another attempt won: its latency is at least this long.
+                // Leaving it out would keep only the fast winners, and the threshold would drift
+                // down until every request is hedged.
+                long now = clock.nanoTime();
+                latencies.record(now - sentAt, now);
+                return;
+            }
             if (failure == null) {
                 long now = clock.nanoTime();
                 latencies.record(now - sentAt, now);
