@@ -75,6 +75,35 @@ class HedgeTest extends LayerContractTest {
     }
 
     @Test
+    void losersCountInTheLatencySoTheThresholdDoesNotDriftDownToTheWinners() {
+        Service<String, String> service = warmed(settings(), SAMPLES);
+        long windowStart = clock.elapsedNanos();
+        for (int i = 0; i < SAMPLES; i++) {
+            CompletableFuture<String> result = service.call("GET /" + i);
+            MockService.Pending<String, String> original = inner.handle().next();
+            clock.advance(P90);
+            MockService.Pending<String, String> backup = inner.handle().next();
+            clock.advanceMillis(10);
+            backup.respond("fast backup");
+            assertThat(result).isCompletedWithValue("fast backup");
+            assertThat(original.isCancelled()).isTrue();
+        }
+        inner.handle().forgetAnswered();
+        clock.advance(WINDOW.minusNanos(clock.elapsedNanos() - windowStart));
+        // The last window saw backups answer in 10 ms and originals still running at 110 ms: the
+        // 90th percentile is the originals', not the winners'.
+        CompletableFuture<String> result = service.call("GET /next");
+        MockService.Pending<String, String> original = inner.handle().next();
+        clock.advanceMillis(100);
+        inner.handle().assertNoMoreRequests();
+        clock.advanceMillis(10);
+        MockService.Pending<String, String> backup = inner.handle().next();
+        backup.respond("b");
+        assertThat(result).isCompletedWithValue("b");
+        assertThat(original.isCancelled()).isTrue();
+    }
+
+    @Test
     void noHedgingUntilTheLastWindowHoldsTheMinimumSamples() {
         Service<String, String> service = warmed(settings(), SAMPLES - 1);
         CompletableFuture<String> result = service.call("GET /slow");
