@@ -161,7 +161,7 @@ public final class ServiceBuilder<Req, Res, InReq, InRes> {
      * to the layers below.
      */
     public ServiceBuilder<Req, Res, InReq, InRes> coalesce(Function<? super InReq, ?> key) {
-        return layer(CoalesceLayer.of(key));
+        return layer(CoalesceLayer.of(key, clockOrSystem()));
     }
 
     /**

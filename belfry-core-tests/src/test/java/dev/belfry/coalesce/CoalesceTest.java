@@ -52,6 +52,42 @@ class CoalesceTest extends LayerContractTest {
     }
 
     @Test
+    void aHungCallTakesNoWaitersPastTheShareAgeAndIsCancelledWhenItsLastWaiterLeaves() {
+        Coalesce<String, String> service =
+                (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
+                        .maxShareAge(Duration.ofSeconds(5))
+                        .build(clock)
+                        .wrap(inner);
+        // Callers keep coming and giving up (their own timeouts), one overlapping the next.
+        CompletableFuture<String> first = service.call("GET /a");
+        MockService.Pending<String, String> hung = inner.handle().next();
+        clock.advanceMillis(3000);
+        CompletableFuture<String> second = service.call("GET /a");
+        first.cancel(false);
+        clock.advance(Duration.ofSeconds(2).minusNanos(1));
+        CompletableFuture<String> third = service.call("GET /a");
+        inner.handle().assertNoMoreRequests();
+        assertThat(hung.isCancelled())
+                .as("still shared by the second and third")
+                .isFalse();
+
+        clock.advance(Duration.ofNanos(1));
+        CompletableFuture<String> fourth = service.call("GET /a");
+        MockService.Pending<String, String> fresh = inner.handle().next();
+        assertThat(fresh.request()).isEqualTo("GET /a");
+        second.cancel(false);
+        third.cancel(false);
+        assertThat(hung.isCancelled()).as("its last waiter left").isTrue();
+
+        CompletableFuture<String> fifth = service.call("GET /a");
+        inner.handle().assertNoMoreRequests();
+        fresh.respond("A");
+        assertThat(fourth).isCompletedWithValue("A");
+        assertThat(fifth).isCompletedWithValue("A");
+        assertThat(service.trackedKeys()).isZero();
+    }
+
+    @Test
     void concurrentIdenticalRequestsShareOneCallAndAllGetItsResponse() {
         Coalesce<String, String> service = coalescing();
         CompletableFuture<String> a1 = service.call("GET /a");

@@ -27,10 +27,12 @@ class WheelTimerTest {
         List<Integer> order = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger early = new AtomicInteger();
         long start = System.nanoTime();
-        // Scheduled in reverse, 3 ms apart: they must run in deadline order.
+        // Scheduled in reverse, 3 ms apart: they must run in deadline order. The first is due 100 ms
+        // out, so that all are scheduled before any is due even on a loaded machine (a task
+        // scheduled after a later one ran cannot run before it).
         for (int i = count - 1; i >= 0; i--) {
             int index = i;
-            long deadline = start + TimeUnit.MILLISECONDS.toNanos(3L * i + 1);
+            long deadline = start + TimeUnit.MILLISECONDS.toNanos(3L * i + 100);
             timer.schedule(deadline, () -> {
                 if (System.nanoTime() < deadline) {
                     early.incrementAndGet();

@@ -14,14 +14,24 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
     private final Function<? super Req, ?> key;
     private final long ttlNanos;
     private final int maxCached;
+    private final long maxShareNanos;
     private final Clock clock;
     private final ResilienceListener listener;
 
+    /** How long a call in flight takes new waiters, by default: past it, a new call is started. */
+    public static final Duration DEFAULT_MAX_SHARE_AGE = Duration.ofSeconds(10);
+
     private CoalesceLayer(
-            Function<? super Req, ?> key, long ttlNanos, int maxCached, Clock clock, ResilienceListener listener) {
+            Function<? super Req, ?> key,
+            long ttlNanos,
+            int maxCached,
+            long maxShareNanos,
+            Clock clock,
+            ResilienceListener listener) {
         this.key = key;
         this.ttlNanos = ttlNanos;
         this.maxCached = maxCached;
+        this.maxShareNanos = maxShareNanos;
         this.clock = clock;
         this.listener = ResilienceListener.guarded(listener);
     }
@@ -31,8 +41,17 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
      * shared), with no cache.
      */
     public static <Req, Res> CoalesceLayer<Req, Res> of(Function<? super Req, ?> key) {
+        return of(key, Clock.system());
+    }
+
+    /**
+     * Shares calls among concurrent requests with equal {@code key}s (a {@code null} key: never
+     * shared), with no cache; {@code clock} times the share limit ({@link #DEFAULT_MAX_SHARE_AGE}).
+     */
+    public static <Req, Res> CoalesceLayer<Req, Res> of(Function<? super Req, ?> key, Clock clock) {
         Checks.notNull(key, "key");
-        return new CoalesceLayer<>(key, 0, 0, Clock.system(), ResilienceListener.none());
+        Checks.notNull(clock, "clock");
+        return new CoalesceLayer<>(key, 0, 0, DEFAULT_MAX_SHARE_AGE.toNanos(), clock, ResilienceListener.none());
     }
 
     /** A builder for coalescing with a short-lived cache or a listener. */
@@ -42,7 +61,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
 
     @Override
     public Service<Req, Res> wrap(Service<Req, Res> inner) {
-        return new Coalesce<>(inner, key, ttlNanos, maxCached, clock, listener);
+        return new Coalesce<>(inner, key, ttlNanos, maxCached, maxShareNanos, clock, listener);
     }
 
     @Override
@@ -60,6 +79,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
         private final Function<? super Req, ?> key;
         private @Nullable Duration cacheFor;
         private @Nullable Integer maxCached;
+        private @Nullable Duration maxShareAge;
         private @Nullable ResilienceListener listener;
 
         private Builder(Function<? super Req, ?> key) {
@@ -80,6 +100,18 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
             return this;
         }
 
+        /**
+         * How long a call in flight takes new waiters (default {@link #DEFAULT_MAX_SHARE_AGE}):
+         * identical requests arriving later start a fresh call instead of joining it. Without a
+         * limit, a call that hangs while callers keep arriving and timing out would never be
+         * cancelled (some caller is always waiting on it) and no caller would ever get an answer.
+         */
+        public Builder<Req, Res> maxShareAge(Duration maxShareAge) {
+            Checks.notSetTwice(this.maxShareAge, "maxShareAge");
+            this.maxShareAge = Checks.positive(maxShareAge, "maxShareAge");
+            return this;
+        }
+
         /** Hears joins and cache hits (default: none). */
         public Builder<Req, Res> listener(ResilienceListener listener) {
             Checks.notSetTwice(this.listener, "listener");
@@ -97,6 +129,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
                     key,
                     cacheFor == null ? 0 : cacheFor.toNanos(),
                     maxCached != null ? maxCached : 10_000,
+                    (maxShareAge != null ? maxShareAge : DEFAULT_MAX_SHARE_AGE).toNanos(),
                     clock,
                     listener != null ? listener : ResilienceListener.none());
         }
