@@ -202,11 +202,18 @@ public final class HealthMonitor<K> {
         if (cause != null && (cause instanceof CancellationException || !countsAsFailure(cause))) {
             return;
         }
-        if (cause == null
-                && member.consecutiveFailures == 0
-                && minSuccessRate == 0
-                && member.status != HealthStatus.PROBING) {
-            // The common case: a success that changes nothing needs no lock.
+        if (cause == null && member.status != HealthStatus.PROBING) {
+            if (member.consecutiveFailures == 0 && minSuccessRate == 0) {
+                // The common case: a success that changes nothing needs no lock.
+                return;
+            }
+            // A success only moves this endpoint's counters: its own lock, not the monitor's, so
+            // endpoints under load do not contend on every response.
+            synchronized (member) {
+                rollWindow(member, clock.nanoTime());
+                member.consecutiveFailures = 0;
+                member.windowSuccesses++;
+            }
             return;
         }
         List<CompletableFuture<Void>> signals = new ArrayList<>();
@@ -215,14 +222,12 @@ public final class HealthMonitor<K> {
                 return;
             }
             long now = clock.nanoTime();
-            if (now - member.windowStart >= windowNanos) {
-                member.windowStart = now;
-                member.windowSuccesses = 0;
-                member.windowFailures = 0;
-            }
             if (cause == null) {
-                member.consecutiveFailures = 0;
-                member.windowSuccesses++;
+                synchronized (member) {
+                    rollWindow(member, now);
+                    member.consecutiveFailures = 0;
+                    member.windowSuccesses++;
+                }
                 if (member.probing) {
                     member.probing = false;
                     member.ejections = 0;
@@ -230,20 +235,33 @@ public final class HealthMonitor<K> {
                 }
             } else {
                 member.lastError = cause;
-                member.consecutiveFailures++;
-                member.windowFailures++;
-                int total = member.windowSuccesses + member.windowFailures;
-                boolean outlier = member.probing
-                        || member.consecutiveFailures >= consecutiveFailures
-                        || (minSuccessRate > 0
-                                && total >= minRequests
-                                && member.windowSuccesses < minSuccessRate * total);
+                boolean outlier;
+                synchronized (member) {
+                    rollWindow(member, now);
+                    member.consecutiveFailures++;
+                    member.windowFailures++;
+                    int total = member.windowSuccesses + member.windowFailures;
+                    outlier = member.probing
+                            || member.consecutiveFailures >= consecutiveFailures
+                            || (minSuccessRate > 0
+                                    && total >= minRequests
+                                    && member.windowSuccesses < minSuccessRate * total);
+                }
                 if (outlier) {
                     eject(member, now, signals);
                 }
             }
         }
         complete(signals);
+    }
+
+    /** Starts a new success-rate window when the last one is over; under the member's lock. */
+    private void rollWindow(Member<?> member, long now) {
+        if (now - member.windowStart >= windowNanos) {
+            member.windowStart = now;
+            member.windowSuccesses = 0;
+            member.windowFailures = 0;
+        }
     }
 
     /** The user's failure test; one that throws counts the failure, so a broken test errs safe. */
@@ -273,9 +291,11 @@ public final class HealthMonitor<K> {
         long duration = ejection.delay(member.ejections).toNanos();
         member.ejectedUntil = now + duration;
         member.probing = false;
-        member.consecutiveFailures = 0;
-        member.windowSuccesses = 0;
-        member.windowFailures = 0;
+        synchronized (member) {
+            member.consecutiveFailures = 0;
+            member.windowSuccesses = 0;
+            member.windowFailures = 0;
+        }
         ejected++;
         member.ejectionTimer = clock.schedule(Duration.ofNanos(duration), () -> endEjection(member));
         updateStatus(member, signals);
