@@ -7,7 +7,6 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
 import dev.belfry.backoff.Backoff;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class CircuitBreakerTest extends LayerContractTest {
     private static final Duration OPEN = Duration.ofSeconds(10);
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingBreakerListener listener = new RecordingBreakerListener();
 
     /** Default settings: the contract's single calls never come near the thresholds. */
     @Override

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
@@ -18,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class CoalesceTest extends LayerContractTest {
     private static final Duration TTL = Duration.ofSeconds(1);
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingCoalesceListener listener = new RecordingCoalesceListener();
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
@@ -19,7 +18,7 @@ class HedgeTest extends LayerContractTest {
     private static final Duration P90 = Duration.ofMillis(100);
     private static final int SAMPLES = 10;
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingHedgeListener listener = new RecordingHedgeListener();
 
     /** Default settings: with no latency samples yet, the contract sees a pass-through. */
     @Override

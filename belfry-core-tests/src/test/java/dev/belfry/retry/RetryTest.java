@@ -7,7 +7,6 @@ import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
 import dev.belfry.UnprocessedException;
 import dev.belfry.backoff.Backoff;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class RetryTest extends LayerContractTest {
     private static final Duration BACKOFF = Duration.ofMillis(50);
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingRetryListener listener = new RecordingRetryListener();
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {

@@ -4,7 +4,6 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -45,7 +44,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
     private final Service<Req, Res> inner;
     private final BreakerSettings<Res> settings;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final BreakerListener listener;
     private final OutcomeWindow window; // guarded by this
 
     // All guarded by this.
@@ -86,11 +85,11 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    CircuitBreaker(Service<Req, Res> inner, BreakerSettings<Res> settings, Clock clock, ResilienceListener listener) {
+    CircuitBreaker(Service<Req, Res> inner, BreakerSettings<Res> settings, Clock clock, BreakerListener listener) {
         this.inner = Checks.notNull(inner, "inner");
         this.settings = Checks.notNull(settings, "settings");
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = BreakerListener.guarded(listener);
         this.window = settings.newWindow(clock.nanoTime());
     }
 
@@ -293,7 +292,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
                 wakeLocked();
             }
         }
-        listener.onBreakerStateChange(from, to);
+        listener.onStateChange(from, to);
     }
 
     private static long saturatedNanos(Duration delay) {

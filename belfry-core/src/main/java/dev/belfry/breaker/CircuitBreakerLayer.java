@@ -4,7 +4,6 @@ import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
 import dev.belfry.backoff.Backoff;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -26,12 +25,12 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
 
     private final BreakerSettings<Res> settings;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final BreakerListener listener;
 
-    private CircuitBreakerLayer(BreakerSettings<Res> settings, Clock clock, ResilienceListener listener) {
+    private CircuitBreakerLayer(BreakerSettings<Res> settings, Clock clock, BreakerListener listener) {
         this.settings = settings;
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = BreakerListener.guarded(listener);
     }
 
     /** Breakers with the default settings (see {@link Builder}), timed on {@code clock}. */
@@ -70,7 +69,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         private @Nullable Integer halfOpenCalls;
         private @Nullable Duration halfOpenTimeout;
         private @Nullable BiPredicate<? super Res, ? super Throwable> isFailure;
-        private @Nullable ResilienceListener listener;
+        private @Nullable BreakerListener listener;
 
         private Builder() {}
 
@@ -158,7 +157,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         }
 
         /** Hears state changes (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(BreakerListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
@@ -186,7 +185,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
                     halfOpenCalls != null ? halfOpenCalls : 3,
                     halfOpenTimeout != null ? halfOpenTimeout : DEFAULT_HALF_OPEN_TIMEOUT,
                     isFailure != null ? isFailure : (response, failure) -> failure != null);
-            return new CircuitBreakerLayer<>(settings, clock, listener != null ? listener : ResilienceListener.none());
+            return new CircuitBreakerLayer<>(settings, clock, listener != null ? listener : BreakerListener.none());
         }
     }
 }

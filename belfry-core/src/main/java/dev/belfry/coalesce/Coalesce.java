@@ -4,7 +4,6 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -44,7 +43,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
     private final int maxCached;
     private final long maxShareNanos;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final CoalesceListener listener;
     private final ConcurrentHashMap<Object, Entry> entries = new ConcurrentHashMap<>();
     /** Cached entries in expiry order (the time to live is fixed); guarded by itself. */
     private final ArrayDeque<Entry> cached = new ArrayDeque<>();
@@ -56,14 +55,14 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             int maxCached,
             long maxShareNanos,
             Clock clock,
-            ResilienceListener listener) {
+            CoalesceListener listener) {
         this.inner = Checks.notNull(inner, "inner");
         this.key = Checks.notNull(key, "key");
         this.ttlNanos = ttlNanos;
         this.maxCached = maxCached;
         this.maxShareNanos = maxShareNanos;
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = CoalesceListener.guarded(listener);
     }
 
     @Override

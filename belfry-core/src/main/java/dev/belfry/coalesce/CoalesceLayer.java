@@ -3,7 +3,6 @@ package dev.belfry.coalesce;
 import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
@@ -16,7 +15,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
     private final int maxCached;
     private final long maxShareNanos;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final CoalesceListener listener;
 
     /** How long a call in flight takes new waiters, by default: past it, a new call is started. */
     public static final Duration DEFAULT_MAX_SHARE_AGE = Duration.ofSeconds(10);
@@ -27,13 +26,13 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
             int maxCached,
             long maxShareNanos,
             Clock clock,
-            ResilienceListener listener) {
+            CoalesceListener listener) {
         this.key = key;
         this.ttlNanos = ttlNanos;
         this.maxCached = maxCached;
         this.maxShareNanos = maxShareNanos;
         this.clock = clock;
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = CoalesceListener.guarded(listener);
     }
 
     /**
@@ -51,7 +50,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
     public static <Req, Res> CoalesceLayer<Req, Res> of(Function<? super Req, ?> key, Clock clock) {
         Checks.notNull(key, "key");
         Checks.notNull(clock, "clock");
-        return new CoalesceLayer<>(key, 0, 0, DEFAULT_MAX_SHARE_AGE.toNanos(), clock, ResilienceListener.none());
+        return new CoalesceLayer<>(key, 0, 0, DEFAULT_MAX_SHARE_AGE.toNanos(), clock, CoalesceListener.none());
     }
 
     /** A builder for coalescing with a short-lived cache or a listener. */
@@ -80,7 +79,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
         private @Nullable Duration cacheFor;
         private @Nullable Integer maxCached;
         private @Nullable Duration maxShareAge;
-        private @Nullable ResilienceListener listener;
+        private @Nullable CoalesceListener listener;
 
         private Builder(Function<? super Req, ?> key) {
             this.key = key;
@@ -113,7 +112,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
         }
 
         /** Hears joins and cache hits (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(CoalesceListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
@@ -131,7 +130,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
                     maxCached != null ? maxCached : 10_000,
                     (maxShareAge != null ? maxShareAge : DEFAULT_MAX_SHARE_AGE).toNanos(),
                     clock,
-                    listener != null ? listener : ResilienceListener.none());
+                    listener != null ? listener : CoalesceListener.none());
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.belfry.hedge;
 import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import java.time.Duration;
@@ -20,13 +19,13 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
     private final HedgeSettings<Req> settings;
     private final RetryBudget budget;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final HedgeListener listener;
 
-    private HedgeLayer(HedgeSettings<Req> settings, RetryBudget budget, Clock clock, ResilienceListener listener) {
+    private HedgeLayer(HedgeSettings<Req> settings, RetryBudget budget, Clock clock, HedgeListener listener) {
         this.settings = settings;
         this.budget = budget;
         this.clock = clock;
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = HedgeListener.guarded(listener);
     }
 
     /**
@@ -69,7 +68,7 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         private @Nullable Integer minSamples;
         private @Nullable RetryBudget budget;
         private @Nullable Function<? super Req, Optional<Req>> copy;
-        private @Nullable ResilienceListener listener;
+        private @Nullable HedgeListener listener;
 
         private Builder(Predicate<? super Req> idempotent) {
             this.idempotent = idempotent;
@@ -128,7 +127,7 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         }
 
         /** Hears backups sent and backups refused by the budget (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(HedgeListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
@@ -148,7 +147,7 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
                     settings,
                     budget != null ? budget : RetryBudget.of(clock),
                     clock,
-                    listener != null ? listener : ResilienceListener.none());
+                    listener != null ? listener : HedgeListener.none());
         }
     }
 }

@@ -5,7 +5,6 @@ import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.UnprocessedException;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.Timeout;
 import java.lang.invoke.MethodHandles;
@@ -38,7 +37,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
     private final RetryPolicy<Req, Res> policy;
     private final RetryBudget budget;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final RetryListener listener;
     /** The policy sends a request again as it is, so no copy need be asked for. */
     private final boolean resendsAsIs;
 
@@ -47,12 +46,12 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
             RetryPolicy<Req, Res> policy,
             RetryBudget budget,
             Clock clock,
-            ResilienceListener listener) {
+            RetryListener listener) {
         Checks.notNull(inner, "inner");
         this.policy = Checks.notNull(policy, "policy");
         this.budget = Checks.notNull(budget, "budget");
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = RetryListener.guarded(listener);
         this.resendsAsIs = policy instanceof StandardRetryPolicy<?, ?> standard && standard.resendsAsIs();
         Optional<Duration> attemptTimeout = policy.attemptTimeout();
         // Retry outside Timeout: the limit applies to each attempt, not to the whole.
