@@ -96,6 +96,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
             metrics = created;
             L4Proxy proxy = L4Proxy.builder(config)
                     .eventLoopGroup(loops, transport)
+                    .retryListeners(created::retryListener)
                     .connectListener(new L4Proxy.ConnectListener() {
                         @Override
                         public void connected(BackendStats backend, long nanos) {

@@ -7,6 +7,7 @@ import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyConfig;
 import dev.belfry.proxy.net.AcceptErrors;
+import dev.belfry.retry.RetryListener;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -27,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,7 +95,7 @@ public final class L4Proxy implements AutoCloseable {
             this.group = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
             this.ownsGroup = true;
         }
-        this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener);
+        this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener, builder.retryListeners);
     }
 
     /**
@@ -502,6 +504,8 @@ public final class L4Proxy implements AutoCloseable {
         private boolean proxyHeaderTimeoutSet;
         private ConnectListener connectListener = NO_CONNECT_LISTENER;
         private boolean connectListenerSet;
+        private Function<String, RetryListener> retryListeners = cluster -> RetryListener.none();
+        private boolean retryListenersSet;
 
         private Builder(ProxyConfig config) {
             this.config = Checks.notNull(config, "config");
@@ -540,6 +544,17 @@ public final class L4Proxy implements AutoCloseable {
             Checks.notSetTwice(connectListenerSet ? connectListener : null, "connectListener");
             this.connectListener = Checks.notNull(listener, "connectListener");
             connectListenerSet = true;
+            return this;
+        }
+
+        /**
+         * Gives each cluster, by name, the listener its connect retries report to (retries, and
+         * retries the budget refused); called again for a cluster rebuilt on reload. Default none.
+         */
+        public Builder retryListeners(Function<String, RetryListener> perCluster) {
+            Checks.notSetTwice(retryListenersSet ? retryListeners : null, "retryListeners");
+            this.retryListeners = Checks.notNull(perCluster, "retryListeners");
+            retryListenersSet = true;
             return this;
         }
 

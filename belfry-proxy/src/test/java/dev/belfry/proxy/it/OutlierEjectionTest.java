@@ -61,7 +61,10 @@ class OutlierEjectionTest {
         assertThat(good.accepted() - before).isEqualTo(10);
         assertThat(admin.backend(refusing).connectFailures()).isEqualTo(2);
         assertThat(admin.get("/metrics").body())
-                .contains("belfry_backend_connect_failures_total{backend=\"" + refusing + "\",cluster=\"app\"} 2.0");
+                .contains("belfry_backend_connect_failures_total{backend=\"" + refusing + "\",cluster=\"app\"} 2.0")
+                // Each refused connect was retried on the good backend, within the budget.
+                .contains("belfry_cluster_retries_total{cluster=\"app\"} 2.0")
+                .contains("belfry_cluster_retry_budget_exhausted_total{cluster=\"app\"} 0.0");
     }
 
     @Test
