@@ -40,7 +40,8 @@ class BreakerListenerTest {
         CircuitBreaker<String, String> breaker = CircuitBreakerLayer.<String, String>builder()
                 .consecutiveFailures(1)
                 .listener(throwing)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         CompletableFuture<String> result = breaker.call("x");
         inner.handle().next().fail(new IllegalStateException("boom"));

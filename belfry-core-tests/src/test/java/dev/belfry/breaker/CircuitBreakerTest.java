@@ -35,7 +35,7 @@ class CircuitBreakerTest extends LayerContractTest {
     }
 
     private CircuitBreaker<String, String> breaker(CircuitBreakerLayer.Builder<String, String> settings) {
-        return settings.listener(listener).build(clock).wrap(inner);
+        return settings.listener(listener).clock(clock).build().wrap(inner);
     }
 
     /** The failure of a future that must already be done: never blocks. */
@@ -135,7 +135,8 @@ class CircuitBreakerTest extends LayerContractTest {
                 .timeWindow(window)
                 .minimumCalls(4)
                 .openInterval(Backoff.constant(OPEN))
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         fail(expired, 2);
         fail(current, 2);
@@ -415,7 +416,7 @@ class CircuitBreakerTest extends LayerContractTest {
     void eachWrappedServiceHasABreakerOfItsOwn() {
         MockService<String, String> other = MockService.create();
         CircuitBreakerLayer<String, String> layer =
-                settings().consecutiveFailures(1).build(clock);
+                settings().consecutiveFailures(1).clock(clock).build();
         CircuitBreaker<String, String> first = layer.wrap(inner);
         CircuitBreaker<String, String> second = layer.wrap(other);
         fail(first, 1);
@@ -447,15 +448,16 @@ class CircuitBreakerTest extends LayerContractTest {
         assertThatThrownBy(() -> CircuitBreakerLayer.builder()
                         .countWindow(10)
                         .minimumCalls(11)
-                        .build(clock))
+                        .clock(clock)
+                        .build())
                 .hasMessage("minimumCalls must be at most the countWindow (10), was 11");
-        assertThatThrownBy(() -> CircuitBreakerLayer.builder().build(null)).hasMessage("clock must not be null");
+        assertThatThrownBy(() -> CircuitBreakerLayer.builder().clock(null)).hasMessage("clock must not be null");
     }
 
     @Test
     void composesThroughTheBuilderAndOpensForCallersAbove() {
         Service<String, String> service = ServiceBuilder.<String, String>builder()
-                .layer(settings().consecutiveFailures(1).build(clock))
+                .layer(settings().consecutiveFailures(1).clock(clock).build())
                 .service(inner);
         service.call("x");
         inner.handle().next().fail(new IllegalStateException("down"));
@@ -488,7 +490,8 @@ class CircuitBreakerTest extends LayerContractTest {
                 .consecutiveFailures(2)
                 .isFailure((response, failure) -> "500".equals(response))
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(request -> CompletableFuture.completedFuture(calls.incrementAndGet() < 3 ? "500" : "200"));
         assertThat(breaker.call("x")).isCompletedWithValue("500");
         assertThat(breaker.call("x")).isCompletedWithValue("500");

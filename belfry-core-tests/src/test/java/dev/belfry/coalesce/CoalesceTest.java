@@ -27,7 +27,8 @@ class CoalesceTest extends LayerContractTest {
     private Coalesce<String, String> coalescing() {
         return (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
     }
 
@@ -36,7 +37,8 @@ class CoalesceTest extends LayerContractTest {
                 .cacheFor(TTL)
                 .maxCached(maxCached)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
     }
 
@@ -55,7 +57,8 @@ class CoalesceTest extends LayerContractTest {
         Coalesce<String, String> service =
                 (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                         .maxShareAge(Duration.ofSeconds(5))
-                        .build(clock)
+                        .clock(clock)
+                        .build()
                         .wrap(inner);
         // Callers keep coming and giving up (their own timeouts), one overlapping the next.
         CompletableFuture<String> first = service.call("GET /a");
@@ -287,7 +290,8 @@ class CoalesceTest extends LayerContractTest {
                 .hasMessage("cacheFor must be positive, was PT0S");
         assertThatThrownBy(() -> CoalesceLayer.builder(r -> r).maxCached(0))
                 .hasMessage("maxCached must be at least 1, was 0");
-        assertThatThrownBy(() -> CoalesceLayer.builder(r -> r).maxCached(5).build(clock))
+        assertThatThrownBy(() ->
+                        CoalesceLayer.builder(r -> r).maxCached(5).clock(clock).build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("maxCached is set to 5 but cacheFor is not");
         assertThatThrownBy(() -> CoalesceLayer.builder(r -> r).cacheFor(TTL).cacheFor(TTL))
@@ -313,7 +317,8 @@ class CoalesceTest extends LayerContractTest {
         Service<String, String>[] self = newServiceArray();
         self[0] = CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(request -> {
                     made.add(request);
                     // Another identical request arrives while this call is being made.

@@ -36,7 +36,7 @@ class HedgeTest extends LayerContractTest {
 
     /** A hedge that has seen {@code samples} calls of {@code P90} each, rotated into use. */
     private Service<String, String> warmed(HedgeLayer.Builder<String, String> settings, int samples) {
-        Service<String, String> service = settings.build(clock).wrap(inner);
+        Service<String, String> service = settings.clock(clock).build().wrap(inner);
         for (int i = 0; i < samples; i++) {
             CompletableFuture<String> result = service.call("warm-up " + i);
             clock.advance(P90);
@@ -115,7 +115,7 @@ class HedgeTest extends LayerContractTest {
 
     @Test
     void samplesOfTheCurrentWindowAreNotUsedUntilItRotates() {
-        Service<String, String> service = settings().build(clock).wrap(inner);
+        Service<String, String> service = settings().clock(clock).build().wrap(inner);
         for (int i = 0; i < SAMPLES; i++) {
             service.call("warm-up");
             clock.advance(P90);
@@ -188,8 +188,11 @@ class HedgeTest extends LayerContractTest {
 
     @Test
     void noBudgetMeansNoBackup() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         Service<String, String> service = warmed(settings().budget(empty), SAMPLES);
         CompletableFuture<String> result = service.call("GET /");
         clock.advance(P90);
@@ -208,7 +211,8 @@ class HedgeTest extends LayerContractTest {
                 .window(Duration.ofMinutes(1))
                 .minRetriesPerSecond(0)
                 .retryRatio(0.1)
-                .build(clock);
+                .clock(clock)
+                .build();
         Service<String, String> service = warmed(settings().budget(budget).maxExtra(3), SAMPLES);
         CompletableFuture<String> result = service.call("GET /");
         MockService.Pending<String, String> original = inner.handle().next();

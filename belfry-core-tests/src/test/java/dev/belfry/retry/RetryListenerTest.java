@@ -54,7 +54,8 @@ class RetryListenerTest {
                         .backoff(Backoff.constant(Duration.ofMillis(10)))
                         .build())
                 .listener(throwing)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         CompletableFuture<String> result = service.call("post");
         inner.handle().next().fail(new UnprocessedException("connect refused"));

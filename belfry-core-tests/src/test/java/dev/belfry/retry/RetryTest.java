@@ -41,7 +41,8 @@ class RetryTest extends LayerContractTest {
         return RetryLayer.builder(policy)
                 .budget(budget)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
     }
 
@@ -206,8 +207,11 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void anExhaustedBudgetEndsTheCallAtOnceWithTheLastRealFailure() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(policy().build(), empty);
         CompletableFuture<String> result = service.call("x");
         UnprocessedException real = unsent("connect refused");
@@ -219,8 +223,11 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void anExhaustedBudgetReturnsTheLastRealResponse() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(
                 policy().idempotent(request -> true)
                         .retryOnResponse("503"::equals)
@@ -234,8 +241,11 @@ class RetryTest extends LayerContractTest {
     @Test
     void requestsPayForRetriesThroughTheSharedBudget() {
         // No reserve, 50 %: each call deposits half a retry, so two calls pay for one retry.
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0.5).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0.5)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(policy().build(), budget);
         CompletableFuture<String> first = service.call("a");
         UnprocessedException refusedA = unsent("a refused");
@@ -339,8 +349,11 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void tryCallReturnsNullWithoutDepositingWhenTheInnerServiceIsBusy() {
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(1.0).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(1.0)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(policy().build(), budget);
         inner.handle().allow(0);
         assertThat(service.tryCall("x")).isNull();
@@ -396,7 +409,8 @@ class RetryTest extends LayerContractTest {
                         .retryOnResponse("503"::equals)
                         .build())
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(synchronous);
 
         CompletableFuture<String> result = service.call("GET /");
@@ -411,10 +425,12 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void aSynchronousResponseThatNeedsNoRetryIsReturnedAtOnce() {
-        RetryBudget budget = RetryBudget.builder().minRetriesPerSecond(0).build(clock);
+        RetryBudget budget =
+                RetryBudget.builder().minRetriesPerSecond(0).clock(clock).build();
         Service<String, String> synchronous = RetryLayer.builder(policy().build())
                 .budget(budget)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(request -> CompletableFuture.completedFuture("ok"));
         for (int i = 0; i < 5; i++) {
             assertThat(synchronous.call("GET /")).isCompletedWithValue("ok");

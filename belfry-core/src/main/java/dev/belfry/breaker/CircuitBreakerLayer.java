@@ -35,7 +35,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
 
     /** Breakers with the default settings (see {@link Builder}), timed on {@code clock}. */
     public static <Req, Res> CircuitBreakerLayer<Req, Res> of(Clock clock) {
-        return CircuitBreakerLayer.<Req, Res>builder().build(clock);
+        return CircuitBreakerLayer.<Req, Res>builder().clock(clock).build();
     }
 
     /** A builder for breakers with non-default settings. */
@@ -70,6 +70,7 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         private @Nullable Duration halfOpenTimeout;
         private @Nullable BiPredicate<? super Res, ? super Throwable> isFailure;
         private @Nullable BreakerListener listener;
+        private @Nullable Clock clock;
 
         private Builder() {}
 
@@ -163,9 +164,15 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
             return this;
         }
 
-        /** The layer, its breakers timed on {@code clock}. */
-        public CircuitBreakerLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for open intervals, time windows and half-open timeouts; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer; each service it wraps gets its own breaker. */
+        public CircuitBreakerLayer<Req, Res> build() {
             int calls = slidingWindow instanceof Integer count ? count : 100;
             Duration time = slidingWindow instanceof Duration duration ? duration : null;
             int minimum = minimumCalls != null ? minimumCalls : 20;
@@ -185,7 +192,10 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
                     halfOpenCalls != null ? halfOpenCalls : 3,
                     halfOpenTimeout != null ? halfOpenTimeout : DEFAULT_HALF_OPEN_TIMEOUT,
                     isFailure != null ? isFailure : (response, failure) -> failure != null);
-            return new CircuitBreakerLayer<>(settings, clock, listener != null ? listener : BreakerListener.none());
+            return new CircuitBreakerLayer<>(
+                    settings,
+                    clock != null ? clock : Clock.system(),
+                    listener != null ? listener : BreakerListener.none());
         }
     }
 }

@@ -80,6 +80,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
         private @Nullable Integer maxCached;
         private @Nullable Duration maxShareAge;
         private @Nullable CoalesceListener listener;
+        private @Nullable Clock clock;
 
         private Builder(Function<? super Req, ?> key) {
             this.key = key;
@@ -118,9 +119,15 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
             return this;
         }
 
-        /** The layer, its cache timed on {@code clock}. */
-        public CoalesceLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for the cache and the share age; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer. */
+        public CoalesceLayer<Req, Res> build() {
             if (maxCached != null && cacheFor == null) {
                 throw new IllegalStateException("maxCached is set to " + maxCached + " but cacheFor is not");
             }
@@ -129,7 +136,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
                     cacheFor == null ? 0 : cacheFor.toNanos(),
                     maxCached != null ? maxCached : 10_000,
                     (maxShareAge != null ? maxShareAge : DEFAULT_MAX_SHARE_AGE).toNanos(),
-                    clock,
+                    clock != null ? clock : Clock.system(),
                     listener != null ? listener : CoalesceListener.none());
         }
     }

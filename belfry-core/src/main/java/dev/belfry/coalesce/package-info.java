@@ -5,7 +5,7 @@
  * <pre>{@code
  * Service<Lookup, Record> dns = CoalesceLayer.<Lookup, Record>builder(Lookup::name)
  *     .cacheFor(Duration.ofSeconds(1))
- *     .build(clock)
+ *     .clock(clock).build()
  *     .wrap(resolver);
  * }</pre>
  *

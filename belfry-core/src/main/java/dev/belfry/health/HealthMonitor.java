@@ -108,9 +108,9 @@ public final class HealthMonitor<K> {
         this.listener = b.listener;
     }
 
-    /** A builder of monitors timed on {@code clock}, with the defaults described above. */
-    public static <K> Builder<K> builder(Clock clock) {
-        return new Builder<>(clock);
+    /** A builder of monitors with the defaults described above. */
+    public static <K> Builder<K> builder() {
+        return new Builder<>();
     }
 
     /** Monitors {@code service} as endpoint {@code key} passively (by its requests' outcomes). */
@@ -472,7 +472,7 @@ public final class HealthMonitor<K> {
      * @param <K> the endpoint id
      */
     public static final class Builder<K> {
-        private final Clock clock;
+        private Clock clock = Clock.system();
         private final List<String> set = new ArrayList<>();
         private RandomGenerator random = ThreadLocalRandom.current();
         private Duration interval = Duration.ofSeconds(2);
@@ -491,15 +491,23 @@ public final class HealthMonitor<K> {
         private Predicate<? super Throwable> isFailure = failure -> !(failure instanceof OverloadedException);
         private @Nullable Listener<? super K> listener;
 
-        private Builder(Clock clock) {
-            this.clock = Checks.notNull(clock, "clock");
-        }
+        private Builder() {}
 
         private void once(String name) {
             if (set.contains(name)) {
                 throw new IllegalStateException(name + " was already set");
             }
             set.add(name);
+        }
+
+        /**
+         * The clock for check intervals, timeouts, windows and ejections; default the system clock.
+         * Tests pass a manual clock.
+         */
+        public Builder<K> clock(Clock clock) {
+            once("clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
         }
 
         /** Time between the end of one active check and the start of the next; default 2 s. */

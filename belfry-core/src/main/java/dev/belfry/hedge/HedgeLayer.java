@@ -33,7 +33,7 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
      * Builder}), timed on {@code clock}.
      */
     public static <Req, Res> HedgeLayer<Req, Res> of(Predicate<? super Req> idempotent, Clock clock) {
-        return HedgeLayer.<Req, Res>builder(idempotent).build(clock);
+        return HedgeLayer.<Req, Res>builder(idempotent).clock(clock).build();
     }
 
     /**
@@ -69,6 +69,7 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         private @Nullable RetryBudget budget;
         private @Nullable Function<? super Req, Optional<Req>> copy;
         private @Nullable HedgeListener listener;
+        private @Nullable Clock clock;
 
         private Builder(Predicate<? super Req> idempotent) {
             this.idempotent = idempotent;
@@ -133,9 +134,16 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
             return this;
         }
 
-        /** The layer, timing latencies and backups on {@code clock}. */
-        public HedgeLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for latencies, backups and the default budget; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer. */
+        public HedgeLayer<Req, Res> build() {
+            Clock c = clock != null ? clock : Clock.system();
             HedgeSettings<Req> settings = new HedgeSettings<>(
                     idempotent,
                     copy != null ? copy : Optional::of,
@@ -145,8 +153,8 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
                     minSamples != null ? minSamples : 20);
             return new HedgeLayer<>(
                     settings,
-                    budget != null ? budget : RetryBudget.of(clock),
-                    clock,
+                    budget != null ? budget : RetryBudget.of(c),
+                    c,
                     listener != null ? listener : HedgeListener.none());
         }
     }

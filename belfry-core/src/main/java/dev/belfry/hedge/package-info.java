@@ -6,7 +6,7 @@
  * Service<Get, Reply> client = HedgeLayer.<Get, Reply>builder(request -> true) // all GETs idempotent
  *     .percentile(95)
  *     .budget(clientBudget.withdrawOnly())
- *     .build(clock)
+ *     .clock(clock).build()
  *     .wrap(balancer);
  * }</pre>
  *

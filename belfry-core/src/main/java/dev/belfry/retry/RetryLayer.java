@@ -59,6 +59,7 @@ public final class RetryLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         private final RetryPolicy<Req, Res> policy;
         private @Nullable RetryBudget budget;
         private @Nullable RetryListener listener;
+        private @Nullable Clock clock;
 
         private Builder(RetryPolicy<Req, Res> policy) {
             this.policy = policy;
@@ -81,13 +82,20 @@ public final class RetryLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
             return this;
         }
 
-        /** The layer, timing backoffs and attempt timeouts on {@code clock}. */
-        public RetryLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for backoffs, attempt timeouts and the default budget; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer. */
+        public RetryLayer<Req, Res> build() {
+            Clock c = clock != null ? clock : Clock.system();
             return new RetryLayer<>(
                     policy,
-                    budget != null ? budget : RetryBudget.of(clock),
-                    clock,
+                    budget != null ? budget : RetryBudget.of(c),
+                    c,
                     listener != null ? listener : RetryListener.none());
         }
     }

@@ -152,8 +152,9 @@ final class Cluster implements AutoCloseable {
 
     private static HealthMonitor<InetSocketAddress> monitor(
             ClusterConfig config, ClusterSettings settings, HealthMonitor.Listener<InetSocketAddress> listener) {
-        HealthMonitor.Builder<InetSocketAddress> builder =
-                HealthMonitor.<InetSocketAddress>builder(settings.clock()).listener(listener);
+        HealthMonitor.Builder<InetSocketAddress> builder = HealthMonitor.<InetSocketAddress>builder()
+                .clock(settings.clock())
+                .listener(listener);
         HealthCheckConfig check = config.healthCheck();
         if (check != null) {
             builder.interval(check.interval())

@@ -89,15 +89,19 @@ class ResilienceMetricsTest {
     @Test
     void aRetryAndARefusedRetryAreCountedForTheirClusterOnly() throws Exception {
         // A budget with no reserve and nothing deposited yet beyond this call: one retry, then none.
-        RetryBudget budget =
-                RetryBudget.builder().retryRatio(1.0).minRetriesPerSecond(0).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .retryRatio(1.0)
+                .minRetriesPerSecond(0)
+                .clock(clock)
+                .build();
         Service<String, String> retrying = RetryLayer.builder(RetryPolicy.<String, String>standard()
                         .backoff(Backoff.constant(BACKOFF))
                         .maxAttempts(3)
                         .build())
                 .budget(budget)
                 .listener(metrics.retryListener("app"))
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         metrics.retryListener("other"); // a second cluster, which must stay at zero
 
@@ -121,7 +125,8 @@ class ResilienceMetricsTest {
                 .halfOpenCalls(1)
                 .openInterval(Backoff.constant(Duration.ofSeconds(5)))
                 .listener(metrics.breakerListener("app", "10.0.0.1:80"))
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         for (int i = 0; i < 2; i++) {
             CompletableFuture<String> result = breaker.call("x");
