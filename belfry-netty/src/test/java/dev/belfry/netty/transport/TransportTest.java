@@ -117,6 +117,45 @@ class TransportTest {
         }
     }
 
+    @Test
+    void theRelayRuleTakesNioUnlessTheSettingNamesAnother() {
+        Function<Transport, @Nullable Throwable> allAvailable = unavailable();
+
+        assertThat(Transport.selectForRelay(null, "t", allAvailable)).isEqualTo(Transport.NIO);
+        assertThat(Transport.selectForRelay(" ", "t", allAvailable)).isEqualTo(Transport.NIO);
+        assertThat(Transport.selectForRelay("epoll", "t", allAvailable)).isEqualTo(Transport.EPOLL);
+        assertThat(Transport.selectForRelay("io_uring", "t", allAvailable)).isEqualTo(Transport.IO_URING);
+        assertThat(Transport.selectForRelay("auto", "t", unavailable(Transport.IO_URING)))
+                .isEqualTo(Transport.EPOLL);
+    }
+
+    @Test
+    void theRelayRuleFailsLikeSelectOnABadSetting() {
+        assertThatThrownBy(() -> Transport.selectForRelay("epoll", "belfry.transport", unavailable(Transport.EPOLL)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("belfry.transport=epoll but the epoll transport is not available here");
+        assertThatThrownBy(() -> Transport.selectForRelay("kqueue", "belfry.transport", unavailable()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("belfry.transport must be one of auto, io_uring, epoll, nio, was 'kqueue'");
+    }
+
+    @Test
+    void selectForRelayReadsTheSystemProperty() {
+        String before = System.getProperty(Transport.PROPERTY);
+        try {
+            System.clearProperty(Transport.PROPERTY);
+            assertThat(Transport.selectForRelay()).isEqualTo(Transport.NIO);
+            System.setProperty(Transport.PROPERTY, "auto");
+            assertThat(Transport.selectForRelay()).isEqualTo(Transport.best());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Transport.PROPERTY);
+            } else {
+                System.setProperty(Transport.PROPERTY, before);
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Transport.class)
     void eachAvailableTransportServesTcpAndUdpOnLoopback(Transport transport) throws InterruptedException {

@@ -1,12 +1,12 @@
 package dev.belfry.proxy.l4;
 
 import dev.belfry.Checks;
+import dev.belfry.netty.accept.AcceptErrors;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyConfig;
-import dev.belfry.proxy.net.AcceptErrors;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -89,32 +89,11 @@ public final class L4Proxy implements AutoCloseable {
             this.transport = Checks.notNull(builder.transport, "transport");
             this.ownsGroup = false;
         } else {
-            this.transport = defaultTransport();
+            this.transport = Transport.selectForRelay();
             this.group = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
             this.ownsGroup = true;
         }
         this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener);
-    }
-
-    /**
-     * The transport the engine uses when not given event loops: the one the {@value
-     * Transport#PROPERTY} property names if it is set, else NIO.
-     *
-     * <p>Not the native transports by default, because with Netty 4.2.18 both mishandle a half-closed
-     * connection: on epoll, once a peer has sent FIN (half-closure allowed), the socket has left the
-     * epoll set, so a later write that must wait for the socket to drain fails with {@code
-     * epoll_ctl: ENOENT} and the rest of the other direction is lost (seen about once in 200 runs of
-     * the byte-exact relay test: a client that half-closes while a large response is still flowing
-     * to it); on io_uring, a backend reset while the relay has paused reading it is noticed only at
-     * the idle timeout. NIO passes both. Set the property to {@code epoll} or {@code io_uring} to
-     * use a native transport anyway (lower CPU per connection, with those risks).
-     */
-    public static Transport defaultTransport() {
-        String chosen = System.getProperty(Transport.PROPERTY);
-        if (chosen == null || chosen.isBlank()) {
-            return Transport.NIO;
-        }
-        return Transport.select();
     }
 
     /** A builder of an engine for {@code config}. */

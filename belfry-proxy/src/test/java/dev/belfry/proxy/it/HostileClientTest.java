@@ -33,7 +33,7 @@ class HostileClientTest {
     @TempDir
     Path dir;
 
-    private final Transport transport = L4Proxy.defaultTransport();
+    private final Transport transport = Transport.selectForRelay();
     private final EventLoopGroup group = transport.newEventLoopGroup(1, "hostile-test");
     private final List<Socket> sockets = new ArrayList<>();
     private @Nullable LineBackend backend;

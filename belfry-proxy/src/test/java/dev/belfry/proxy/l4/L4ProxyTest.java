@@ -53,7 +53,7 @@ class L4ProxyTest {
 
     // BELFRY_TEST_TRANSPORT=epoll|io_uring runs the relay tests on a native transport (see docs/proxy.md).
     private final Transport transport = System.getenv(TRANSPORT_VARIABLE) == null
-            ? L4Proxy.defaultTransport()
+            ? Transport.selectForRelay()
             : Transport.select(System.getenv(TRANSPORT_VARIABLE), TRANSPORT_VARIABLE);
     private final EventLoopGroup group = transport.newEventLoopGroup(2, "l4-test");
     private final List<AutoCloseable> closeables = new ArrayList<>();
