@@ -2,8 +2,8 @@ package dev.belfry.netty.accept;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.belfry.netty.NoLeaks;
 import dev.belfry.test.ManualClock;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.IOException;
 import java.time.Duration;
@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 class AcceptErrorsTest {
     private final ManualClock clock = new ManualClock();
     private final List<String> warnings = new ArrayList<>();

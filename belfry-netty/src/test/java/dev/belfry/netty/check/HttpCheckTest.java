@@ -4,8 +4,8 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.belfry.netty.NoLeaks;
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The check against real HTTP servers on loopback (Netty's server codec), one connection per probe. */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(value = 30, unit = SECONDS)
 class HttpCheckTest {
     private final Transport transport = Transport.NIO;

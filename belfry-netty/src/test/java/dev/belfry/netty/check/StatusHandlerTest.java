@@ -3,7 +3,7 @@ package dev.belfry.netty.check;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The check's protocol handling in an {@link EmbeddedChannel} behind Netty's {@link HttpClientCodec}:
  * the request it writes, and responses fed whole, one byte at a time and in random fragments.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 class StatusHandlerTest {
     private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     private static final String UNAVAILABLE =

@@ -17,6 +17,7 @@ import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.LogConfig;
 import dev.belfry.proxy.config.ProxyConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
@@ -45,7 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NettyLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(value = 60, unit = SECONDS)
 class L4ProxyTest {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -780,18 +781,18 @@ class L4ProxyTest {
         }
     }
 
-    /** Waits until {@code counter} stops moving for a while and returns its value. */
-    private static long awaitStable(AtomicLong counter) throws InterruptedException {
-        long last = -1;
-        for (int i = 0; i < 100; i++) {
-            long now = counter.get();
-            if (now == last) {
-                return now;
-            }
-            last = now;
-            Thread.sleep(300);
-        }
-        throw new AssertionError("the backend never stalled: " + counter.get() + " bytes written");
+    /** Waits (30 s at most) until {@code counter} stops moving for 300 ms and returns its value. */
+    private static long awaitStable(AtomicLong counter) {
+        AtomicLong last = new AtomicLong(-1);
+        await().alias("the backend stalling (bytes written stop growing)")
+                .atMost(30, SECONDS)
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> {
+                    long now = counter.get();
+                    return last.getAndSet(now) == now;
+                });
+        return last.get();
     }
 
     private static String readLine(InputStream in) throws IOException {
