@@ -60,16 +60,12 @@ public final class L4Proxy implements AutoCloseable {
     /** Per-channel write buffer bounds: above the high mark a channel is unwritable and its peer is not read. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
-    /** The default time a client has to send its PROXY protocol header. */
-    public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(5);
-
     private final EventLoopGroup group;
     private final boolean ownsGroup;
     private final Transport transport;
     private final Clock clock;
     // Clusters replaced by a reload, kept open until the connects they started have finished.
     private final List<Cluster> retiring = new ArrayList<>();
-    private final Duration proxyHeaderTimeout;
     private final ClusterSettings settings;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
@@ -83,7 +79,6 @@ public final class L4Proxy implements AutoCloseable {
     private L4Proxy(Builder builder) {
         this.config = builder.config;
         this.clock = builder.clock;
-        this.proxyHeaderTimeout = builder.proxyHeaderTimeout;
         if (builder.group != null) {
             this.group = builder.group;
             this.transport = Checks.notNull(builder.transport, "transport");
@@ -343,9 +338,9 @@ public final class L4Proxy implements AutoCloseable {
         }
         // The closes run before the event loops shut down, which would otherwise close the
         // channels first and log each connection with the wrong reason.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = clock.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         for (io.netty.util.concurrent.Future<?> task : closing) {
-            long left = deadline - System.nanoTime();
+            long left = deadline - clock.nanoTime();
             if (left <= 0 || !task.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
                 LOG.warn(
                         "{} connection(s) still closing after 5 s; the event loops close the rest",
@@ -414,10 +409,6 @@ public final class L4Proxy implements AutoCloseable {
         return clock;
     }
 
-    Duration proxyHeaderTimeout() {
-        return proxyHeaderTimeout;
-    }
-
     void opened(Relay relay) {
         relays.add(relay);
     }
@@ -477,8 +468,6 @@ public final class L4Proxy implements AutoCloseable {
         private @Nullable Transport transport;
         private Clock clock = Clock.system();
         private boolean clockSet;
-        private Duration proxyHeaderTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
-        private boolean proxyHeaderTimeoutSet;
         private ConnectListener connectListener = NO_CONNECT_LISTENER;
         private boolean connectListenerSet;
 
@@ -488,7 +477,7 @@ public final class L4Proxy implements AutoCloseable {
 
         /**
          * The event loops to run on and their transport (they must match); the caller keeps
-         * ownership. Default: a group of {@code io_threads} threads of {@link Transport#select()},
+         * ownership. Default: a group of {@code io_threads} threads of {@link Transport#selectForRelay()},
          * owned and shut down by the engine.
          */
         public Builder eventLoopGroup(EventLoopGroup group, Transport transport) {
@@ -503,14 +492,6 @@ public final class L4Proxy implements AutoCloseable {
             Checks.notSetTwice(clockSet ? this.clock : null, "clock");
             this.clock = Checks.notNull(clock, "clock");
             clockSet = true;
-            return this;
-        }
-
-        /** How long a client has to send its PROXY protocol header, where one is expected; default 5 s. */
-        public Builder proxyHeaderTimeout(Duration timeout) {
-            Checks.notSetTwice(proxyHeaderTimeoutSet ? proxyHeaderTimeout : null, "proxyHeaderTimeout");
-            this.proxyHeaderTimeout = Checks.positive(timeout, "proxyHeaderTimeout");
-            proxyHeaderTimeoutSet = true;
             return this;
         }
 

@@ -586,9 +586,9 @@ class L4ProxyTest {
     @Test
     void aClientThatNeverSendsItsProxyHeaderIsClosedAfterTheHeaderTimeout() throws Exception {
         TestBackend backend = backend(TestBackend.ECHO);
-        start(
-                config(proxyListener(ProxyProtocol.V2), cluster("app", Balancing.ROUND_ROBIN, backend.address())),
-                Duration.ofMillis(200));
+        start(config(
+                proxyListener(ProxyProtocol.V2, Duration.ofMillis(200)),
+                cluster("app", Balancing.ROUND_ROBIN, backend.address())));
 
         try (Socket client = connect("web")) {
             assertThat(readOrReset(client)).isEqualTo(-1);
@@ -734,14 +734,7 @@ class L4ProxyTest {
     }
 
     private void start(ProxyConfig config) {
-        start(config, L4Proxy.DEFAULT_PROXY_HEADER_TIMEOUT);
-    }
-
-    private void start(ProxyConfig config, Duration headerTimeout) {
-        proxy = L4Proxy.builder(config)
-                .eventLoopGroup(group, transport)
-                .proxyHeaderTimeout(headerTimeout)
-                .build();
+        proxy = L4Proxy.builder(config).eventLoopGroup(group, transport).build();
         proxy.start();
     }
 
@@ -870,6 +863,10 @@ class L4ProxyTest {
 
     private static ListenerConfig proxyListener(ProxyProtocol version) {
         return new ListenerConfig("web", loopback(), "app", 10_000, Duration.ofSeconds(30), version);
+    }
+
+    private static ListenerConfig proxyListener(ProxyProtocol version, Duration headerTimeout) {
+        return new ListenerConfig("web", loopback(), "app", 10_000, Duration.ofSeconds(30), version, headerTimeout);
     }
 
     static ClusterConfig cluster(String name, Balancing balancing, InetSocketAddress... backends) {
