@@ -69,6 +69,7 @@ public final class L4Proxy implements AutoCloseable {
     private final ClusterSettings settings;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+    private final RelayEngine relayEngine = new Relays();
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private volatile Map<String, Cluster> clusters = Map.of();
     private volatile boolean accepting = true;
@@ -152,7 +153,7 @@ public final class L4Proxy implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        Relay.accept(L4Proxy.this, listener, channel);
+                        Relay.accept(relayEngine, listener, channel);
                     }
                 })
                 .bind(config.listen())
@@ -394,26 +395,36 @@ public final class L4Proxy implements AutoCloseable {
         return relays.size();
     }
 
-    // ---- for the relays ------------------------------------------------------------------------
+    // ---- what relays see of the engine (RelayEngine, implemented privately) ---------------------
 
-    boolean accepting() {
-        return accepting;
+    private final class Relays implements RelayEngine {
+        @Override
+        public boolean accepting() {
+            return accepting;
+        }
+
+        @Override
+        public @Nullable Cluster cluster(String name) {
+            return clusters.get(name);
+        }
+
+        @Override
+        public Clock clock() {
+            return clock;
+        }
+
+        @Override
+        public void opened(Relay relay) {
+            relays.add(relay);
+        }
+
+        @Override
+        public void closed(Relay relay) {
+            L4Proxy.this.closed(relay);
+        }
     }
 
-    @Nullable
-    Cluster cluster(String name) {
-        return clusters.get(name);
-    }
-
-    Clock clock() {
-        return clock;
-    }
-
-    void opened(Relay relay) {
-        relays.add(relay);
-    }
-
-    void closed(Relay relay) {
+    private void closed(Relay relay) {
         relays.remove(relay);
         if (relays.isEmpty()) {
             List<CompletableFuture<Void>> waiters;

@@ -63,7 +63,7 @@ final class Relay {
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
-    private final L4Proxy engine;
+    private final RelayEngine engine;
     // Time is read through the engine's clock (the system clock in the proxy), never System.nanoTime().
     private final Clock clock;
     private final Listener listener;
@@ -90,7 +90,7 @@ final class Relay {
     private boolean backPaused;
     private boolean closed;
 
-    private Relay(L4Proxy engine, Listener listener, ListenerConfig config, Channel inbound) {
+    private Relay(RelayEngine engine, Listener listener, ListenerConfig config, Channel inbound) {
         this.engine = engine;
         this.clock = engine.clock();
         this.listener = listener;
@@ -108,7 +108,7 @@ final class Relay {
     }
 
     /** Sets up a just-accepted client channel, or closes it at once if its listener is full. */
-    static void accept(L4Proxy engine, Listener listener, Channel channel) {
+    static void accept(RelayEngine engine, Listener listener, Channel channel) {
         ListenerConfig config = listener.config();
         if (!engine.accepting() || !listener.stats().admit(config.maxConnections())) {
             channel.close();
