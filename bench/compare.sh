@@ -97,6 +97,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 # Build the jar now (bin/belfry would build it on first use too, but inside the measured setup).
 bin/belfry --version >/dev/null || die "bin/belfry does not run"
+# And its ahead-of-time cache (JDK 25+), which the launcher otherwise trains before its first run,
+# while this script waits for the port.
+bin/belfry aot-cache >&2 || die "bin/belfry aot-cache failed"
 
 # Ten thousand idle connections need two descriptors each in the proxy (client and backend side).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
