@@ -54,6 +54,15 @@ final class DemoCommand implements Callable<Integer> {
             description = "Drain and exit after this many seconds instead of waiting for Ctrl-C.")
     long durationSeconds;
 
+    @CommandLine.Option(
+            names = "--requests",
+            paramLabel = "N",
+            defaultValue = "6",
+            description = "Requests the self-test sends through the proxy, each on a new connection; the first"
+                    + " six are shown (default: ${DEFAULT-VALUE}). bin/belfry's ahead-of-time cache is trained"
+                    + " with many.")
+    int requests;
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
@@ -61,6 +70,10 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (requests < 1) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--requests must be at least 1, was " + requests);
+        }
         if (durationSeconds < 0) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--duration must not be negative, was " + durationSeconds);
@@ -85,7 +98,7 @@ final class DemoCommand implements Callable<Integer> {
             ProxyServer server = ProxyServer.of(null, config);
             CountDownLatch stop = new CountDownLatch(1);
             Runnable afterStart = () -> {
-                introduce(out, server, backends);
+                introduce(out, server, backends, requests);
                 if (durationSeconds > 0) {
                     Thread.ofVirtual().start(() -> {
                         try {
@@ -145,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static void introduce(PrintWriter out, ProxyServer server, List<DemoBackend> backends) {
+    private static void introduce(PrintWriter out, ProxyServer server, List<DemoBackend> backends, int requests) {
         InetSocketAddress web = server.address("web");
         InetSocketAddress adminAddress = server.adminAddress();
         String webUrl = "http://" + Addresses.format(web) + "/";
@@ -159,9 +172,19 @@ final class DemoCommand implements Callable<Integer> {
                 "  listener  web on " + Addresses.format(web) + " -> cluster demo (round robin, HTTP health checks)");
         out.println("  admin     " + adminUrl + "  (dashboard; also /live /ready /health /metrics)");
         out.println();
-        out.println("Self-test, six requests through the proxy:");
-        for (int i = 1; i <= 6; i++) {
-            out.println("  " + i + ": " + get(web));
+        out.println("Self-test, " + (requests == 6 ? "six" : requests) + " requests through the proxy:");
+        int ok = 0;
+        for (int i = 1; i <= requests; i++) {
+            String answer = get(web);
+            if (answer.startsWith("200 ")) {
+                ok++;
+            }
+            if (i <= 6) {
+                out.println("  " + i + ": " + answer);
+            }
+        }
+        if (requests > 6) {
+            out.println("  ... " + ok + " of " + requests + " answered 200 OK");
         }
         out.println();
         out.println("Try:  curl " + webUrl + "        (run it a few times: the backends take turns)");

@@ -88,7 +88,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
      */
     public synchronized void start() {
         Logging.apply(config.log());
-        Transport transport = L4Proxy.defaultTransport();
+        Transport transport = Transport.selectForRelay();
         EventLoopGroup loops = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
         group = loops;
         try {

@@ -13,6 +13,7 @@ import dev.belfry.retry.RetryLayer;
 import dev.belfry.retry.RetryPolicy;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
+import dev.belfry.test.NoNettyLeaks;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The core's retry and circuit breaker layers, wired to {@link ProxyMetrics}' listeners, show what
  * they decided in {@code /metrics} of a real admin server.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ResilienceMetricsTest {
     private static final Duration BACKOFF = Duration.ofMillis(10);

@@ -1,9 +1,10 @@
-package dev.belfry.proxy.net;
+package dev.belfry.netty.accept;
 
 import dev.belfry.Checks;
 import dev.belfry.time.Clock;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,13 +25,20 @@ public final class AcceptErrors extends ChannelInboundHandlerAdapter {
 
     private final String what;
     private final Clock clock;
+    private final Consumer<String> warn;
     private long lastLogged = Long.MIN_VALUE;
     private long suppressed;
 
     /** For the server socket of {@code what} (like "listener web"), on {@code clock}. */
     public AcceptErrors(String what, Clock clock) {
+        this(what, clock, LOG::warn);
+    }
+
+    // The warning's destination is a parameter so tests can read what would be logged.
+    AcceptErrors(String what, Clock clock, Consumer<String> warn) {
         this.what = Checks.notNull(what, "what");
         this.clock = Checks.notNull(clock, "clock");
+        this.warn = Checks.notNull(warn, "warn");
     }
 
     @Override
@@ -45,11 +53,8 @@ public final class AcceptErrors extends ChannelInboundHandlerAdapter {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             long now = clock.nanoTime();
             if (lastLogged == Long.MIN_VALUE || now - lastLogged >= INTERVAL_NANOS) {
-                LOG.warn(
-                        "{}: accepting a connection failed ({} similar failures suppressed); still listening: {}",
-                        what,
-                        suppressed,
-                        cause.toString());
+                warn.accept(what + ": accepting a connection failed (" + suppressed
+                        + " similar failures suppressed); still listening: " + cause);
                 lastLogged = now;
                 suppressed = 0;
             } else {
