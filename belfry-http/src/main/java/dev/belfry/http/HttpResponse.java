@@ -7,9 +7,10 @@ import org.jspecify.annotations.Nullable;
  * An HTTP response: a status code, headers and a {@link Body}. Immutable; build a changed copy with
  * {@link #toBuilder()} (the body moves to the copy unchanged).
  *
- * <p>Thread-safe (immutable), but a streamed body is single-use: see {@link Body}.
+ * <p>Thread-safe (immutable), but a streamed body is single-use: see {@link Body}. {@link #close()}
+ * discards the body, so a response nobody will read can be dropped with try-with-resources.
  */
-public final class HttpResponse {
+public final class HttpResponse implements AutoCloseable {
     /** The content type {@link Builder#text} sets. */
     public static final String TEXT_UTF8 = "text/plain; charset=utf-8";
 
@@ -69,6 +70,15 @@ public final class HttpResponse {
 
     public Body body() {
         return body;
+    }
+
+    /**
+     * Discards the body: what layers that drop a response (a retried or hedged attempt's) call
+     * through {@code Futures.discard}, so its buffers and connection are released. Idempotent.
+     */
+    @Override
+    public void close() {
+        body.discard();
     }
 
     @Override

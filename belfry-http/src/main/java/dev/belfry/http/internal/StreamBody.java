@@ -71,6 +71,11 @@ public final class StreamBody extends Body {
         return cancelled;
     }
 
+    /** Whether someone subscribed to (or discarded) the body; on the event loop. */
+    public boolean hasSubscriber() {
+        return subscriber != null;
+    }
+
     /** Whether a subscriber wants more and nothing is queued; on the event loop. */
     public boolean wantsMore() {
         return subscriber != null && !cancelled && !ended && demand > 0 && queue.isEmpty();
