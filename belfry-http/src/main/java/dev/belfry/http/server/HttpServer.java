@@ -16,12 +16,18 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -207,18 +213,40 @@ public final class HttpServer implements AutoCloseable {
         void http1(ChannelPipeline pipeline) {
             ResponseEncoder encoder = new ResponseEncoder();
             ServerHandler handler = new ServerHandler(service, limits, ServerHandler.Mode.HTTP1, encoder);
-            pipeline.addLast(new StrictRequestDecoder(limits, handler), encoder, handler);
+            StrictRequestDecoder decoder = new StrictRequestDecoder(limits, handler);
+            HttpServerUpgradeHandler.SourceCodec source = ctx -> {
+                pipeline.remove(decoder);
+                pipeline.remove(encoder);
+                pipeline.remove(handler);
+                pipeline.channel().config().setAutoRead(true);
+            };
+            HttpServerUpgradeHandler.UpgradeCodecFactory h2c =
+                    protocol -> AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
+                            ? new Http2ServerUpgradeCodec(http2Codec(), http2Multiplex(), new Discard())
+                            : null;
+            int maxUpgradeBody = (int) Math.min(limits.maxRequestBodyBytes(), MAX_UPGRADE_BODY);
+            pipeline.addLast(decoder, encoder, new UpgradeHandler(source, h2c, maxUpgradeBody), handler);
         }
 
         void http2(ChannelPipeline pipeline) {
-            Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+            pipeline.addLast(http2Codec(), http2Multiplex(), new Discard());
+            // The connection carries every stream's frames and control frames: read it always;
+            // each stream's own reads (and so its flow-control window) follow its body's demand.
+            pipeline.channel().config().setAutoRead(true);
+        }
+
+        private Http2FrameCodec http2Codec() {
+            return Http2FrameCodecBuilder.forServer()
                     .initialSettings(Http2Settings.defaultSettings()
                             .maxConcurrentStreams(limits.maxConcurrentStreams())
                             .maxHeaderListSize(limits.maxHeaderBytes()))
                     .gracefulShutdownTimeoutMillis(grace.toMillis())
                     .validateHeaders(true)
                     .build();
-            Http2MultiplexHandler multiplex = new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+        }
+
+        private Http2MultiplexHandler http2Multiplex() {
+            return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
                     stream.config().setAutoRead(false);
@@ -228,15 +256,33 @@ public final class HttpServer implements AutoCloseable {
                                     new ServerHandler(service, limits, ServerHandler.Mode.HTTP2_STREAM, null));
                 }
             });
-            pipeline.addLast(codec, multiplex, new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    io.netty.util.ReferenceCountUtil.release(msg);
-                }
-            });
-            // The connection carries every stream's frames and control frames: read it always;
-            // each stream's own reads (and so its flow-control window) follow its body's demand.
-            pipeline.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** The largest request body an {@code Upgrade: h2c} request may carry (it is read whole). */
+    private static final long MAX_UPGRADE_BODY = 64 * 1024;
+
+    /**
+     * Netty's upgrade handler, taking only well-formed requests with one Host: a request the
+     * connection handler would reject is passed on to it, never upgraded.
+     */
+    private static final class UpgradeHandler extends HttpServerUpgradeHandler {
+        UpgradeHandler(SourceCodec source, UpgradeCodecFactory factory, int maxContentLength) {
+            super(source, factory, maxContentLength);
+        }
+
+        @Override
+        protected boolean shouldHandleUpgradeRequest(io.netty.handler.codec.http.HttpRequest request) {
+            return request.decoderResult().isSuccess()
+                    && request.headers().getAll(HttpHeaderNames.HOST).size() == 1;
+        }
+    }
+
+    /** Releases connection-level frames the multiplexer passes on (none are used here). */
+    private static final class Discard extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
         }
     }
 }

@@ -113,6 +113,12 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext context) {
+        cancelTimer(); // upgraded to HTTP/2: this connection's HTTP/1.1 timers no longer apply
+        releasePending();
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext context) throws Exception {
         waitForRequest();
         super.channelActive(context);

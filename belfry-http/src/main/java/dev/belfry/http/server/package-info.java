@@ -3,6 +3,7 @@
  *
  * <pre>
  *   socket ──▶ ProtocolSelector ──┬─ HTTP/1.1: StrictRequestDecoder ─▶ ServerHandler (one per connection)
+ *                                 │    (Upgrade: h2c ─▶ switches to the HTTP/2 pipeline below)
  *                                 └─ h2c preface: Http2FrameCodec ─▶ Http2MultiplexHandler
  *                                                  └─ per stream: Http2StreamFrameToHttpObjectCodec ─▶ ServerHandler
  *   ServerHandler ──▶ service.call(request) ──▶ response head, then the body as the socket drains

@@ -130,6 +130,31 @@ class HttpServerLoopbackTest {
     }
 
     @Test
+    void upgradesToH2cWhenTheClientAsks() throws Exception {
+        HttpServer server = start();
+        try (HttpClient h2 = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build()) {
+            for (int i = 0; i < 3; i++) {
+                var response = h2.send(
+                        java.net.http.HttpRequest.newBuilder(uri(server, "/up" + i))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(response.version()).as("request " + i).isEqualTo(HttpClient.Version.HTTP_2);
+                assertThat(response.body()).isEqualTo("hello /up" + i);
+            }
+            var posted = h2.send(
+                    java.net.http.HttpRequest.newBuilder(uri(server, "/echo"))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("upgraded"))
+                            .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(posted.body()).isEqualTo("echo upgraded");
+            assertThat(server.connectionCount()).as("one upgraded connection").isEqualTo(1);
+        }
+    }
+
+    @Test
     void streamsABodyLargerThanTheHeapInBothDirections() throws Exception {
         HttpServer server = start(ServerLimits.defaults().withMaxRequestBodyBytes(BIG));
 
