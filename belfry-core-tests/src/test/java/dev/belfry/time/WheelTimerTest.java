@@ -55,8 +55,10 @@ class WheelTimerTest {
         AtomicInteger ran = new AtomicInteger();
         CountDownLatch marker = new CountDownLatch(1);
         long now = System.nanoTime();
-        Clock.Scheduled cancelled = timer.schedule(now + TimeUnit.MILLISECONDS.toNanos(5), ran::incrementAndGet);
-        timer.schedule(now + TimeUnit.MILLISECONDS.toNanos(30), marker::countDown);
+        // Due a second out, so even a thread descheduled for a long while on a loaded machine
+        // cancels it before it is due; the marker after it shows the wheel went past its tick.
+        Clock.Scheduled cancelled = timer.schedule(now + TimeUnit.SECONDS.toNanos(1), ran::incrementAndGet);
+        timer.schedule(now + TimeUnit.MILLISECONDS.toNanos(1100), marker::countDown);
         assertThat(cancelled.cancel()).isTrue();
         assertThat(cancelled.cancel()).as("second cancel is a no-op").isFalse();
         assertThat(marker.await(10, TimeUnit.SECONDS)).isTrue();
