@@ -4,6 +4,7 @@ import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ConfigException;
 import dev.belfry.proxy.config.ConfigLoader;
+import dev.belfry.proxy.config.Durations;
 import dev.belfry.proxy.config.ProxyConfig;
 import dev.belfry.proxy.demo.DemoBackend;
 import io.netty.channel.EventLoopGroup;
@@ -13,11 +14,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -50,9 +53,12 @@ final class DemoCommand implements Callable<Integer> {
 
     @CommandLine.Option(
             names = "--duration",
-            paramLabel = "SECONDS",
-            description = "Drain and exit after this many seconds instead of waiting for Ctrl-C.")
-    long durationSeconds;
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Drain and exit after this long (\"20s\", \"1m\", \"500ms\"; a bare number is seconds)"
+                    + " instead of waiting for Ctrl-C.")
+    @Nullable
+    Duration duration;
 
     @CommandLine.Option(
             names = "--requests",
@@ -73,10 +79,6 @@ final class DemoCommand implements Callable<Integer> {
         if (requests < 1) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--requests must be at least 1, was " + requests);
-        }
-        if (durationSeconds < 0) {
-            throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--duration must not be negative, was " + durationSeconds);
         }
         Transport transport = Transport.select();
         EventLoopGroup backendLoops = transport.newEventLoopGroup(1, "belfry-demo-backends");
@@ -99,11 +101,12 @@ final class DemoCommand implements Callable<Integer> {
             CountDownLatch stop = new CountDownLatch(1);
             Runnable afterStart = () -> {
                 introduce(out, server, backends, requests);
-                if (durationSeconds > 0) {
+                Duration limit = duration;
+                if (limit != null && !limit.isZero()) {
                     Thread.ofVirtual().start(() -> {
                         try {
-                            if (!stop.await(durationSeconds, TimeUnit.SECONDS)) {
-                                out.println("demo: " + durationSeconds + " s passed; draining");
+                            if (!stop.await(limit.toNanos(), TimeUnit.NANOSECONDS)) {
+                                out.println("demo: " + Durations.format(limit) + " passed; draining");
                                 out.flush();
                                 stop.countDown();
                             }
@@ -192,5 +195,17 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Open: " + adminUrl + " in a browser for the dashboard.");
         out.println("Press Ctrl-C to drain and stop.");
         out.flush();
+    }
+
+    /** Reads {@code --duration} in the config's syntax, so "20s" works as in a config file. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

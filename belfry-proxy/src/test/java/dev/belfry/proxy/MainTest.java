@@ -59,6 +59,21 @@ class MainTest {
     }
 
     @Test
+    void theDemosDurationTakesTheConfigSyntax() {
+        assertThat(run("demo", "--duration", "1500ms", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"))
+                .isZero();
+        assertThat(out.toString()).contains("demo: 1500ms passed; draining");
+    }
+
+    @Test
+    void aBadDurationNamesTheFormsAndExitsWithAUsageError() {
+        assertThat(run("demo", "--duration", "20 sec")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("--duration")
+                .contains("a duration like \"250ms\", \"5s\", \"1.5s\", \"1m\" or \"1h\", was \"20 sec\"");
+    }
+
+    @Test
     void theDemosSelfTestSendsTheRequestsItIsAskedForAndShowsSix() {
         // As bin/belfry's ahead-of-time training runs it: ephemeral ports, a short run.
         assertThat(run(
