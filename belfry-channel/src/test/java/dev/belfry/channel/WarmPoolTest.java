@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Readiness;
+import dev.belfry.Service;
+import dev.belfry.ServiceBuilder;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.channel.FakeConnector.FakeMember;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.VerifyAfterEach;
+import dev.belfry.timeout.ElapsedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -570,6 +573,39 @@ class WarmPoolTest {
         assertThat(connector.count()).isEqualTo(6);
         // Their ages differ: jitter spreads the replacements.
         assertThat(connector.addresses().subList(3, 6)).containsExactlyInAnyOrder("a", "b", "c");
+    }
+
+    @Test
+    void withoutJitterAMemberIsReplacedExactlyAtItsMaximumAge() {
+        start(builder(AddressSource.of(List.of("a", "b", "c")))
+                .healthChecks(Duration.ofHours(1), Duration.ofHours(1))
+                .maxConnectionAge(Duration.ofSeconds(60), 0.0));
+        List<FakeMember> members = connectHealthy(0, 3);
+        clock.advance(Duration.ofSeconds(60).minus(NANO));
+        assertThat(members).allMatch(m -> m.closes == 0);
+        clock.advance(NANO);
+        assertThat(members).allMatch(m -> m.closes == 1);
+        assertThat(connector.addresses()).containsExactly("a", "b", "c", "a", "b", "c");
+    }
+
+    @Test
+    void coreLayersWrapThePool() {
+        WarmPool<String, String, String> pool = startOn("a", "b", "c");
+        List<FakeMember> members = connectHealthy(0, 3);
+        members.forEach(m -> m.hold = true);
+        Service<String, String> stack = ServiceBuilder.<String, String>builder()
+                .clock(clock)
+                .timeout(Duration.ofMillis(200))
+                .service(pool);
+        CompletableFuture<String> call = stack.call("x");
+        clock.advance(Duration.ofMillis(200).minus(NANO));
+        assertThat(call).isNotDone();
+        clock.advance(NANO);
+        assertThat(failure(call)).isInstanceOf(ElapsedException.class);
+        // The timeout cancelled the member's call through the pool.
+        assertThat(members.stream().flatMap(m -> m.held.stream()))
+                .singleElement()
+                .satisfies(f -> assertThat(f).isCancelled());
     }
 
     @Test
