@@ -640,6 +640,29 @@ class WarmPoolTest {
     }
 
     @Test
+    void peakEwmaSendsFewerRequestsToAMemberThatIsSlowToAnswer() {
+        WarmPool<String, String, String> pool = startOn("a", "b", "c");
+        List<FakeMember> members = connectHealthy(0, 3);
+        FakeMember slow = members.get(0);
+        slow.hold = true;
+        for (int i = 0; i < 300; i++) {
+            pool.call("x");
+            clock.advance(Duration.ofMillis(1));
+            if (i % 10 == 9) {
+                // The slow member answers only every 10 ms: its latency and pending count grow.
+                slow.releaseHeld();
+            }
+        }
+        slow.releaseHeld();
+        int others = members.get(1).calls + members.get(2).calls;
+        assertThat(slow.calls + others).isEqualTo(300);
+        // Equal shares would be 100 each; the slow one gets well under half of that.
+        assertThat(slow.calls).isLessThan(50);
+        assertThat(members.get(1).calls).isGreaterThan(100);
+        assertThat(members.get(2).calls).isGreaterThan(100);
+    }
+
+    @Test
     void aCallWaitingForAMemberIsServedWhenOneBecomesUsable() {
         WarmPool<String, String, String> pool = startOn("a", "b", "c");
         CompletableFuture<String> call = pool.call("x");
