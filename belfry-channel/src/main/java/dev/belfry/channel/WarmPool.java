@@ -94,7 +94,8 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     private long opened;
     private boolean firstConnect = true;
     private boolean resolvedOnce;
-    private @Nullable RecordedError lastError;
+    // Written on the serial executor, read by callers that fail fast.
+    private volatile @Nullable RecordedError lastError;
     private PoolState state = PoolState.UNHEALTHY;
     private Clock.@Nullable Scheduled addTimer;
     private long addTimerAt;
