@@ -424,17 +424,28 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         if (maxAge != null) {
             double jitter = settings.maxConnectionAgeJitter();
             double factor = 1 - jitter + 2 * jitter * random.nextDouble();
-            slot.ageTimer = clock.schedule(
-                    Duration.ofNanos((long) (maxAge.toNanos() * factor)),
-                    () -> serial.execute(() -> {
-                        slot.ageTimer = null;
-                        if (!slot.dropped) {
-                            drop(slot);
-                        }
-                    }));
+            scheduleAgeOut(slot, Duration.ofNanos((long) (maxAge.toNanos() * factor)));
         }
         updateRotation();
         probe(slot);
+    }
+
+    private void scheduleAgeOut(Slot<A, Req, Res> slot, Duration delay) {
+        slot.ageTimer = clock.schedule(
+                delay,
+                () -> serial.execute(() -> {
+                    slot.ageTimer = null;
+                    if (slot.dropped) {
+                        return;
+                    }
+                    // Ageing out must not make the pool unhealthy (or degraded): a healthy member the pool
+                    // cannot spare waits a health interval, by when its replacement may have come up.
+                    if (slot.healthy && healthy <= settings.healthyMin()) {
+                        scheduleAgeOut(slot, settings.healthInterval());
+                        return;
+                    }
+                    drop(slot);
+                }));
     }
 
     // ---- health probes ----
@@ -944,7 +955,9 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
      * @param fall failures in a row that make a healthy member unhealthy (1)
      * @param drainRemovedAddresses whether members on addresses gone from resolution are drained and
      *     replaced (true; warm_channels keeps them)
-     * @param maxConnectionAge age at which a member is drained and replaced, or null for never (null)
+     * @param maxConnectionAge age at which a member is drained and replaced, or null for never (null);
+     *     a healthy member the pool cannot spare (at or below {@code healthyMin}) waits one more
+     *     health interval at a time
      * @param maxConnectionAgeJitter randomisation of that age, as a fraction (0.1)
      * @param failFastWait longest a call waits for a ready member (3 s)
      */
@@ -1132,7 +1145,9 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
 
         /**
          * Drains and replaces each member after {@code age}, randomised by ±{@code jitter} (at most
-         * 0.5), so long-lived pools rebalance over new addresses. Off by default.
+         * 0.5), so long-lived pools rebalance over new addresses. A healthy member whose drop would
+         * take the pool below {@code healthyMin} is kept one more health interval at a time. Off by
+         * default.
          */
         public Builder<A, Req, Res> maxConnectionAge(Duration age, double jitter) {
             once("maxConnectionAge");

@@ -563,6 +563,8 @@ class WarmPoolTest {
     @Test
     void membersAreReplacedAtTheirJitteredMaximumAge() {
         start(builder(AddressSource.of(List.of("a", "b", "c")))
+                .healthyMin(0)
+                .criticalMin(0)
                 .healthChecks(Duration.ofHours(1), Duration.ofHours(1))
                 .maxConnectionAge(Duration.ofSeconds(60), 0.1));
         List<FakeMember> members = connectHealthy(0, 3);
@@ -578,6 +580,8 @@ class WarmPoolTest {
     @Test
     void withoutJitterAMemberIsReplacedExactlyAtItsMaximumAge() {
         start(builder(AddressSource.of(List.of("a", "b", "c")))
+                .healthyMin(0)
+                .criticalMin(0)
                 .healthChecks(Duration.ofHours(1), Duration.ofHours(1))
                 .maxConnectionAge(Duration.ofSeconds(60), 0.0));
         List<FakeMember> members = connectHealthy(0, 3);
@@ -586,6 +590,25 @@ class WarmPoolTest {
         clock.advance(NANO);
         assertThat(members).allMatch(m -> m.closes == 1);
         assertThat(connector.addresses()).containsExactly("a", "b", "c", "a", "b", "c");
+    }
+
+    @Test
+    void ageingOutNeverTakesThePoolBelowHealthyMin() {
+        WarmPool<String, String, String> pool = start(builder(AddressSource.of(List.of("a", "b", "c")))
+                .healthChecks(Duration.ofSeconds(30), Duration.ofHours(1))
+                .maxConnectionAge(Duration.ofSeconds(60), 0.0));
+        List<FakeMember> members = connectHealthy(0, 3);
+        clock.advance(Duration.ofSeconds(60));
+        // The first goes (3 healthy to 2); the others are needed for healthyMin (2) and wait.
+        assertThat(members).extracting(m -> m.closes).containsExactly(1, 0, 0);
+        assertThat(status(pool).state()).isEqualTo(PoolState.HEALTHY);
+        connector.attempt(3).connect().pass();
+        // The waiting ones look again one health interval (30 s) later, when three are healthy.
+        clock.advance(Duration.ofSeconds(30).minus(NANO));
+        assertThat(members).extracting(m -> m.closes).containsExactly(1, 0, 0);
+        clock.advance(NANO);
+        assertThat(members).extracting(m -> m.closes).containsExactly(1, 1, 0);
+        assertThat(status(pool).state()).isEqualTo(PoolState.HEALTHY);
     }
 
     @Test
