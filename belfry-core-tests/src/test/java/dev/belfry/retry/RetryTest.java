@@ -77,6 +77,20 @@ class RetryTest extends LayerContractTest {
     }
 
     @Test
+    void closingStopsACallWaitingOutItsBackoffWithTheFailureThatMadeItWait() {
+        Service<String, String> service = retrying(policy().build());
+        CompletableFuture<String> result = service.call("post");
+        UnprocessedException refused = unsent("connect refused");
+        inner.handle().next().fail(refused);
+        assertThat(clock.pendingTasks()).as("the backoff timer").isEqualTo(1);
+        service.close();
+        assertThat(clock.pendingTasks()).as("no timer outlives close").isZero();
+        assertThat(failureOf(result)).isSameAs(refused);
+        clock.advance(BACKOFF);
+        inner.handle().assertNoMoreRequests();
+    }
+
+    @Test
     void waitsTheSeededBackoffsDelayExactly() {
         Backoff backoff = Backoff.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), new SplittableRandom(42));
         Backoff twin = Backoff.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), new SplittableRandom(42));

@@ -3,7 +3,7 @@ package dev.belfry.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 class BodyTest {
     record User(String name, int age) {}
 

@@ -6,7 +6,7 @@ import dev.belfry.ServiceBuilder;
 import dev.belfry.http.router.JsonHandler;
 import dev.belfry.http.router.Router;
 import dev.belfry.http.server.HttpServer;
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The README's example, run as written (on a free port instead of 8080). */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(30)
 class ReadmeExampleTest {
     record NewUser(String name) {}

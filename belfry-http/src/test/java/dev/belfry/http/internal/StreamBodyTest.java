@@ -3,7 +3,7 @@ package dev.belfry.http.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.belfry.http.Headers;
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 class StreamBodyTest {
     private int demands;
     private int cancels;

@@ -7,7 +7,7 @@ import dev.belfry.Service;
 import dev.belfry.http.Body;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import dev.belfry.timeout.ElapsedException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The HTTP/1.1 connection handler on an {@link EmbeddedChannel}: every input is fed whole, one byte
  * at a time, and in seeded random fragments, and must give the same answer.
  */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 class Http1ServerHandlerTest {
     enum Feed {
         WHOLE,

@@ -7,7 +7,7 @@ import dev.belfry.Service;
 import dev.belfry.http.Body;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The server on real loopback sockets, with the JDK's HTTP client, raw sockets and curl as peers. */
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(60)
 class HttpServerLoopbackTest {
     private static final long BIG = 256L << 20; // twice the test JVM's heap (-Xmx128m)
