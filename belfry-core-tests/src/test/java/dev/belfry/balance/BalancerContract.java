@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -72,6 +73,63 @@ abstract class BalancerContract extends LayerContractTest {
             counts.merge(result.join(), 1, Integer::sum);
         }
         return counts;
+    }
+
+    @Test
+    void routePrefersEndpointsNotAvoidedAndSaysWhichAdmitted() {
+        Balancer<String, String> balancer =
+                balancer(Discover.of(endpoints("a", named("a"), "b", named("b"), "c", named("c"))));
+        for (int i = 0; i < 20; i++) {
+            Routed<String> routed = balancer.tryRoute("k" + i, Set.of("a", "b"));
+            assertThat(routed).isNotNull();
+            assertThat(routed.endpoint()).isEqualTo("c");
+            assertThat(routed.response()).isCompletedWithValue("c");
+        }
+        CompletableFuture<Routed<String>> waited = balancer.route("k", Set.of("c"));
+        assertThat(waited).isDone();
+        Routed<String> other = waited.join();
+        assertThat(other.endpoint()).isIn("a", "b");
+        assertThat(other.response()).isCompletedWithValue((String) other.endpoint());
+        balancer.close();
+    }
+
+    @Test
+    void routeFallsBackToAnAvoidedEndpointOnlyWhenNoOtherCanAdmit() {
+        b.handle().allow(0);
+        Balancer<String, String> balancer = balancer(Discover.of(endpoints("a", named("a"), "b", b)));
+        Routed<String> routed = balancer.tryRoute("k", Set.of("a"));
+        assertThat(routed).isNotNull();
+        assertThat(routed.endpoint())
+                .as("b cannot admit, so the avoided a is better than nothing")
+                .isEqualTo("a");
+        assertThat(routed.response()).isCompletedWithValue("a");
+        b.handle().allowUnlimited();
+        Routed<String> again = balancer.tryRoute("k", Set.of("a"));
+        assertThat(again).isNotNull();
+        assertThat(again.endpoint()).isEqualTo("b");
+        assertThat(b.handle().respondNext("B")).isEqualTo("k");
+        assertThat(again.response()).isCompletedWithValue("B");
+        balancer.close();
+    }
+
+    @Test
+    void routeWaitsForAnEndpointAndCanBeWithdrawn() {
+        a.handle().allow(0);
+        b.handle().allow(0);
+        Balancer<String, String> balancer = balancer(Discover.of(endpoints("a", a, "b", b)));
+        assertThat(balancer.tryRoute("now", Set.of())).isNull();
+        CompletableFuture<Routed<String>> waiting = balancer.route("w", Set.of("b"));
+        CompletableFuture<Routed<String>> withdrawn = balancer.route("x", Set.of());
+        assertThat(waiting).isNotDone();
+        withdrawn.cancel(false);
+        b.handle().allow(1);
+        assertThat(waiting).isDone();
+        assertThat(waiting.join().endpoint()).isEqualTo("b");
+        assertThat(b.handle().respondNext("B")).isEqualTo("w");
+        assertThat(waiting.join().response()).isCompletedWithValue("B");
+        a.handle().assertNoMoreRequests();
+        b.handle().assertNoMoreRequests();
+        balancer.close();
     }
 
     @Test

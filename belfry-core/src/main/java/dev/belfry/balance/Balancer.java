@@ -22,6 +22,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
 import java.util.random.RandomGenerator;
@@ -45,6 +46,12 @@ import org.jspecify.annotations.Nullable;
  * in arrival order as endpoints free up; a new request that finds an endpoint free is admitted at
  * once.
  *
+ * <p><b>Avoiding endpoints.</b> {@link #route} and {@link #tryRoute} take, besides the request, an
+ * immutable set of endpoint keys to avoid (those a retry already tried, say): the strategy chooses
+ * among the other endpoints first, and turns to an avoided one only when no other can admit now.
+ * They answer with a {@link Routed}: the key of the endpoint that admitted the request, and its
+ * response. {@link RetryElsewhere} is built on them.
+ *
  * <p>Thread-safe. The request path reads an immutable endpoint snapshot swapped atomically on each
  * change and takes no lock (except smooth weighted round robin's running weights). Cancelling a
  * request cancels the endpoint's call, or withdraws it while it waits. {@link #close} stops
@@ -61,6 +68,9 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
 
     // How soon to look again when an endpoint said READY but refused: a race, or a broken service.
     private static final Duration RECHECK = Duration.ofMillis(1);
+
+    // The endpoint named when a strategy failed before any endpoint admitted the request.
+    private static final Object NO_ENDPOINT = "(none)";
 
     private final Strategy<Req, Res> strategy;
     private final Clock clock;
@@ -127,7 +137,7 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         }
         CompletableFuture<Res> admitted;
         try {
-            admitted = pick(request);
+            admitted = pick(request, null);
         } catch (RuntimeException | Error e) {
             return Futures.failed(e);
         }
@@ -138,7 +148,74 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         if (wait == null) {
             return Futures.failed(noEndpoints("at once"));
         }
-        Waiter<Req, Res> waiter = new Waiter<>(request);
+        CompletableFuture<Res> result = new CompletableFuture<>();
+        Waiter<Req, Res> waiter = new Waiter<>(request, Set.of(), result, routed -> {
+            CompletableFuture<Res> inner = routed.response();
+            inner.whenComplete((response, failure) -> Futures.completeFrom(result, response, failure));
+            Futures.propagateCancellation(result, inner);
+        });
+        enqueue(waiter, wait);
+        return result;
+    }
+
+    /**
+     * Admits {@code request} on an endpoint whose key is not in {@code avoid} if one can admit it,
+     * else on an avoided one, waiting (as {@link #call} does) if none can admit now.
+     *
+     * <p>The returned future completes once an endpoint admitted the request, with that endpoint's
+     * key and the response future; it fails with {@link NoEndpointsException} (unprocessed) if no
+     * endpoint admitted it within {@link Builder#maxWait}, or with {@link ServiceClosedException}.
+     * Cancelling it while it waits withdraws the request; once it has completed, cancel the
+     * response instead. {@code avoid} is only read: the balancer never changes or keeps it.
+     */
+    public CompletableFuture<Routed<Res>> route(Req request, Set<?> avoid) {
+        Checks.notNull(avoid, "avoid");
+        if (closed.get()) {
+            return Futures.failed(new ServiceClosedException("balancer is closed"));
+        }
+        Routed<Res> admitted;
+        try {
+            admitted = pickRouted(request, avoid);
+        } catch (RuntimeException | Error e) {
+            return Futures.failed(e);
+        }
+        if (admitted != null) {
+            return CompletableFuture.completedFuture(admitted);
+        }
+        Duration wait = maxWait;
+        if (wait == null) {
+            return Futures.failed(noEndpoints("at once"));
+        }
+        CompletableFuture<Routed<Res>> result = new CompletableFuture<>();
+        Waiter<Req, Res> waiter = new Waiter<>(request, avoid, result, routed -> {
+            if (!result.complete(routed)) {
+                // The caller withdrew just as an endpoint admitted the request.
+                routed.response().cancel(false);
+            }
+        });
+        enqueue(waiter, wait);
+        return result;
+    }
+
+    /**
+     * Admits {@code request} now on an endpoint whose key is not in {@code avoid}, or failing that
+     * on an avoided one; returns null, having done nothing, if no endpoint can admit it now.
+     *
+     * @see #route
+     */
+    public @Nullable Routed<Res> tryRoute(Req request, Set<?> avoid) {
+        Checks.notNull(avoid, "avoid");
+        if (closed.get()) {
+            return null;
+        }
+        try {
+            return pickRouted(request, avoid);
+        } catch (RuntimeException | Error e) {
+            return new Routed<>(NO_ENDPOINT, Futures.failed(e));
+        }
+    }
+
+    private void enqueue(Waiter<Req, Res> waiter, Duration wait) {
         // The wait ends on the serial executor, where dispatch happens too: a request handed to an
         // endpoint can no longer time out here (it reached the endpoint, so it is not unprocessed).
         waiter.timer = clock.schedule(wait, () -> serial.execute(() -> expire(waiter, wait)));
@@ -159,7 +236,6 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             waiters.add(waiter);
             drainWaiters();
         });
-        return waiter.result;
     }
 
     @Override
@@ -168,7 +244,7 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             return null;
         }
         try {
-            return pick(request);
+            return pick(request, null);
         } catch (RuntimeException | Error e) {
             return Futures.failed(e);
         }
@@ -272,8 +348,39 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
 
     // ---- the request path -------------------------------------------------------------------
 
-    private @Nullable CompletableFuture<Res> pick(Req request) {
-        return snapshot.picker.pick(request, this);
+    private @Nullable CompletableFuture<Res> pick(Req request, @Nullable Pick pick) {
+        return snapshot.picker.pick(request, this, pick);
+    }
+
+    /** Picks among the endpoints not avoided, then, if none admitted, among all of them. */
+    private @Nullable Routed<Res> pickRouted(Req request, Set<?> avoid) {
+        Strategy.Picker<Req, Res> picker = snapshot.picker;
+        Pick pick = new Pick(avoid);
+        CompletableFuture<Res> admitted = picker.pick(request, this, pick);
+        if (admitted == null && !avoid.isEmpty()) {
+            pick = new Pick(Set.of());
+            admitted = picker.pick(request, this, pick);
+        }
+        return admitted == null ? null : new Routed<>(Checks.notNull(pick.admittedBy, "admitting endpoint"), admitted);
+    }
+
+    /**
+     * One pick of an endpoint for a request: the keys it must skip, and the key of the endpoint
+     * that admitted it. Confined to the thread picking.
+     */
+    static final class Pick {
+        private final Set<?> avoid;
+
+        @Nullable
+        Object admittedBy;
+
+        Pick(Set<?> avoid) {
+            this.avoid = avoid;
+        }
+
+        boolean avoids(Endpoint<?, ?> endpoint) {
+            return !avoid.isEmpty() && avoid.contains(endpoint.key);
+        }
     }
 
     RandomGenerator random() {
@@ -299,7 +406,10 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
 
     /** Admits the request on {@code endpoint} if it can admit now; otherwise returns null. */
     @Nullable
-    CompletableFuture<Res> tryAdmit(Endpoint<Req, Res> endpoint, Req request) {
+    CompletableFuture<Res> tryAdmit(Endpoint<Req, Res> endpoint, Req request, @Nullable Pick pick) {
+        if (pick != null && pick.avoids(endpoint)) {
+            return null;
+        }
         // Counted before asking, so a retiring endpoint never closes under an admission in progress.
         endpoint.inflight.incrementAndGet();
         if (endpoint.retired) {
@@ -316,6 +426,9 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             release(endpoint);
             return null;
         }
+        if (pick != null) {
+            pick.admittedBy = endpoint.key;
+        }
         CompletableFuture<Res> result = new CompletableFuture<>();
         admitted.whenComplete((response, failure) -> {
             release(endpoint);
@@ -327,8 +440,8 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
 
     /** Tries every endpoint from {@code start} on, in order. */
     @Nullable
-    CompletableFuture<Res> scan(List<Endpoint<Req, Res>> endpoints, int start, Req request) {
-        return scan(endpoints, start, request, null, null);
+    CompletableFuture<Res> scan(List<Endpoint<Req, Res>> endpoints, int start, Req request, @Nullable Pick pick) {
+        return scan(endpoints, start, request, pick, null, null);
     }
 
     /** Tries every endpoint from {@code start} on, in order, except the two already tried. */
@@ -337,6 +450,7 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             List<Endpoint<Req, Res>> endpoints,
             int start,
             Req request,
+            @Nullable Pick pick,
             @Nullable Endpoint<Req, Res> tried,
             @Nullable Endpoint<Req, Res> alsoTried) {
         int n = endpoints.size();
@@ -345,7 +459,7 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             if (endpoint == tried || endpoint == alsoTried) {
                 continue;
             }
-            CompletableFuture<Res> admitted = tryAdmit(endpoint, request);
+            CompletableFuture<Res> admitted = tryAdmit(endpoint, request, pick);
             if (admitted != null) {
                 return admitted;
             }
@@ -471,11 +585,11 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
                 waiters.poll();
                 continue;
             }
-            CompletableFuture<Res> admitted;
+            Routed<Res> admitted;
             try {
-                admitted = pick(waiter.request);
+                admitted = pickRouted(waiter.request, waiter.avoid);
             } catch (RuntimeException | Error e) {
-                admitted = Futures.failed(e);
+                admitted = new Routed<>(NO_ENDPOINT, Futures.failed(e));
             }
             if (admitted == null) {
                 break;
@@ -486,9 +600,7 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             if (timer != null) {
                 timer.cancel();
             }
-            CompletableFuture<Res> inner = admitted;
-            inner.whenComplete((response, failure) -> Futures.completeFrom(waiter.result, response, failure));
-            Futures.propagateCancellation(waiter.result, inner);
+            waiter.dispatch.accept(admitted);
         }
         if (waiters.isEmpty() && readySignals.isEmpty()) {
             cancelRecheck();
@@ -586,13 +698,20 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
     /** A call waiting for any endpoint to admit it. */
     private static final class Waiter<Req, Res> {
         final Req request;
-        final CompletableFuture<Res> result = new CompletableFuture<>();
+        final Set<?> avoid;
+        // What the caller holds: failed here if the wait ends without an endpoint.
+        final CompletableFuture<?> result;
+        // Hands the admitted request to the caller; runs on the serial executor.
+        final Consumer<Routed<Res>> dispatch;
         volatile Clock.@Nullable Scheduled timer;
         // Set on the serial executor when an endpoint admits the request; read there only.
         boolean dispatched;
 
-        Waiter(Req request) {
+        Waiter(Req request, Set<?> avoid, CompletableFuture<?> result, Consumer<Routed<Res>> dispatch) {
             this.request = request;
+            this.avoid = avoid;
+            this.result = result;
+            this.dispatch = dispatch;
         }
     }
 

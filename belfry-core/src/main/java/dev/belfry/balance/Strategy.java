@@ -33,7 +33,7 @@ abstract class Strategy<Req, Res> {
     @FunctionalInterface
     interface Picker<Req, Res> {
         @Nullable
-        CompletableFuture<Res> pick(Req request, Balancer<Req, Res> balancer);
+        CompletableFuture<Res> pick(Req request, Balancer<Req, Res> balancer, Balancer.@Nullable Pick pick);
     }
 
     /** Power of two random choices, least loaded first. */
@@ -53,12 +53,12 @@ abstract class Strategy<Req, Res> {
         @Override
         Picker<Req, Res> picker(List<Endpoint<Req, Res>> endpoints) {
             int n = endpoints.size();
-            return (request, balancer) -> {
+            return (request, balancer, pick) -> {
                 if (n == 0) {
                     return null;
                 }
                 if (n == 1) {
-                    return balancer.tryAdmit(endpoints.get(0), request);
+                    return balancer.tryAdmit(endpoints.get(0), request, pick);
                 }
                 int i = balancer.random().nextInt(n);
                 int j = balancer.random().nextInt(n - 1);
@@ -73,12 +73,12 @@ abstract class Strategy<Req, Res> {
                     first = second;
                     second = swap;
                 }
-                CompletableFuture<Res> admitted = balancer.tryAdmit(first, request);
+                CompletableFuture<Res> admitted = balancer.tryAdmit(first, request, pick);
                 if (admitted == null) {
-                    admitted = balancer.tryAdmit(second, request);
+                    admitted = balancer.tryAdmit(second, request, pick);
                 }
                 // Both choices busy: any endpoint that can admit beats waiting.
-                return admitted != null ? admitted : balancer.scan(endpoints, i, request, first, second);
+                return admitted != null ? admitted : balancer.scan(endpoints, i, request, pick, first, second);
             };
         }
 
@@ -95,8 +95,8 @@ abstract class Strategy<Req, Res> {
         @Override
         Picker<Req, Res> picker(List<Endpoint<Req, Res>> endpoints) {
             int n = endpoints.size();
-            return (request, balancer) ->
-                    n == 0 ? null : balancer.scan(endpoints, Math.floorMod(next.getAndIncrement(), n), request);
+            return (request, balancer, pick) ->
+                    n == 0 ? null : balancer.scan(endpoints, Math.floorMod(next.getAndIncrement(), n), request, pick);
         }
     }
 
@@ -106,7 +106,7 @@ abstract class Strategy<Req, Res> {
         Picker<Req, Res> picker(List<Endpoint<Req, Res>> endpoints) {
             int n = endpoints.size();
             double[] current = new double[n];
-            return (request, balancer) -> {
+            return (request, balancer, pick) -> {
                 if (n == 0) {
                     return null;
                 }
@@ -125,7 +125,7 @@ abstract class Strategy<Req, Res> {
                     }
                     current[chosen] -= total;
                 }
-                return balancer.scan(endpoints, chosen, request);
+                return balancer.scan(endpoints, chosen, request, pick);
             };
         }
     }
@@ -137,7 +137,7 @@ abstract class Strategy<Req, Res> {
         @Override
         Picker<Req, Res> picker(List<Endpoint<Req, Res>> endpoints) {
             int n = endpoints.size();
-            return (request, balancer) -> {
+            return (request, balancer, pick) -> {
                 if (n == 0) {
                     return null;
                 }
@@ -158,12 +158,12 @@ abstract class Strategy<Req, Res> {
                             break;
                         }
                     }
-                    CompletableFuture<Res> admitted = balancer.tryAdmit(endpoints.get(index), request);
+                    CompletableFuture<Res> admitted = balancer.tryAdmit(endpoints.get(index), request, pick);
                     if (admitted != null) {
                         return admitted;
                     }
                 }
-                return balancer.scan(endpoints, index, request);
+                return balancer.scan(endpoints, index, request, pick);
             };
         }
     }
@@ -173,7 +173,7 @@ abstract class Strategy<Req, Res> {
         @Override
         Picker<Req, Res> picker(List<Endpoint<Req, Res>> endpoints) {
             int n = endpoints.size();
-            return (request, balancer) -> {
+            return (request, balancer, pick) -> {
                 if (n == 0) {
                     return null;
                 }
@@ -183,7 +183,8 @@ abstract class Strategy<Req, Res> {
                 double bestScore = Double.POSITIVE_INFINITY;
                 for (int k = 0; k < n; k++) {
                     Endpoint<Req, Res> endpoint = endpoints.get((start + k) % n);
-                    if (endpoint.service.readiness() != dev.belfry.Readiness.READY) {
+                    if (endpoint.service.readiness() != dev.belfry.Readiness.READY
+                            || (pick != null && pick.avoids(endpoint))) {
                         continue;
                     }
                     double score = (endpoint.inflight.get() + 1) / (endpoint.weight * balancer.share(endpoint, now));
@@ -193,12 +194,12 @@ abstract class Strategy<Req, Res> {
                     }
                 }
                 if (best != null) {
-                    CompletableFuture<Res> admitted = balancer.tryAdmit(best, request);
+                    CompletableFuture<Res> admitted = balancer.tryAdmit(best, request, pick);
                     if (admitted != null) {
                         return admitted;
                     }
                 }
-                return balancer.scan(endpoints, start, request, best, null);
+                return balancer.scan(endpoints, start, request, pick, best, null);
             };
         }
     }
@@ -263,7 +264,7 @@ abstract class Strategy<Req, Res> {
             }
             // The low 16 bits of each entry carry the endpoint index; the sort order is the ring.
             Arrays.sort(entries);
-            return (request, balancer) -> {
+            return (request, balancer, pick) -> {
                 if (n == 0) {
                     return null;
                 }
@@ -288,7 +289,7 @@ abstract class Strategy<Req, Res> {
                     if (endpoint.inflight.get() + 1 > bound) {
                         continue;
                     }
-                    CompletableFuture<Res> admitted = balancer.tryAdmit(endpoint, request);
+                    CompletableFuture<Res> admitted = balancer.tryAdmit(endpoint, request, pick);
                     if (admitted != null) {
                         return admitted;
                     }

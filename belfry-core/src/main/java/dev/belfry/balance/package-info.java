@@ -34,6 +34,18 @@
  * concurrency limit, a circuit breaker, health) go inside, in the {@code connect} function, so each
  * endpoint has its own.
  *
+ * <p><b>Retrying on another endpoint.</b> {@link dev.belfry.balance.Balancer#route} and {@link
+ * dev.belfry.balance.Balancer#tryRoute} take, with the request, an immutable set of endpoint keys to
+ * avoid, and answer with a {@link dev.belfry.balance.Routed}: the key of the endpoint that admitted
+ * the request and its response. Avoided endpoints are used only when no other can admit. {@link
+ * dev.belfry.balance.RetryElsewhere} builds on them: a failure that is certainly unprocessed (or
+ * that a predicate accepts) is sent again at once to an endpoint the request has not tried, at most
+ * {@code maxRetries} times and within a {@link dev.belfry.retry.RetryBudget}:
+ *
+ * <pre>{@code
+ * Service<Req, Res> client = RetryElsewhere.builder(balancer, RetryBudget.of(clock)).maxRetries(2).build();
+ * }</pre>
+ *
  * <p><b>Errors.</b> {@link dev.belfry.balance.NoEndpointsException} when no endpoint admitted the
  * request in time, {@link dev.belfry.ServiceClosedException} after {@code close()}; both are
  * unprocessed, so safe to retry. Endpoint failures pass through unchanged.

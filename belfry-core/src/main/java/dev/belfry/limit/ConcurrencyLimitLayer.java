@@ -3,6 +3,8 @@ package dev.belfry.limit;
 import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,11 +15,37 @@ public final class ConcurrencyLimitLayer<Req, Res> implements Layer<Req, Res, Re
     private final @Nullable Permits shared;
     private final int max;
     private final int maxQueued;
+    private final @Nullable Function<? super Res, ? extends @Nullable CompletionStage<?>> released;
 
     private ConcurrencyLimitLayer(@Nullable Permits shared, int max, int maxQueued) {
+        this(shared, max, maxQueued, null);
+    }
+
+    private ConcurrencyLimitLayer(
+            @Nullable Permits shared,
+            int max,
+            int maxQueued,
+            @Nullable Function<? super Res, ? extends @Nullable CompletionStage<?>> released) {
         this.shared = shared;
         this.max = Checks.positive(max, "max");
         this.maxQueued = Checks.nonNegative(maxQueued, "maxQueued");
+        this.released = released;
+    }
+
+    /**
+     * This layer, but each successful call keeps its permit until the stage {@code released}
+     * returns for the response completes: a limit on live responses (open connections, bodies
+     * still streaming) rather than on calls in flight.
+     *
+     * @throws IllegalStateException if this layer already holds permits until release
+     */
+    public ConcurrencyLimitLayer<Req, Res> heldUntil(
+            Function<? super Res, ? extends @Nullable CompletionStage<?>> released) {
+        Checks.notNull(released, "released");
+        if (this.released != null) {
+            throw new IllegalStateException("heldUntil was already set");
+        }
+        return new ConcurrencyLimitLayer<>(shared, max, maxQueued, released);
     }
 
     /**
@@ -49,6 +77,7 @@ public final class ConcurrencyLimitLayer<Req, Res> implements Layer<Req, Res, Re
     @Override
     public ConcurrencyLimit<Req, Res> wrap(Service<Req, Res> inner) {
         Permits permits = shared != null ? shared : Permits.of(max, maxQueued);
-        return new ConcurrencyLimit<>(inner, permits);
+        Function<? super Res, ? extends @Nullable CompletionStage<?>> until = released;
+        return until == null ? new ConcurrencyLimit<>(inner, permits) : new ConcurrencyLimit<>(inner, permits, until);
     }
 }

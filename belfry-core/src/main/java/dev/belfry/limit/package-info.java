@@ -32,6 +32,13 @@
  * (or is cancelled), and gives it back before the caller sees the outcome. A rate limit spends its
  * token at admission and never gives it back, unless the request was never sent.
  *
+ * <p><b>Permits that live as long as the response.</b> When a response outlives its call (a
+ * connection handed to a relay, a body still streaming), limit live responses instead: {@code
+ * ConcurrencyLimitLayer.of(max).heldUntil(response -> response.closed())} keeps each successful
+ * call's permit until the stage the function returns completes. Failures and cancellations give
+ * the permit back at once; a response that arrives after its caller left is closed (if {@link
+ * java.lang.AutoCloseable}) and its permit given back.
+ *
  * <p><b>Errors.</b> {@link dev.belfry.OverloadedException} when the queue is full, naming the limit;
  * the request was never sent, so it is safe to repeat. Inner failures pass through unchanged.
  * Cancelling a queued call removes it from the queue: it never reaches the inner service and takes

@@ -13,10 +13,16 @@ import io.netty.channel.Channel;
  * @param channel the connected channel
  * @param backend the backend it is connected to, with its counters
  */
-public record BackendConnection(Channel channel, BackendStats backend) {
+public record BackendConnection(Channel channel, BackendStats backend) implements AutoCloseable {
     /** Validates that neither part is null. */
     public BackendConnection {
         Checks.notNull(channel, "channel");
         Checks.notNull(backend, "backend");
+    }
+
+    /** Closes the channel (asynchronously; its permit goes back once it has closed). */
+    @Override
+    public void close() {
+        channel.close();
     }
 }

@@ -4,7 +4,6 @@ import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
-import dev.belfry.limit.Permits;
 import dev.belfry.netty.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -12,6 +11,7 @@ import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CancellationException;
@@ -24,28 +24,27 @@ import org.jspecify.annotations.Nullable;
  * One backend as a service: each call opens a TCP connection to it on the request's event loop and
  * completes with the connected channel.
  *
- * <p>A permit of the backend's {@link Permits} is taken per connection and held until the channel
- * closes, so the limit counts open connections, not connects in flight: {@link #tryCall} refuses
- * at the limit (the balancer then picks another backend) and {@link #call} waits for a permit. It
- * also refuses a request that was already sent here when the request asks to avoid repeats (a
- * connect retry). A failed connect fails with {@link ConnectFailedException}. Cancelling the
- * future abandons the connect and closes the channel. {@link #close} only stops new connects:
- * connections already handed out belong to their relays. Thread-safe.
+ * <p>It has no limit of its own: the cluster stack puts a {@link dev.belfry.limit.ConcurrencyLimit}
+ * over it whose permit is held until the channel closes, so the limit counts open connections. A
+ * failed connect fails with {@link ConnectFailedException}. Cancelling the future abandons the
+ * connect and closes the channel. {@link #close} only stops new connects: connections already
+ * handed out belong to their relays. Thread-safe.
  */
 final class BackendConnector implements Service<ConnectRequest, BackendConnection> {
+    /** The write-buffer water marks of both sides of a relay. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
     private static final ChannelInboundHandlerAdapter NOTHING = new Nothing();
 
     private final InetSocketAddress address;
     private final BackendStats stats;
-    private final Permits permits;
     private final ClusterSettings settings;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SocketProtocolFamily family;
 
-    BackendConnector(InetSocketAddress address, BackendStats stats, Permits permits, ClusterSettings settings) {
+    BackendConnector(InetSocketAddress address, BackendStats stats, ClusterSettings settings) {
         this.address = address;
         this.stats = stats;
-        this.permits = permits;
         this.settings = settings;
         this.family = NioRelayChannels.family(address);
     }
@@ -56,27 +55,13 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
             return Futures.failed(new ServiceClosedException("backend " + address + " was removed"));
         }
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
-        if (permits.tryAcquire()) {
-            connect(request, result);
-            return result;
-        }
-        CompletableFuture<Void> permit = permits.acquire();
-        permit.whenComplete((ignored, failure) -> {
-            if (failure != null) {
-                Futures.completeFrom(result, null, failure);
-            } else if (result.isDone()) {
-                permits.release();
-            } else {
-                connect(request, result);
-            }
-        });
-        Futures.propagateCancellation(result, permit);
+        connect(request, result);
         return result;
     }
 
     @Override
     public @Nullable CompletableFuture<BackendConnection> tryCall(ConnectRequest request) {
-        if (closed.get() || request.refuses(address) || !permits.tryAcquire()) {
+        if (closed.get()) {
             return null;
         }
         CompletableFuture<BackendConnection> result = new CompletableFuture<>();
@@ -84,15 +69,8 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
         return result;
     }
 
-    /** Connects with a permit held; the permit goes back once, when the channel closes or never opens. */
+    /** Opens the connection and completes {@code result} with it, or with the connect failure. */
     private void connect(ConnectRequest request, CompletableFuture<BackendConnection> result) {
-        request.attempted(address);
-        AtomicBoolean released = new AtomicBoolean();
-        Runnable release = () -> {
-            if (released.compareAndSet(false, true)) {
-                permits.release();
-            }
-        };
         long start = settings.clock().nanoTime();
         ChannelFuture connect;
         try {
@@ -106,11 +84,10 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, L4Proxy.WATER_MARK)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .handler(NOTHING)
                     .connect(address);
         } catch (RuntimeException e) {
-            release.run();
             failed(e);
             result.completeExceptionally(new ConnectFailedException(address, e));
             return;
@@ -121,16 +98,12 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                 long nanos = settings.clock().nanoTime() - start;
                 stats.connected(nanos);
                 settings.connectListener().connected(stats, nanos);
-                channel.closeFuture().addListener(closed -> {
-                    stats.disconnected();
-                    release.run();
-                });
+                channel.closeFuture().addListener(closed -> stats.disconnected());
                 if (!result.complete(new BackendConnection(channel, stats))) {
                     // The client went away while we connected.
                     channel.close();
                 }
             } else {
-                release.run();
                 // No socket at all (out of file descriptors, say): Netty's stand-in channel has no
                 // event loop to close on, and the failure is the proxy's, not the backend's.
                 boolean local = done.cause() instanceof ChannelException;
@@ -167,15 +140,12 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
 
     @Override
     public Readiness readiness() {
-        if (closed.get()) {
-            return Readiness.CLOSED;
-        }
-        return permits.available() > 0 ? Readiness.READY : Readiness.BUSY;
+        return closed.get() ? Readiness.CLOSED : Readiness.READY;
     }
 
     @Override
     public CompletionStage<Void> whenReady() {
-        return closed.get() ? CompletableFuture.completedFuture(null) : permits.whenAvailable();
+        return CompletableFuture.completedFuture(null);
     }
 
     @Override
@@ -185,7 +155,7 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
 
     @Override
     public String toString() {
-        return "BackendConnector[" + address + ", " + permits + "]";
+        return "BackendConnector[" + address + "]";
     }
 
     /** The backend channel's placeholder handler; the relay adds its own once connected. */

@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  * connects and their failures and time, bytes each way, and health.
  *
  * <p>They survive a reload for a backend that stays in its cluster. Thread-safe; reads are
- * snapshots. Connect times also go to the engine's {@link L4Proxy.ConnectTimeListener}, if one is
+ * snapshots. Connect times also go to the engine's {@link BackendListener}, if one is
  * set, for a histogram.
  */
 public final class BackendStats {

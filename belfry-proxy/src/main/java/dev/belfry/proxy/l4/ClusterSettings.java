@@ -13,5 +13,5 @@ record ClusterSettings(
         Transport transport,
         Clock clock,
         int connectTimeoutMillis,
-        L4Proxy.ConnectListener connectListener,
+        BackendListener connectListener,
         Function<String, RetryListener> retryListeners) {}

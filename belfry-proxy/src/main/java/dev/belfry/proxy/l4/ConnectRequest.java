@@ -4,25 +4,18 @@ import dev.belfry.Checks;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A request for a backend connection on behalf of one client connection: what a backend service
  * ({@code Service<ConnectRequest, BackendConnection>}) receives.
  *
  * <p>The backend connects on the client channel's {@link #eventLoop()}, so both sides of a relay
- * share one thread. The request also remembers which backends it was already sent to, so a connect
- * retry goes to another backend while one is left; that record is written only between attempts,
- * never concurrently.
+ * share one thread. Immutable: a connect retry names the backends to avoid itself, to the balancer.
  */
 public final class ConnectRequest {
     private final Channel inbound;
     private final InetSocketAddress client;
     private final InetSocketAddress destination;
-    // Guarded by this; attempts run one after the other, the lock only publishes between threads.
-    private final List<InetSocketAddress> tried = new ArrayList<>(2);
-    private boolean avoidTried;
 
     private ConnectRequest(Channel inbound, InetSocketAddress client, InetSocketAddress destination) {
         this.inbound = Checks.notNull(inbound, "inbound");
@@ -59,26 +52,8 @@ public final class ConnectRequest {
         return destination;
     }
 
-    /** The backends this request was sent to so far, in order. */
-    public synchronized List<InetSocketAddress> tried() {
-        return List.copyOf(tried);
-    }
-
-    synchronized void attempted(InetSocketAddress backend) {
-        tried.add(backend);
-    }
-
-    /** Whether a backend should refuse this request because it already had it. */
-    synchronized boolean refuses(InetSocketAddress backend) {
-        return avoidTried && tried.contains(backend);
-    }
-
-    synchronized void avoidTried(boolean avoid) {
-        avoidTried = avoid;
-    }
-
     @Override
     public String toString() {
-        return "ConnectRequest[" + client + " -> " + destination + ", tried " + tried() + "]";
+        return "ConnectRequest[" + client + " -> " + destination + "]";
     }
 }

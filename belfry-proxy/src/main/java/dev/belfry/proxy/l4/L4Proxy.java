@@ -60,7 +60,7 @@ public final class L4Proxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(L4Proxy.class);
 
     /** Per-channel write buffer bounds: above the high mark a channel is unwritable and its peer is not read. */
-    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+    static final WriteBufferWaterMark WATER_MARK = BackendConnector.WATER_MARK;
 
     private final EventLoopGroup group;
     private final boolean ownsGroup;
@@ -452,19 +452,10 @@ public final class L4Proxy implements AutoCloseable {
     }
 
     /**
-     * Told of each backend connect's outcome: the hook a connect-time histogram and an error list
-     * plug into. Called on an event loop; must be quick and must not throw.
+     * Told of each backend connect's outcome (see {@link BackendListener}); the name the builder and
+     * its callers use.
      */
-    public interface ConnectListener {
-        /** A connect to {@code backend} succeeded after {@code nanos}. */
-        void connected(BackendStats backend, long nanos);
-
-        /**
-         * A connect to {@code backend} failed (refused, unreachable, timed out), the failures that
-         * count in {@link BackendStats#connectFailures()}.
-         */
-        void failed(BackendStats backend, Throwable cause);
-    }
+    public interface ConnectListener extends BackendListener {}
 
     private static final ConnectListener NO_CONNECT_LISTENER = new ConnectListener() {
         @Override

@@ -3,10 +3,12 @@
  *
  * <pre>
  *   client ──▶ listener (max connections, PROXY header in) ──▶ Relay ──▶ Cluster.connect
- *                                                               │          ConnectRetry (another backend)
- *                                                               │            └▶ Balancer (strategy)
- *                                                               │                 └▶ HealthChecked (checks, ejection)
- *                                                               │                      └▶ BackendConnector (permits, connect)
+ *                                          (the cluster stack, dev.belfry.proxy.cluster)
+ *                                                               │   RetryElsewhere (another backend)
+ *                                                               │    └▶ Balancer (strategy)
+ *                                                               │        └▶ HealthChecked (checks, ejection)
+ *                                                               │            └▶ ConcurrencyLimit (held until close)
+ *                                                               │                └▶ BackendConnector (connect)
  *                                                               ◀── BackendConnection (same event loop)
  *   bytes: client ⇄ Relay ⇄ backend, auto-read off, read only while the other side is writable
  * </pre>
