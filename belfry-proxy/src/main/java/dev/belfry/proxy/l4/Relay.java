@@ -55,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * <p>The client is read as soon as it is accepted, while the backend connects: its first bytes are
  * held (one read batch) and written the moment the backend connection is up.
  *
+ * <p>Both sides are handled by one handler class, {@link Side}, one instance per channel, each
+ * relaying what it reads to the other; the PROXY header is read by its own handler ahead of the
+ * client side, and the idle timer and the access-log line belong to the relay as a whole.
+ *
  * <p>Every buffer read is either written on (the write releases it) or released here.
  */
 final class Relay {
@@ -81,14 +85,10 @@ final class Relay {
     private final long idleNanos;
     // The clock's nanoTime() at the last read on either side: the idle timeout counts from there.
     private long lastRead;
-    private long fromClient;
-    private long fromBackend;
-    private boolean clientEof;
-    private boolean clientOutputShut;
-    private boolean backendOutputShut;
-    private boolean frontPaused;
-    private boolean backPaused;
+    private final Side front;
+    private final Side back;
     private boolean closed;
+    private @Nullable String closeReason;
 
     private Relay(RelayEngine engine, Listener listener, ListenerConfig config, Channel inbound) {
         this.engine = engine;
@@ -101,6 +101,10 @@ final class Relay {
         this.lastRead = startNanos;
         this.client = address(inbound.remoteAddress());
         this.destination = address(inbound.localAddress());
+        this.front = new Side(true, inbound);
+        this.back = new Side(false, null);
+        front.other = back;
+        back.other = front;
     }
 
     private static InetSocketAddress address(@Nullable SocketAddress address) {
@@ -121,8 +125,27 @@ final class Relay {
             pipeline.addLast("proxy-decoder", new HAProxyMessageDecoder());
             pipeline.addLast("proxy-header", relay.new HeaderHandler());
         }
-        relay.idleTimer = channel.eventLoop().schedule(relay::idleCheck, relay.idleNanos, TimeUnit.NANOSECONDS);
-        pipeline.addLast("relay", relay.new FrontHandler());
+        relay.armIdleTimer();
+        pipeline.addLast("relay", relay.front);
+    }
+
+    /**
+     * Relays {@code channel}, a client connection already admitted and active, to {@code
+     * connection}, a backend already connected on the same event loop, as a relay does once its
+     * backend connects (with no PROXY header either way). The seam that lets the byte relay be
+     * tested over channels without sockets.
+     */
+    static Relay relay(RelayEngine engine, Listener listener, Channel channel, BackendConnection connection) {
+        ListenerConfig config = listener.config();
+        if (!listener.stats().admit(config.maxConnections())) {
+            throw new IllegalStateException("listener " + config.name() + " is full");
+        }
+        Relay relay = new Relay(engine, listener, config, channel);
+        engine.opened(relay);
+        relay.armIdleTimer();
+        channel.pipeline().addLast("relay", relay.front);
+        relay.connected(connection, null, ProxyProtocol.NONE);
+        return relay;
     }
 
     Channel inbound() {
@@ -132,6 +155,12 @@ final class Relay {
     @Nullable
     Channel outbound() {
         return outbound;
+    }
+
+    /** Why the relay closed (as its access-log line says), or null while it is open. */
+    @Nullable
+    String closeReason() {
+        return closeReason;
     }
 
     /**
@@ -157,6 +186,10 @@ final class Relay {
      * on either side (a write follows a read, and a slow reader's progress shows as reads resumed
      * once it drains), rearmed for the time left instead of on every read.
      */
+    private void armIdleTimer() {
+        idleTimer = inbound.eventLoop().schedule(this::idleCheck, idleNanos, TimeUnit.NANOSECONDS);
+    }
+
     private void idleCheck() {
         if (closed) {
             return;
@@ -218,7 +251,8 @@ final class Relay {
             close("backend closed before the relay started", false);
             return;
         }
-        out.pipeline().addLast("relay", new BackHandler());
+        back.channel = out;
+        out.pipeline().addLast("relay", back);
         if (send != ProxyProtocol.NONE) {
             out.pipeline().addFirst("proxy-encoder", HAProxyMessageEncoder.INSTANCE);
             out.write(header(send), out.voidPromise());
@@ -229,12 +263,12 @@ final class Relay {
         if (pending != null) {
             ByteBuf buf;
             while ((buf = pending.poll()) != null) {
-                forwardToBackend(out, buf);
+                front.forward(out, buf);
             }
         }
         out.flush();
-        if (clientEof) {
-            passFin(out, true);
+        if (front.inputEnded) {
+            passFin(back);
         } else {
             readMore(inbound);
         }
@@ -271,16 +305,6 @@ final class Relay {
 
     // ---- relaying ----------------------------------------------------------------------------
 
-    private void forwardToBackend(Channel out, ByteBuf buf) {
-        int n = buf.readableBytes();
-        fromClient += n;
-        BackendStats stats = backend;
-        if (stats != null) {
-            stats.sent(n);
-        }
-        out.write(buf, out.voidPromise());
-    }
-
     /**
      * Asks {@code channel} for more bytes, unless its input is already shut down (its peer sent
      * FIN): asking then makes the epoll transport fail with ENOENT, because the socket has left
@@ -300,36 +324,36 @@ final class Relay {
      * the connection is finished, and it is closed instead: both peers have sent everything and read
      * to the end, so closing sends the same FIN and saves a system call per connection.
      */
-    private void passFin(Channel channel, boolean toBackend) {
-        boolean last = toBackend ? clientOutputShut : backendOutputShut;
+    private void passFin(Side to) {
+        Channel channel = to.channel;
+        if (channel == null) {
+            throw new IllegalStateException("a FIN passed on to the " + to.name() + " before it is connected");
+        }
+        boolean last = to.other().outputShut;
         if (last ? flushed(channel) : NioRelayChannels.shutdownOutputNow(channel)) {
-            outputShut(toBackend); // nothing was queued: done at once
+            outputShut(to); // nothing was queued: done at once
             return;
         }
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
                 close("write failed: " + describe(written.cause()), false);
             } else {
-                finFlushed(channel, toBackend, last);
+                finFlushed(channel, to, last);
             }
         });
     }
 
-    private void finFlushed(Channel channel, boolean toBackend, boolean last) {
+    private void finFlushed(Channel channel, Side to, boolean last) {
         if (last || NioRelayChannels.shutdownOutputNow(channel)) {
-            outputShut(toBackend);
+            outputShut(to);
             return;
         }
-        ((DuplexChannel) channel).shutdownOutput().addListener((ChannelFutureListener) shut -> outputShut(toBackend));
+        ((DuplexChannel) channel).shutdownOutput().addListener((ChannelFutureListener) shut -> outputShut(to));
     }
 
-    private void outputShut(boolean toBackend) {
-        if (toBackend) {
-            backendOutputShut = true;
-        } else {
-            clientOutputShut = true;
-        }
-        if (backendOutputShut && clientOutputShut) {
+    private void outputShut(Side to) {
+        to.outputShut = true;
+        if (front.outputShut && back.outputShut) {
             close("done", false);
         }
     }
@@ -367,6 +391,7 @@ final class Relay {
             return;
         }
         closed = true;
+        closeReason = reason;
         ScheduledFuture<?> timer = headerTimer;
         if (timer != null) {
             timer.cancel(false);
@@ -391,18 +416,52 @@ final class Relay {
         }
         listener.stats().closed();
         engine.closed(this);
-        if (ACCESS.isInfoEnabled()) {
-            BackendStats stats = backend;
-            ACCESS.info(
-                    "closed listener={} client={} backend={} duration_ms={} bytes_from_client={} bytes_from_backend={} reason=\"{}\"",
-                    config.name(),
-                    Addresses.format(client),
-                    stats == null ? "-" : stats.cluster() + "/" + Addresses.format(stats.address()),
-                    (clock.nanoTime() - startNanos) / 1_000_000,
-                    fromClient,
-                    fromBackend,
-                    reason);
+        logClosed(reason);
+    }
+
+    /** The access-log line of a closed connection. */
+    private void logClosed(String reason) {
+        if (!ACCESS.isInfoEnabled()) {
+            return;
         }
+        BackendStats stats = backend;
+        ACCESS.info(
+                "closed listener={} client={} backend={} duration_ms={} bytes_from_client={} bytes_from_backend={} reason=\"{}\"",
+                config.name(),
+                Addresses.format(client),
+                stats == null ? "-" : stats.cluster() + "/" + Addresses.format(stats.address()),
+                (clock.nanoTime() - startNanos) / 1_000_000,
+                front.bytesRead,
+                back.bytesRead,
+                reason);
+    }
+
+    /**
+     * The client channel is active: connect to a backend, or first wait for the PROXY header. The
+     * client is read while the backend connects: its first bytes (usually the whole request) are
+     * then written as soon as the connection is up; one read batch at most, since nothing more is
+     * read until then.
+     */
+    private void clientActive(ChannelHandlerContext ctx) {
+        if (config.acceptProxyProtocol() == ProxyProtocol.NONE) {
+            connect();
+            if (!closed) {
+                ctx.read();
+            }
+            return;
+        }
+        long timeout = config.proxyHeaderTimeout().toMillis();
+        headerTimer = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (!closed && ctx.pipeline().get("proxy-header") != null) {
+                                listener.stats().proxyHeaderFailed();
+                                close("no PROXY protocol header within " + timeout + " ms", false);
+                            }
+                        },
+                        timeout,
+                        TimeUnit.MILLISECONDS);
+        ctx.read();
     }
 
     private void closeChannel(Channel channel, boolean graceful) {
@@ -421,31 +480,47 @@ final class Relay {
         return message == null ? cause.getClass().getSimpleName() : message;
     }
 
-    /** The client side. */
-    private final class FrontHandler extends ChannelInboundHandlerAdapter {
+    /**
+     * One side of the relay, the client's or the backend's: the same handler for both, each
+     * relaying what its channel reads to the other side's channel. The sides differ only where a
+     * connection is asymmetric: the client side starts the connection (and holds its first bytes
+     * until the backend is connected), and each side counts its bytes in its own direction.
+     */
+    private final class Side extends ChannelInboundHandlerAdapter {
+        private final boolean client;
+        // This side's channel: the client's from the start, the backend's once it is connected.
+        private @Nullable Channel channel;
+        private @Nullable Side other;
+        // Reading this side waits for the other side's channel to become writable again.
+        private boolean paused;
+        // This side's peer sent its FIN (its input ended).
+        private boolean inputEnded;
+        // A FIN was passed on to this side (its output is shut).
+        private boolean outputShut;
+        // Bytes read from this side.
+        private long bytesRead;
+
+        Side(boolean client, @Nullable Channel channel) {
+            this.client = client;
+            this.channel = channel;
+        }
+
+        private Side other() {
+            Side side = other;
+            if (side == null) {
+                throw new IllegalStateException("a relay side used before both were made");
+            }
+            return side;
+        }
+
+        private String name() {
+            return client ? "client" : "backend";
+        }
+
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (config.acceptProxyProtocol() == ProxyProtocol.NONE) {
-                connect();
-                // Read the client while the backend connects: its first bytes (usually the whole
-                // request) are then written as soon as the connection is up. One read batch at most,
-                // since nothing more is read until then.
-                if (!closed) {
-                    ctx.read();
-                }
-            } else {
-                long timeout = config.proxyHeaderTimeout().toMillis();
-                headerTimer = ctx.executor()
-                        .schedule(
-                                () -> {
-                                    if (!closed && ctx.pipeline().get("proxy-header") != null) {
-                                        listener.stats().proxyHeaderFailed();
-                                        close("no PROXY protocol header within " + timeout + " ms", false);
-                                    }
-                                },
-                                timeout,
-                                TimeUnit.MILLISECONDS);
-                ctx.read();
+            if (client) {
+                clientActive(ctx);
             }
             ctx.fireChannelActive();
         }
@@ -457,10 +532,10 @@ final class Relay {
                 return;
             }
             lastRead = clock.nanoTime();
-            Channel out = outbound;
+            Channel out = other().channel;
             if (out == null) {
-                // Bytes read before the backend is connected (the first read, or what came with the
-                // PROXY header): bounded, since nothing more is read until it is.
+                // Bytes the client sent before the backend is connected (the first read, or what
+                // came with the PROXY header): bounded, since nothing more is read until it is.
                 ArrayDeque<ByteBuf> pending = early;
                 if (pending == null) {
                     pending = new ArrayDeque<>(2);
@@ -469,29 +544,47 @@ final class Relay {
                 pending.add(buf);
                 return;
             }
-            forwardToBackend(out, buf);
+            forward(out, buf);
+        }
+
+        /** Writes {@code buf}, read from this side, to the other side's channel {@code out}. */
+        void forward(Channel out, ByteBuf buf) {
+            int n = buf.readableBytes();
+            bytesRead += n;
+            BackendStats stats = backend;
+            if (stats != null) {
+                if (client) {
+                    stats.sent(n);
+                } else {
+                    stats.received(n);
+                }
+            }
+            out.write(buf, out.voidPromise());
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
-            Channel out = outbound;
-            if (closed || out == null) {
+            Channel in = channel;
+            Channel out = other().channel;
+            if (closed || in == null || out == null) {
                 return;
             }
             out.flush();
             if (out.isWritable()) {
-                readMore(inbound);
+                readMore(in);
             } else {
-                frontPaused = true;
+                paused = true;
             }
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            Channel out = outbound;
-            if (backPaused && inbound.isWritable() && out != null && !closed) {
-                backPaused = false;
-                readMore(out);
+            // This side can take writes again: resume reading the other side if it waited for that.
+            Side from = other();
+            Channel in = from.channel;
+            if (from.paused && ctx.channel().isWritable() && in != null && !closed) {
+                from.paused = false;
+                readMore(in);
             }
             ctx.fireChannelWritabilityChanged();
         }
@@ -499,10 +592,10 @@ final class Relay {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
             if (event instanceof ChannelInputShutdownEvent) {
-                clientEof = true;
-                Channel out = outbound;
-                if (out != null && !closed) {
-                    passFin(out, true);
+                inputEnded = true;
+                Side to = other();
+                if (to.channel != null && !closed) {
+                    passFin(to);
                 }
             }
             ReferenceCountUtil.release(event);
@@ -510,73 +603,15 @@ final class Relay {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            close(outbound == null ? "client closed before a backend was connected" : "client closed", true);
+            String reason = client && other().channel == null
+                    ? "client closed before a backend was connected"
+                    : name() + " closed";
+            close(reason, true);
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            abort("client error: " + describe(cause), outbound);
-        }
-    }
-
-    /** The backend side. */
-    private final class BackHandler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (closed || !(msg instanceof ByteBuf buf)) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            lastRead = clock.nanoTime();
-            int n = buf.readableBytes();
-            fromBackend += n;
-            BackendStats stats = backend;
-            if (stats != null) {
-                stats.received(n);
-            }
-            inbound.write(buf, inbound.voidPromise());
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (closed) {
-                return;
-            }
-            inbound.flush();
-            if (inbound.isWritable()) {
-                readMore(ctx.channel());
-            } else {
-                backPaused = true;
-            }
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (frontPaused && ctx.channel().isWritable() && !closed) {
-                frontPaused = false;
-                readMore(inbound);
-            }
-            ctx.fireChannelWritabilityChanged();
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-            if (event instanceof ChannelInputShutdownEvent) {
-                if (!closed) {
-                    passFin(inbound, false);
-                }
-            }
-            ReferenceCountUtil.release(event);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            close("backend closed", true);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            abort("backend error: " + describe(cause), inbound);
+            abort(name() + " error: " + describe(cause), other().channel);
         }
     }
 

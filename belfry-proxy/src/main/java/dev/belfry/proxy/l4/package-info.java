@@ -29,6 +29,10 @@
  * without the per-connection system calls and exceptions a relay does not need.
  * One INFO line per closed connection goes to the {@code dev.belfry.proxy.l4.connections} logger
  * with the bytes each way, the duration, the backend and the reason.
+ * One handler class serves both sides of a relay (one instance per channel, each relaying what it
+ * reads to the other); the PROXY header has its own handler ahead of the client side. The byte
+ * relay is tested over two {@code EmbeddedChannel}s ({@code RelayBytesTest}), the PROXY intake over
+ * one ({@code RelayProxyHeaderTest}).
  * A relay sees the engine only through {@code RelayEngine} (admission, the cluster, the clock, the
  * register of open relays), which the engine implements privately; it reads time only from that
  * clock.
