@@ -53,7 +53,7 @@ class CoalesceTest extends LayerContractTest {
     }
 
     @Test
-    void aHungCallTakesNoWaitersPastTheShareAgeAndIsCancelledWhenItsLastWaiterLeaves() {
+    void aHungCallTakesNoWaitersPastTheShareAgeFromItsFirstJoinerAndIsCancelledWhenItsLastWaiterLeaves() {
         Coalesce<String, String> service =
                 (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                         .maxShareAge(Duration.ofSeconds(5))
@@ -64,9 +64,9 @@ class CoalesceTest extends LayerContractTest {
         CompletableFuture<String> first = service.call("GET /a");
         MockService.Pending<String, String> hung = inner.handle().next();
         clock.advanceMillis(3000);
-        CompletableFuture<String> second = service.call("GET /a");
+        CompletableFuture<String> second = service.call("GET /a"); // the first to join: the age starts
         first.cancel(false);
-        clock.advance(Duration.ofSeconds(2).minusNanos(1));
+        clock.advance(Duration.ofSeconds(5).minusNanos(1));
         CompletableFuture<String> third = service.call("GET /a");
         inner.handle().assertNoMoreRequests();
         assertThat(hung.isCancelled())

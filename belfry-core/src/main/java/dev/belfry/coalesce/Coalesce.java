@@ -164,9 +164,9 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    /** Whether {@code entry}'s call has been in flight too long for new requests to join it. */
+    /** Whether {@code entry}'s call has been shared for too long for new requests to join it. */
     private boolean tooOldToShare(Entry entry) {
-        return maxShareNanos > 0 && entry.inFlight() && clock.nanoTime() - entry.startedAt >= maxShareNanos;
+        return maxShareNanos > 0 && entry.sharedTooLong();
     }
 
     /** Forgets cached entries whose time to live has passed. */
@@ -255,8 +255,12 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
 
         private boolean settled;
 
-        Joiners(@Nullable CompletableFuture<R> call) {
+        /** When the first joiner arrived: the start of the share limit. */
+        final long sharedAt;
+
+        Joiners(@Nullable CompletableFuture<R> call, long sharedAt) {
             this.call = call;
+            this.sharedAt = sharedAt;
         }
 
         /** Adds a joiner's future; false if the call has already settled every joiner. */
@@ -313,21 +317,21 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
      */
     private final class Entry extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
         final Object key;
-        final long startedAt;
         private volatile @Nullable Object link;
 
         Entry(Object key) {
             this.key = key;
-            this.startedAt = maxShareNanos > 0 ? clock.nanoTime() : 0;
         }
 
-        /** Whether the shared call has not ended (nor been abandoned, nor become a cached answer). */
-        boolean inFlight() {
-            Object current = link;
-            if (current instanceof Joiners<?> joiners) {
-                return !joiners.ended();
-            }
-            return current == null || (current instanceof CompletableFuture<?> call && !call.isDone());
+        /**
+         * Whether the call, still running, was first joined longer than the share limit ago. The
+         * age counts from the first joiner, so a call nobody joins (the common miss) reads no
+         * clock and carries no timestamp.
+         */
+        boolean sharedTooLong() {
+            return link instanceof Joiners<?> joiners
+                    && !joiners.ended()
+                    && clock.nanoTime() - joiners.sharedAt >= maxShareNanos;
         }
 
         void start(CompletableFuture<Res> call) {
@@ -426,7 +430,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                         source = call;
                         break;
                     }
-                    Joiners<Res> joiners = new Joiners<>(call);
+                    Joiners<Res> joiners = new Joiners<>(call, maxShareNanos > 0 ? clock.nanoTime() : 0);
                     joiners.waiters++;
                     if (LINK.compareAndSet(this, current, joiners)) {
                         late = false;

@@ -101,8 +101,9 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
         }
 
         /**
-         * How long a call in flight takes new waiters (default {@link #DEFAULT_MAX_SHARE_AGE}):
-         * identical requests arriving later start a fresh call instead of joining it. Without a
+         * How long a call in flight takes new waiters, counted from its first joiner (default
+         * {@link #DEFAULT_MAX_SHARE_AGE}): identical requests arriving later start a fresh call
+         * instead of joining it. Without a
          * limit, a call that hangs while callers keep arriving and timing out would never be
          * cancelled (some caller is always waiting on it) and no caller would ever get an answer.
          */
