@@ -10,6 +10,10 @@
 #   bulk       wrk -t1 -c16, keep-alive, 256 KiB responses (MiB/s too)
 #   idle       RSS of each proxy holding IDLE_CONNECTIONS idle client connections (each with its
 #              backend connection)
+#   cold       the first COLD_DURATION seconds of the close load on a Belfry just started (a fresh
+#              JVM: nothing compiled yet), with no warm-up; HAProxy gets the same window. In every
+#              round a second Belfry, with the same settings, is started for it on its own ports
+#              and stopped after it, so the main one stays warm for the other scenarios
 # For each: requests/s, p50/p99 latency, the proxy's CPU microseconds per request (utime+stime of
 # the whole process from /proc/PID/stat across the measured window, divided by the requests) and
 # its RSS (VmRSS) after the run; then ratios to HAProxy.
@@ -18,20 +22,28 @@
 #   DURATION=20 WARMUP=10 bench/compare.sh
 #   ONLY="haproxy belfry" SCENARIOS="keepalive" bench/compare.sh
 #   BELFRY_JFR=/tmp/belfry.jfr bench/compare.sh   # also record a JFR profile of Belfry
-#   ROUNDS=4 MEDIAN_FROM=2 SCENARIOS="keepalive close bulk" bench/compare.sh   # + medians of rounds 2-4
+#   ROUNDS=3 SCENARIOS="cold keepalive close bulk" bench/compare.sh   # + medians over 3 rounds
+#
+# Belfry runs as shipped unless asked otherwise: `bin/belfry run` with no BELFRY_JAVA_OPTS (the
+# launcher's own JVM defaults) and the default log level (info: one access-log line per connection,
+# written to a file here). BELFRY_JAVA_OPTS and BELFRY_LOG_LEVEL change that.
 #
 # Environment (defaults in brackets): DURATION [10] and WARMUP [5] seconds per measurement;
+# COLD_DURATION [10] seconds of the cold window;
 # KEEPALIVE_CONNECTIONS [64], CLOSE_CONNECTIONS [64], BULK_CONNECTIONS [16];
 # IDLE_CONNECTIONS [10000, or fewer if the hard file-descriptor limit cannot hold two per
-# connection in the proxy]; SCENARIOS [keepalive close bulk idle]; ROUNDS [1: measure the load
+# connection in the proxy]; SCENARIOS [cold keepalive close bulk idle]; ROUNDS [1: measure the load
 # scenarios this many times in a row, print each round's tables and then, for more than one, the
 # median over the rounds of each ratio to HAProxy]; MEDIAN_FROM [1: the first round the medians
 # count; 2 leaves out the round in which Belfry's JIT is still compiling]; ONLY [direct haproxy nginx
-# belfry]; BELFRY_JAVA_OPTS [-Xms256m -Xmx256m -XX:+UseSerialGC]; BELFRY_JFR [unset: a file to
+# belfry]; BELFRY_JAR [unset: the jar bin/belfry builds; a path runs that jar instead, never
+# building]; BELFRY_JAVA_OPTS [empty: as shipped; the options of earlier runs were
+# '-Xms256m -Xmx256m -XX:+UseSerialGC']; BELFRY_LOG_LEVEL [unset: the default, info, logging every
+# connection; warn turns the access log off]; BELFRY_JFR [unset: a file to
 # record a JFR profile of Belfry into] and BELFRY_JFR_SETTINGS [extra JFR options, e.g.
 # jdk.CPUTimeSample#enabled=true on JDK 25]; SYSCALLS [unset: if set, count each proxy's system
 # calls per request with perf stat during the window; this costs CPU, so not for the CPU column]; PORT_BASE
-# [19080]: ports PORT_BASE to PORT_BASE+3 and PORT_BASE+821 (Belfry's admin) on 127.0.0.1.
+# [19080]: ports PORT_BASE to PORT_BASE+4, PORT_BASE+821 and +822 (Belfry's admin ports) on 127.0.0.1.
 #
 # Installs haproxy, nginx-light, libnginx-mod-stream and wrk with apt-get if missing (needs root)
 # and builds Belfry's jar if needed. Every process it starts is stopped by PID on exit and its
@@ -45,7 +57,8 @@ WARMUP=${WARMUP:-5}
 KEEPALIVE_CONNECTIONS=${KEEPALIVE_CONNECTIONS:-64}
 CLOSE_CONNECTIONS=${CLOSE_CONNECTIONS:-64}
 BULK_CONNECTIONS=${BULK_CONNECTIONS:-16}
-SCENARIOS=${SCENARIOS:-keepalive close bulk idle}
+COLD_DURATION=${COLD_DURATION:-10}
+SCENARIOS=${SCENARIOS:-cold keepalive close bulk idle}
 ROUNDS=${ROUNDS:-1}
 MEDIAN_FROM=${MEDIAN_FROM:-1}
 ONLY=${ONLY:-direct haproxy nginx belfry}
@@ -55,7 +68,10 @@ HAPROXY_PORT=$((PORT_BASE + 1))
 BELFRY_PORT=$((PORT_BASE + 2))
 NGINX_PORT=$((PORT_BASE + 3))
 BELFRY_ADMIN_PORT=$((PORT_BASE + 821))
-export BELFRY_JAVA_OPTS=${BELFRY_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseSerialGC}
+BELFRY_COLD_PORT=$((PORT_BASE + 4))
+BELFRY_COLD_ADMIN_PORT=$((PORT_BASE + 822))
+export BELFRY_JAVA_OPTS=${BELFRY_JAVA_OPTS-}
+BELFRY_LOG_LEVEL=${BELFRY_LOG_LEVEL-}
 
 log() { printf '[compare %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -81,6 +97,9 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 # Build the jar now (bin/belfry would build it on first use too, but inside the measured setup).
 bin/belfry --version >/dev/null || die "bin/belfry does not run"
+# And its ahead-of-time cache (JDK 25+), which the launcher otherwise trains before its first run,
+# while this script waits for the port.
+bin/belfry aot-cache >&2 || die "bin/belfry aot-cache failed"
 
 # Ten thousand idle connections need two descriptors each in the proxy (client and backend side).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -209,16 +228,16 @@ CONF
 fi
 
 if wants belfry; then
-    # Access logging off (level warn), as HAProxy and nginx stream log nothing here either.
+    # As shipped, the log level is the default (info): one access-log line per connection, on
+    # stderr, which goes to a file here. BELFRY_LOG_LEVEL=warn turns it off.
+    BELFRY_LOG_TABLE=
+    [ -z "$BELFRY_LOG_LEVEL" ] || BELFRY_LOG_TABLE=$(printf '\n[log]\nlevel = "%s"\n' "$BELFRY_LOG_LEVEL")
     cat >"$WORK/belfry.toml" <<CONF
 io_threads = 1
 
 [admin]
 listen = "127.0.0.1:$BELFRY_ADMIN_PORT"
-
-[log]
-level = "warn"
-
+$BELFRY_LOG_TABLE
 [[listeners]]
 name = "bench"
 listen = "127.0.0.1:$BELFRY_PORT"
@@ -235,13 +254,20 @@ drain_timeout = "0s"
 [[clusters.backends]]
 address = "127.0.0.1:$BACKEND_PORT"
 CONF
-    if [ -n "${BELFRY_JFR:-}" ]; then
-        BELFRY_JAVA_OPTS="$BELFRY_JAVA_OPTS -XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true${BELFRY_JFR_SETTINGS:+,$BELFRY_JFR_SETTINGS}"
-    fi
-    BELFRY_NO_BUILD=1 bin/belfry run --config "$WORK/belfry.toml" >"$WORK/belfry.log" 2>&1 &
-    PIDS+=($!)
+    # The cold window's Belfry: the same config on ports of its own.
+    sed -e "s/127.0.0.1:$BELFRY_PORT\"/127.0.0.1:$BELFRY_COLD_PORT\"/" \
+        -e "s/127.0.0.1:$BELFRY_ADMIN_PORT\"/127.0.0.1:$BELFRY_COLD_ADMIN_PORT\"/" \
+        "$WORK/belfry.toml" >"$WORK/belfry-cold.toml"
     PORT[belfry]=$BELFRY_PORT
+    BELFRY_JFR_OPTS=
+    if [ -n "${BELFRY_JFR:-}" ]; then
+        BELFRY_JFR_OPTS="-XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true${BELFRY_JFR_SETTINGS:+,$BELFRY_JFR_SETTINGS}"
+    fi
+    # The main Belfry (with the JFR recording, if asked); its log goes to belfry.log.
+    BELFRY_NO_BUILD=1 BELFRY_JAVA_OPTS="$BELFRY_JAVA_OPTS $BELFRY_JFR_OPTS" \
+        bin/belfry run --config "$WORK/belfry.toml" >"$WORK/belfry.log" 2>&1 &
     PID[belfry]=$!
+    PIDS+=($!)
 fi
 
 TARGETS=()
@@ -280,19 +306,23 @@ declare -A RESULT
 measure() {
     local name=$1 scen=$2 path=$3 conns=$4; shift 4
     local url="http://127.0.0.1:${PORT[$name]}/$path" pid=${PID[$name]}
-    wrk -t1 -c"$conns" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
-    sleep 1
+    if [ "$scen" != cold ]; then
+        wrk -t1 -c"$conns" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+        sleep 1
+    fi
+    local window=$DURATION
+    [ "$scen" = cold ] && window=$COLD_DURATION
     local before=0 sys_before=0 opens_before
     [ "$pid" != - ] && before=$(cpu_ticks "$pid") && sys_before=$(sys_ticks "$pid")
     [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.before"
     opens_before=$(passive_opens)
     local perf_pid=
     if [ -n "${SYSCALLS:-}" ] && [ "$pid" != - ]; then
-        perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$WORK/$scen.$name.perf" -- sleep "$DURATION" 2>/dev/null &
+        perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$WORK/$scen.$name.perf" -- sleep "$window" 2>/dev/null &
         perf_pid=$!
         PIDS+=("$perf_pid")
     fi
-    wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$@" "$url" >"$WORK/$scen.$name.wrk" 2>&1 || true
+    wrk -t1 -c"$conns" -d"${window}s" --latency "$@" "$url" >"$WORK/$scen.$name.wrk" 2>&1 || true
     [ -n "$perf_pid" ] && { wait "$perf_pid" 2>/dev/null || true; }
     local after=0 sys_after=0 opens_after
     [ "$pid" != - ] && after=$(cpu_ticks "$pid") && sys_after=$(sys_ticks "$pid")
@@ -417,6 +447,10 @@ measure_idle() {
     done
 }
 
+BELFRY_JAVA=-
+if wants belfry; then
+    BELFRY_JAVA=$("$(readlink -f "/proc/${PID[belfry]}/exe")" -version 2>&1 | head -1 || echo -)
+fi
 log "targets: ${TARGETS[*]}; scenarios: $SCENARIOS; ${DURATION}s measured after ${WARMUP}s warm-up each"
 # Idle first, while every proxy is fresh: afterwards Belfry's RSS is mostly heap already touched.
 if scenario idle; then
@@ -425,6 +459,31 @@ fi
 ROUND_TITLE=
 for ((round = 1; round <= ROUNDS; round++)); do
     [ "$ROUNDS" -gt 1 ] && { ROUND_TITLE=" (round $round of $ROUNDS)"; log "round $round of $ROUNDS"; }
+    if scenario cold; then
+        # A second Belfry, just started, loaded at once and then stopped; then HAProxy's window.
+        if wants belfry; then
+            started=$(date +%s.%N)
+            BELFRY_NO_BUILD=1 bin/belfry run --config "$WORK/belfry-cold.toml" >>"$WORK/belfry-cold.log" 2>&1 &
+            cold_pid=$!
+            PIDS+=("$cold_pid")
+            wait_port "$BELFRY_COLD_PORT"
+            log "cold: a new belfry listening $(awk -v a="$(date +%s.%N)" -v b="$started" 'BEGIN { printf "%.2f", a - b }') s after its start"
+            main_pid=${PID[belfry]}
+            PID[belfry]=$cold_pid
+            PORT[belfry]=$BELFRY_COLD_PORT
+            measure belfry cold small "$CLOSE_CONNECTIONS" -H 'Connection: close'
+            PID[belfry]=$main_pid
+            PORT[belfry]=$BELFRY_PORT
+            # SIGTERM: it drains (drain_timeout 0s) and exits; bounded.
+            kill -TERM "$cold_pid" 2>/dev/null || true
+            for _ in $(seq 1 100); do kill -0 "$cold_pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$cold_pid" 2>/dev/null || true
+            wait "$cold_pid" 2>/dev/null || true
+        fi
+        for t in "${TARGETS[@]}"; do
+            [ "$t" = belfry ] || measure "$t" cold small "$CLOSE_CONNECTIONS" -H 'Connection: close'
+        done
+    fi
     if scenario keepalive; then
         for t in "${TARGETS[@]}"; do measure "$t" keepalive small "$KEEPALIVE_CONNECTIONS"; done
     fi
@@ -435,6 +494,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         for t in "${TARGETS[@]}"; do measure "$t" bulk bulk "$BULK_CONNECTIONS"; done
     fi
     {
+        scenario cold && print_table cold "Cold start: the first ${COLD_DURATION}s of a new connection per request (as below) on a Belfry just started, no warm-up$ROUND_TITLE"
         scenario keepalive && print_table keepalive "Keep-alive: 100-byte responses, $KEEPALIVE_CONNECTIONS connections$ROUND_TITLE"
         scenario close && print_table close "New connection per request: 100-byte responses, $CLOSE_CONNECTIONS concurrent (wrk -H 'Connection: close'; accepts/request counts every accept on the host: 1 direct, 2 through a proxy)$ROUND_TITLE"
         scenario bulk && print_table bulk "Bulk: 256 KiB responses, $BULK_CONNECTIONS keep-alive connections$ROUND_TITLE"
@@ -448,7 +508,7 @@ echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
-echo "nginx stream: one worker. Belfry: io_threads = 1 (transport: ${BELFRY_TRANSPORT_NOTE:-the default, NIO, unless -Dbelfry.transport is in BELFRY_JAVA_OPTS}), BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS', $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1)."
+echo "nginx stream: one worker. Belfry: bin/belfry run, io_threads = 1, transport: the default unless -Dbelfry.transport is in BELFRY_JAVA_OPTS, BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS' (empty: as shipped), log level ${BELFRY_LOG_LEVEL:-as shipped (info: a line per connection)}, $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1), on $BELFRY_JAVA."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path, in each of $ROUNDS round(s). CPU = utime+stime of the whole proxy process over the window / requests."
 for ((round = 1; round <= ROUNDS; round++)); do cat "$WORK/report.$round"; done
 if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/ratios" ]; then

@@ -136,7 +136,7 @@ public final class ServiceBuilder<Req, Res, InReq, InRes> {
      * drained at the pace of the layers below; more fail with {@link OverloadedException}.
      */
     public ServiceBuilder<Req, Res, InReq, InRes> buffer(int capacity) {
-        return layer(BufferLayer.of(capacity));
+        return layer(BufferLayer.of(capacity, clockOrSystem()));
     }
 
     /**
@@ -161,7 +161,7 @@ public final class ServiceBuilder<Req, Res, InReq, InRes> {
      * to the layers below.
      */
     public ServiceBuilder<Req, Res, InReq, InRes> coalesce(Function<? super InReq, ?> key) {
-        return layer(CoalesceLayer.of(key));
+        return layer(CoalesceLayer.of(key, clockOrSystem()));
     }
 
     /**

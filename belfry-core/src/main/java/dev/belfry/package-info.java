@@ -16,9 +16,9 @@
  * request was never sent are {@link dev.belfry.UnprocessedException}s and are safe to repeat. The
  * middleware lives in one package each: flow control in {@code timeout}, {@code limit}, {@code
  * shed}, {@code buffer}, {@code filter}, {@code map}, {@code steer}, {@code reconnect}; resilience
- * in {@code retry}, {@code hedge}, {@code breaker}, {@code coalesce} (with events through {@code
- * event}); endpoint selection in {@code discover}, {@code load}, {@code balance} and {@code
- * health}.
+ * in {@code retry}, {@code hedge}, {@code breaker}, {@code coalesce}, each with its own listener
+ * ({@code RetryListener}, ...) for metrics; endpoint selection in {@code discover}, {@code load},
+ * {@code balance} and {@code health}.
  */
 @NullMarked
 package dev.belfry;

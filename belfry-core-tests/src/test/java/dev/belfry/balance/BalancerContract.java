@@ -160,6 +160,27 @@ abstract class BalancerContract extends LayerContractTest {
     }
 
     @Test
+    void aWaitingRequestOnceDispatchedNoLongerTimesOutInTheBalancer() {
+        a.handle().allow(1);
+        Balancer<String, String> balancer = balancer(Discover.of(endpoints("a", a)));
+        CompletableFuture<String> first = balancer.call("post-1");
+        CompletableFuture<String> second = balancer.call("post-2");
+        MockService.Pending<String, String> one = a.handle().next();
+        a.handle().allow(1);
+        one.respond("one");
+        assertThat(first).isCompletedWithValue("one");
+        MockService.Pending<String, String> two = a.handle().next();
+        assertThat(two.request()).isEqualTo("post-2");
+        assertThat(clock.pendingTasks()).as("the wait timer stops at dispatch").isZero();
+        clock.advance(MAX_WAIT.multipliedBy(3));
+        assertThat(second).as("sent, so never failed as unprocessed").isNotDone();
+        assertThat(two.isCancelled()).isFalse();
+        two.respond("two");
+        assertThat(second).isCompletedWithValue("two");
+        balancer.close();
+    }
+
+    @Test
     void aNewEndpointIsUsedWithNoTrafficNeededToNoticeIt() {
         DiscoverSource<String, Service<String, String>> source = DiscoverSource.create();
         Balancer<String, String> balancer = balancer(source);

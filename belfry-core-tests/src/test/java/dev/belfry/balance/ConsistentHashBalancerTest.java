@@ -2,6 +2,7 @@ package dev.belfry.balance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.belfry.Service;
 import dev.belfry.discover.Discover;
@@ -37,6 +38,49 @@ class ConsistentHashBalancerTest extends BalancerContract {
             source.put("e" + i, named("e" + i));
         }
         return source;
+    }
+
+    @Test
+    void theRingStaysBoundedWhateverTheWeightsAndKeepsTheirProportions() {
+        List<Endpoint<String, String>> heavy = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            heavy.add(new Endpoint<>("e" + i, named("e" + i), null, i == 0 ? 10_000 : 1000, 0));
+        }
+        int[] points = Strategy.ConsistentHash.points(heavy);
+        long total = 0;
+        for (int count : points) {
+            total += count;
+        }
+        assertThat(total).isBetween((long) Strategy.ConsistentHash.MAX_RING_POINTS - 3000, (long)
+                Strategy.ConsistentHash.MAX_RING_POINTS);
+        assertThat((double) points[0] / points[1]).isCloseTo(10.0, within(0.5));
+        assertThat(points[2999]).isPositive();
+
+        List<Endpoint<String, String>> light =
+                List.of(new Endpoint<>("a", named("a"), null, 3, 0), new Endpoint<>("b", named("b"), null, 1, 0));
+        assertThat(Strategy.ConsistentHash.points(light)).containsExactly(300, 100);
+    }
+
+    @Test
+    void anErrorFromTheConnectFunctionLeavesTheEndpointsAsTheyWereAndLaterChangesApply() {
+        DiscoverSource<String, String> source = DiscoverSource.create();
+        source.put("a", "a");
+        Balancer<String, String> balancer = strategy(Balancer.builder(source, (String key, String value) -> {
+                    if (key.equals("bad")) {
+                        throw new AssertionError("connect failed for " + key);
+                    }
+                    return named(value);
+                }))
+                .clock(clock)
+                .random(new SplittableRandom(SEED))
+                .maxWait(MAX_WAIT)
+                .build();
+        source.put("bad", "bad");
+        assertThat(balancer.endpoints()).extracting(EndpointStats::key).containsExactly("a");
+        source.put("b", "b");
+        assertThat(balancer.endpoints()).extracting(EndpointStats::key).containsExactly("a", "b");
+        assertThat(spread(balancer, 200)).containsOnlyKeys("a", "b");
+        balancer.close();
     }
 
     @Test

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +16,6 @@ import org.junit.jupiter.api.Test;
 class ConsistentHashRingSizeTest {
 
     @Test
-    @Disabled("known defect 5, fixed on branch main by the lead")
     void buildsTheRingForEndpointCountsAndWeightsThatValidationAllows() {
         Service<String, String> service = request -> CompletableFuture.completedFuture(request);
         // 2148 x 10000 x 100 points is past Integer.MAX_VALUE; the balancer accepts 65535

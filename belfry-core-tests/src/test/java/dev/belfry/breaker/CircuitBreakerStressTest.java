@@ -43,7 +43,8 @@ class CircuitBreakerStressTest {
                 .consecutiveFailures(1)
                 .halfOpenCalls(PROBES)
                 .openInterval(Backoff.constant(Duration.ofSeconds(1)))
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(hanging);
         // Open it with a failure, then let the interval pass.
         CompletableFuture<String> failing = probing.call("fail");

@@ -7,7 +7,6 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
 import dev.belfry.backoff.Backoff;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
@@ -23,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class CircuitBreakerTest extends LayerContractTest {
     private static final Duration OPEN = Duration.ofSeconds(10);
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingBreakerListener listener = new RecordingBreakerListener();
 
     /** Default settings: the contract's single calls never come near the thresholds. */
     @Override
@@ -36,7 +35,7 @@ class CircuitBreakerTest extends LayerContractTest {
     }
 
     private CircuitBreaker<String, String> breaker(CircuitBreakerLayer.Builder<String, String> settings) {
-        return settings.listener(listener).build(clock).wrap(inner);
+        return settings.listener(listener).clock(clock).build().wrap(inner);
     }
 
     /** The failure of a future that must already be done: never blocks. */
@@ -136,7 +135,8 @@ class CircuitBreakerTest extends LayerContractTest {
                 .timeWindow(window)
                 .minimumCalls(4)
                 .openInterval(Backoff.constant(OPEN))
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         fail(expired, 2);
         fail(current, 2);
@@ -213,6 +213,34 @@ class CircuitBreakerTest extends LayerContractTest {
         assertThat(next).as("permit returned").isNotNull();
         inner.handle().respondNext("ok");
         assertThat(breaker.state()).isEqualTo(CircuitState.CLOSED);
+    }
+
+    @Test
+    void probesThatNeverCompleteReopenTheCircuitAtTheHalfOpenTimeout() {
+        Duration limit = Duration.ofSeconds(10);
+        CircuitBreaker<String, String> breaker =
+                breaker(settings().consecutiveFailures(1).halfOpenCalls(1).halfOpenTimeout(limit));
+        fail(breaker, 1);
+        clock.advance(OPEN);
+        CompletableFuture<String> probe = breaker.call("probe");
+        MockService.Pending<String, String> hung = inner.handle().next();
+        CompletableFuture<Void> ready = breaker.whenReady().toCompletableFuture();
+        assertThat(breaker.readiness()).isEqualTo(Readiness.BUSY);
+        clock.advance(limit.minusNanos(1));
+        assertThat(breaker.state()).isEqualTo(CircuitState.HALF_OPEN);
+        clock.advance(Duration.ofNanos(1));
+        assertThat(breaker.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(failed(breaker.call("x")))
+                .isInstanceOf(CircuitOpenException.class)
+                .hasMessageContaining("probe calls did not complete within 10000 ms");
+        assertThat(ready).as("still waiting: the circuit is open again").isNotDone();
+        clock.advance(OPEN);
+        assertThat(ready).as("woken when the new open interval ends").isDone();
+        assertThat(breaker.state()).isEqualTo(CircuitState.HALF_OPEN);
+        hung.respond("late");
+        assertThat(probe).isCompletedWithValue("late");
+        assertThat(breaker.state()).as("a stale probe's outcome is ignored").isEqualTo(CircuitState.HALF_OPEN);
+        assertThat(clock.pendingTasks()).isZero();
     }
 
     @Test
@@ -362,12 +390,15 @@ class CircuitBreakerTest extends LayerContractTest {
         breaker.call("probe");
         CompletionStage<Void> ready = breaker.whenReady();
         assertThat(ready.toCompletableFuture()).isNotDone();
-        assertThat(clock.pendingTasks()).isZero();
+        assertThat(clock.pendingTasks()).as("only the half-open timeout").isEqualTo(1);
         inner.handle().next().fail(new IllegalStateException("still down"));
         assertThat(ready.toCompletableFuture())
                 .as("spurious wake-ups are allowed")
                 .isDone();
         assertThat(breaker.state()).isEqualTo(CircuitState.OPEN);
+        assertThat(clock.pendingTasks())
+                .as("the timeout stopped with the probe")
+                .isZero();
     }
 
     @Test
@@ -385,7 +416,7 @@ class CircuitBreakerTest extends LayerContractTest {
     void eachWrappedServiceHasABreakerOfItsOwn() {
         MockService<String, String> other = MockService.create();
         CircuitBreakerLayer<String, String> layer =
-                settings().consecutiveFailures(1).build(clock);
+                settings().consecutiveFailures(1).clock(clock).build();
         CircuitBreaker<String, String> first = layer.wrap(inner);
         CircuitBreaker<String, String> second = layer.wrap(other);
         fail(first, 1);
@@ -417,15 +448,16 @@ class CircuitBreakerTest extends LayerContractTest {
         assertThatThrownBy(() -> CircuitBreakerLayer.builder()
                         .countWindow(10)
                         .minimumCalls(11)
-                        .build(clock))
+                        .clock(clock)
+                        .build())
                 .hasMessage("minimumCalls must be at most the countWindow (10), was 11");
-        assertThatThrownBy(() -> CircuitBreakerLayer.builder().build(null)).hasMessage("clock must not be null");
+        assertThatThrownBy(() -> CircuitBreakerLayer.builder().clock(null)).hasMessage("clock must not be null");
     }
 
     @Test
     void composesThroughTheBuilderAndOpensForCallersAbove() {
         Service<String, String> service = ServiceBuilder.<String, String>builder()
-                .layer(settings().consecutiveFailures(1).build(clock))
+                .layer(settings().consecutiveFailures(1).clock(clock).build())
                 .service(inner);
         service.call("x");
         inner.handle().next().fail(new IllegalStateException("down"));
@@ -458,7 +490,8 @@ class CircuitBreakerTest extends LayerContractTest {
                 .consecutiveFailures(2)
                 .isFailure((response, failure) -> "500".equals(response))
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(request -> CompletableFuture.completedFuture(calls.incrementAndGet() < 3 ? "500" : "200"));
         assertThat(breaker.call("x")).isCompletedWithValue("500");
         assertThat(breaker.call("x")).isCompletedWithValue("500");

@@ -9,9 +9,11 @@ import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.UnprocessedException;
+import dev.belfry.steer.Steer;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +37,7 @@ class BufferTest extends LayerContractTest {
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {
-        return BufferLayer.<String, String>of(CAPACITY).wrap(inner);
+        return BufferLayer.<String, String>of(CAPACITY, clock).wrap(inner);
     }
 
     // A buffer admits into its queue while the inner service is busy: that is its purpose, so the
@@ -47,7 +49,49 @@ class BufferTest extends LayerContractTest {
     }
 
     private Buffer<String, String> buffer() {
-        return new Buffer<>(inner, CAPACITY);
+        return new Buffer<>(inner, CAPACITY, clock);
+    }
+
+    @Test
+    void keepsDrainingWhenTheInnerSaysReadyButRefusesTheHead() {
+        // Steer is ready while any route is, yet refuses a request whose own route is busy.
+        MockService<String, String> a = MockService.create();
+        MockService<String, String> b = MockService.create();
+        a.handle().allow(1);
+        Service<String, String> steer = Steer.of(List.of(a, b), (request, count) -> request.startsWith("a") ? 0 : 1);
+        Buffer<String, String> buffer = new Buffer<>(steer, 1, clock);
+        CompletableFuture<String> first = buffer.call("a-1");
+        CompletableFuture<String> second = buffer.call("a-2");
+        assertThat(buffer.queued()).isEqualTo(1);
+        MockService.Pending<String, String> one = a.handle().next();
+        a.handle().allow(1);
+        one.respond("one");
+        assertThat(first).isCompletedWithValue("one");
+        clock.advance(Duration.ofMillis(1).minusNanos(1));
+        assertThat(a.handle().admitted()).as("not before the first recheck").isEqualTo(1);
+        clock.advance(Duration.ofNanos(1));
+        assertThat(a.handle().respondNext("two")).isEqualTo("a-2");
+        assertThat(second).isCompletedWithValue("two");
+        assertThat(buffer.queued()).isZero();
+        assertThat(buffer.call("b-1")).as("later calls go through").isNotDone();
+        assertThat(b.handle().respondNext("b")).isEqualTo("b-1");
+        assertThat(clock.pendingTasks()).isZero();
+    }
+
+    @Test
+    void closeCancelsAPendingRecheck() {
+        MockService<String, String> a = MockService.create();
+        a.handle().allow(1);
+        Service<String, String> steer = Steer.of(List.of(a, MockService.<String, String>create()), (r, n) -> 0);
+        Buffer<String, String> buffer = new Buffer<>(steer, 2, clock);
+        CompletableFuture<String> first = buffer.call("a-1");
+        CompletableFuture<String> second = buffer.call("a-2");
+        assertThat(clock.pendingTasks()).as("rechecking").isEqualTo(1);
+        buffer.close();
+        assertThat(clock.pendingTasks()).isZero();
+        assertThat(failureOf(second)).isInstanceOf(ServiceClosedException.class);
+        a.handle().respondNext("one");
+        assertThat(first).isCompletedWithValue("one");
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
@@ -18,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class CoalesceTest extends LayerContractTest {
     private static final Duration TTL = Duration.ofSeconds(1);
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingCoalesceListener listener = new RecordingCoalesceListener();
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {
@@ -28,7 +27,8 @@ class CoalesceTest extends LayerContractTest {
     private Coalesce<String, String> coalescing() {
         return (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
     }
 
@@ -37,7 +37,8 @@ class CoalesceTest extends LayerContractTest {
                 .cacheFor(TTL)
                 .maxCached(maxCached)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
     }
 
@@ -49,6 +50,43 @@ class CoalesceTest extends LayerContractTest {
     private static Throwable failed(CompletableFuture<?> future) {
         assertThat(future).as("completed").isDone();
         return failureOf(future);
+    }
+
+    @Test
+    void aHungCallTakesNoWaitersPastTheShareAgeAndIsCancelledWhenItsLastWaiterLeaves() {
+        Coalesce<String, String> service =
+                (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
+                        .maxShareAge(Duration.ofSeconds(5))
+                        .clock(clock)
+                        .build()
+                        .wrap(inner);
+        // Callers keep coming and giving up (their own timeouts), one overlapping the next.
+        CompletableFuture<String> first = service.call("GET /a");
+        MockService.Pending<String, String> hung = inner.handle().next();
+        clock.advanceMillis(3000);
+        CompletableFuture<String> second = service.call("GET /a");
+        first.cancel(false);
+        clock.advance(Duration.ofSeconds(2).minusNanos(1));
+        CompletableFuture<String> third = service.call("GET /a");
+        inner.handle().assertNoMoreRequests();
+        assertThat(hung.isCancelled())
+                .as("still shared by the second and third")
+                .isFalse();
+
+        clock.advance(Duration.ofNanos(1));
+        CompletableFuture<String> fourth = service.call("GET /a");
+        MockService.Pending<String, String> fresh = inner.handle().next();
+        assertThat(fresh.request()).isEqualTo("GET /a");
+        second.cancel(false);
+        third.cancel(false);
+        assertThat(hung.isCancelled()).as("its last waiter left").isTrue();
+
+        CompletableFuture<String> fifth = service.call("GET /a");
+        inner.handle().assertNoMoreRequests();
+        fresh.respond("A");
+        assertThat(fourth).isCompletedWithValue("A");
+        assertThat(fifth).isCompletedWithValue("A");
+        assertThat(service.trackedKeys()).isZero();
     }
 
     @Test
@@ -252,7 +290,8 @@ class CoalesceTest extends LayerContractTest {
                 .hasMessage("cacheFor must be positive, was PT0S");
         assertThatThrownBy(() -> CoalesceLayer.builder(r -> r).maxCached(0))
                 .hasMessage("maxCached must be at least 1, was 0");
-        assertThatThrownBy(() -> CoalesceLayer.builder(r -> r).maxCached(5).build(clock))
+        assertThatThrownBy(() ->
+                        CoalesceLayer.builder(r -> r).maxCached(5).clock(clock).build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("maxCached is set to 5 but cacheFor is not");
         assertThatThrownBy(() -> CoalesceLayer.builder(r -> r).cacheFor(TTL).cacheFor(TTL))
@@ -278,7 +317,8 @@ class CoalesceTest extends LayerContractTest {
         Service<String, String>[] self = newServiceArray();
         self[0] = CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(request -> {
                     made.add(request);
                     // Another identical request arrives while this call is being made.

@@ -20,8 +20,7 @@ import org.junit.jupiter.api.Test;
  * <p>Properties (see docs/testing.md): {@code belfry.compose.seeds} (how many seeds, default
  * {@value #DEFAULT_SEEDS}), {@code belfry.compose.from} (the first seed, default 0), {@code
  * belfry.compose.seed} (replay one seed and print it, pass or fail), {@code belfry.compose.ops}
- * (with a replayed seed: keep only these op indices, as a shrunk report prints them), and {@code
- * belfry.compose.allow} (generate the shapes of these known defects, see {@link KnownDefects}).
+ * (with a replayed seed: keep only these op indices, as a shrunk report prints them).
  */
 class ComposeContractTest {
     static final int DEFAULT_SEEDS = 3000;

@@ -24,14 +24,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
  * One focused test for each composition defect listed in issue 12 (the fifth, the consistent-hash
  * ring, is {@code dev.belfry.balance.ConsistentHashRingSizeTest}: it needs the package's
- * internals). Each fails on the code the issue describes; once its fix is merged, enable it and
- * set the matching switch in {@link KnownDefects} to {@code false}.
+ * internals). Each failed on the code the issue describes.
  */
 class ComposeDefectsTest {
     private final ManualClock clock = new ManualClock();
@@ -42,7 +40,6 @@ class ComposeDefectsTest {
      * passes: it must not fail as unprocessed and be sent again.
      */
     @Test
-    @Disabled("known defect 1, fixed on branch main by the lead")
     void aWaiterAdmittedBeforeMaxWaitIsNeitherFailedNorSentTwice() {
         MockService<String, String> endpoint = MockService.create();
         var handle = endpoint.handle();
@@ -87,7 +84,6 @@ class ComposeDefectsTest {
      * keep admitting.
      */
     @Test
-    @Disabled("known defect 2, fixed on branch main by the lead")
     void aBufferKeepsDrainingWhenTheServiceBelowSaysReadyButRefuses() {
         MockService<String, String> a = MockService.create();
         MockService<String, String> b = MockService.create();
@@ -116,7 +112,6 @@ class ComposeDefectsTest {
      * future (and the balancer's in-flight count) hanging.
      */
     @Test
-    @Disabled("known defect 3, fixed on branch main by the lead")
     void aThrowingPushbackTestStillCompletesTheCaller() {
         MockService<String, String> endpoint = MockService.create();
         Balancer<String, String> balancer = Balancer.builder(Discover.of(Map.of("a", endpoint)))
@@ -140,7 +135,6 @@ class ComposeDefectsTest {
 
     /** Defect 3, second half: a health failure test that throws must not hang the caller. */
     @Test
-    @Disabled("known defect 3, fixed on branch main by the lead")
     void aThrowingHealthFailureTestStillCompletesTheCaller() {
         MockService<String, String> endpoint = MockService.create();
         HealthMonitor<String> monitor = HealthMonitor.<String>builder(clock)
@@ -165,7 +159,6 @@ class ComposeDefectsTest {
      * on a discovery change) must not stop the balancer from applying later changes.
      */
     @Test
-    @Disabled("known defect 4, fixed on branch main by the lead")
     void anErrorFromTheConnectFunctionDoesNotStopDiscovery() {
         AtomicReference<Consumer<? super Change<String, String>>> listener = new AtomicReference<>();
         Discover<String, String> discover = subscriber -> {

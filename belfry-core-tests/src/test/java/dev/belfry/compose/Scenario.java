@@ -1,9 +1,7 @@
 package dev.belfry.compose;
 
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
 
@@ -15,7 +13,7 @@ import java.util.stream.Collectors;
  * the cycle of outcomes its calls get in turn, and the ops numbered, so a failure reads as a small
  * story and a shrunk script (a subset of the ops) replays with {@code -Dbelfry.compose.ops}.
  */
-record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops, List<String> excluded) {
+record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops) {
 
     // ---- requests' fate at an endpoint ------------------------------------------------------
 
@@ -242,7 +240,7 @@ record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops
         for (int index : kept) {
             subset.add(ops.get(index));
         }
-        return new Scenario(seed, layers, backend, subset, excluded);
+        return new Scenario(seed, layers, backend, subset);
     }
 
     /** The stack and the script, as a failure report prints them. */
@@ -253,11 +251,6 @@ record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops
             text.append("    ").append(layer).append('\n');
         }
         text.append("    ").append(backend).append('\n');
-        if (!excluded.isEmpty()) {
-            text.append("  shapes left out for known defects: ")
-                    .append(excluded)
-                    .append('\n');
-        }
         text.append("  script (").append(ops.size()).append(" ops):\n");
         for (int i = 0; i < ops.size(); i++) {
             text.append("    ").append(i).append(": ").append(ops.get(i)).append('\n');
@@ -272,7 +265,7 @@ record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops
 
     // ---- the generator ----------------------------------------------------------------------
 
-    /** The scenario of {@code seed}, with the shapes of the known defects still excluded left out. */
+    /** The scenario of {@code seed}. */
     static Scenario generate(long seed) {
         return new Generator(new SplittableRandom(seed)).scenario(seed);
     }
@@ -293,7 +286,6 @@ record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops
         }
 
         Scenario scenario(long seed) {
-            List<String> excluded = new ArrayList<>();
             List<LayerSpec> layers = new ArrayList<>();
             int count = between(0, 4);
             for (int i = 0; i < count; i++) {
@@ -301,108 +293,7 @@ record Scenario(long seed, List<LayerSpec> layers, Backend backend, List<Op> ops
             }
             Backend backend = backend();
             List<Op> ops = ops(backend);
-
-            // Every draw is made before the exclusions, so flipping a switch changes only the
-            // excluded part of a seed's scenario: the seeds listed for a defect stay comparable.
-            if (KnownDefects.excluded(1) && backend instanceof Balanced balanced && balanced.maxWaitMs() > 0) {
-                backend = new Balanced(
-                        balanced.strategy(),
-                        KnownDefects.WAIT_LONGER_THAN_ANY_RUN_MS,
-                        balanced.health(),
-                        balanced.checks(),
-                        balanced.throwingPredicates(),
-                        balanced.endpoints());
-                excluded.add("defect 1: maxWait " + balanced.maxWaitMs() + "ms raised past the run");
-                // A waiter outlives an empty endpoint set only until maxWait: keep one endpoint.
-                Set<Integer> live = new HashSet<>();
-                for (EndpointSpec endpoint : balanced.endpoints()) {
-                    live.add(endpoint.index());
-                }
-                List<Op> kept = new ArrayList<>();
-                for (Op op : ops) {
-                    if (op instanceof Remove remove && live.contains(remove.endpoint()) && live.size() == 1) {
-                        excluded.add("defect 1: the removal of the last endpoint left out");
-                        continue;
-                    }
-                    if (op instanceof Remove remove) {
-                        live.remove(remove.endpoint());
-                    } else if (op instanceof Add add && !(add.broken() && !KnownDefects.excluded(4))) {
-                        live.add(add.endpoint());
-                    }
-                    kept.add(op);
-                }
-                ops = kept;
-            }
-            if (KnownDefects.excluded(3) && backend instanceof Balanced balanced && balanced.throwingPredicates()) {
-                backend = new Balanced(
-                        balanced.strategy().replace("p2c-ewma-pushback", "p2c"),
-                        balanced.maxWaitMs(),
-                        balanced.health(),
-                        balanced.checks(),
-                        false,
-                        balanced.endpoints());
-                excluded.add("defect 3: user predicates do not throw");
-            }
-            if (KnownDefects.excluded(4)) {
-                List<Op> kept = new ArrayList<>();
-                for (Op op : ops) {
-                    if (op instanceof Add add && add.broken()) {
-                        kept.add(new Add(add.endpoint(), false));
-                        excluded.add("defect 4: op " + kept.size() + " connect does not throw an Error");
-                    } else {
-                        kept.add(op);
-                    }
-                }
-                ops = kept;
-            }
-            if (KnownDefects.excluded(2)) {
-                layers = withoutStallingBuffers(layers, backend, excluded);
-            }
-            return new Scenario(seed, List.copyOf(layers), backend, List.copyOf(ops), List.copyOf(excluded));
-        }
-
-        /**
-         * Drops each {@link Buffer} above a service that may report READY while its {@code tryCall}
-         * refuses (defect 2): a load shed, a steer, a reconnect, a consistent-hash balancer; the
-         * layers between pass readiness through, except one that holds capacity of its own.
-         */
-        private static List<LayerSpec> withoutStallingBuffers(
-                List<LayerSpec> layers, Backend backend, List<String> excluded) {
-            List<LayerSpec> kept = new ArrayList<>();
-            for (int i = 0; i < layers.size(); i++) {
-                LayerSpec layer = layers.get(i);
-                if (layer instanceof Buffer && refusesWhileReady(layers.subList(i + 1, layers.size()), backend)) {
-                    excluded.add("defect 2: " + layer + " left out");
-                    continue;
-                }
-                kept.add(layer);
-            }
-            return kept;
-        }
-
-        private static boolean refusesWhileReady(List<LayerSpec> below, Backend backend) {
-            for (LayerSpec layer : below) {
-                if (layer instanceof Shed) {
-                    return true;
-                }
-            }
-            if (backend instanceof Steered) {
-                return true;
-            }
-            if (backend instanceof Balanced balanced && balanced.strategy().equals("consistentHash")) {
-                return true;
-            }
-            for (EndpointSpec endpoint : backend.endpoints()) {
-                if (endpoint.reconnect() != null) {
-                    return true;
-                }
-                for (LayerSpec guard : endpoint.guards()) {
-                    if (guard instanceof Shed) {
-                        return true;
-                    }
-                }
-            }
-            return false;
+            return new Scenario(seed, List.copyOf(layers), backend, List.copyOf(ops));
         }
 
         private LayerSpec outerLayer() {

@@ -30,11 +30,14 @@ class HealthMonitorTest extends LayerContractTest {
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {
-        return HealthMonitor.<String>builder(clock).build().monitor("a", inner);
+        return HealthMonitor.<String>builder().clock(clock).build().monitor("a", inner);
     }
 
     private HealthMonitor.Builder<String> noJitter() {
-        return HealthMonitor.<String>builder(clock).jitter(Duration.ZERO).random(new SplittableRandom(3));
+        return HealthMonitor.<String>builder()
+                .clock(clock)
+                .jitter(Duration.ZERO)
+                .random(new SplittableRandom(3));
     }
 
     /** A check whose next results the test sets. */
@@ -276,6 +279,23 @@ class HealthMonitorTest extends LayerContractTest {
     }
 
     @Test
+    void aFailureTestThatThrowsCountsTheFailureAndTheCallerStillGetsItsAnswer() {
+        Service<String, String> failing = Services.failing(new IllegalStateException("down"));
+        HealthChecked<String, String> service = noJitter()
+                .consecutiveFailures(1)
+                .panicThreshold(0)
+                .failureTest(failure -> {
+                    throw new IllegalArgumentException("broken test");
+                })
+                .build()
+                .monitor("a", failing);
+        CompletableFuture<String> result = service.call("x");
+        assertThat(failureOf(result)).isInstanceOf(IllegalStateException.class).hasMessage("down");
+        assertThat(service.state().status()).isEqualTo(HealthStatus.EJECTED);
+        service.close();
+    }
+
+    @Test
     void belowThePanicThresholdEveryEndpointTakesTrafficAgain() {
         HealthMonitor<String> monitor = noJitter().fall(1).build();
         Scripted failing = new Scripted();
@@ -317,17 +337,20 @@ class HealthMonitorTest extends LayerContractTest {
 
     @Test
     void rejectsBadSettingsNamingThem() {
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).rise(0)).hasMessage("rise must be at least 1, was 0");
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).fall(-1)).hasMessage("fall must be at least 1, was -1");
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).maxEjectedFraction(1.5))
+        assertThatThrownBy(() -> HealthMonitor.builder().clock(clock).rise(0))
+                .hasMessage("rise must be at least 1, was 0");
+        assertThatThrownBy(() -> HealthMonitor.builder().clock(clock).fall(-1))
+                .hasMessage("fall must be at least 1, was -1");
+        assertThatThrownBy(() -> HealthMonitor.builder().clock(clock).maxEjectedFraction(1.5))
                 .hasMessage("maxEjectedFraction must be between 0.0 and 1.0, was 1.5");
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).panicThreshold(-0.1))
+        assertThatThrownBy(() -> HealthMonitor.builder().clock(clock).panicThreshold(-0.1))
                 .hasMessage("panicThreshold must be between 0.0 and 1.0, was -0.1");
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).interval(Duration.ZERO))
+        assertThatThrownBy(() -> HealthMonitor.builder().clock(clock).interval(Duration.ZERO))
                 .hasMessage("interval must be positive, was PT0S");
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).ejection(Duration.ofSeconds(30), Duration.ofSeconds(10)))
+        assertThatThrownBy(() ->
+                        HealthMonitor.builder().clock(clock).ejection(Duration.ofSeconds(30), Duration.ofSeconds(10)))
                 .hasMessage("maxEjection must be at least baseEjection (PT30S), was PT10S");
-        assertThatThrownBy(() -> HealthMonitor.builder(clock).rise(2).rise(3))
+        assertThatThrownBy(() -> HealthMonitor.builder().clock(clock).rise(2).rise(3))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("rise was already set");
     }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
@@ -19,7 +18,7 @@ class HedgeTest extends LayerContractTest {
     private static final Duration P90 = Duration.ofMillis(100);
     private static final int SAMPLES = 10;
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingHedgeListener listener = new RecordingHedgeListener();
 
     /** Default settings: with no latency samples yet, the contract sees a pass-through. */
     @Override
@@ -37,7 +36,7 @@ class HedgeTest extends LayerContractTest {
 
     /** A hedge that has seen {@code samples} calls of {@code P90} each, rotated into use. */
     private Service<String, String> warmed(HedgeLayer.Builder<String, String> settings, int samples) {
-        Service<String, String> service = settings.build(clock).wrap(inner);
+        Service<String, String> service = settings.clock(clock).build().wrap(inner);
         for (int i = 0; i < samples; i++) {
             CompletableFuture<String> result = service.call("warm-up " + i);
             clock.advance(P90);
@@ -75,6 +74,35 @@ class HedgeTest extends LayerContractTest {
     }
 
     @Test
+    void losersCountInTheLatencySoTheThresholdDoesNotDriftDownToTheWinners() {
+        Service<String, String> service = warmed(settings(), SAMPLES);
+        long windowStart = clock.elapsedNanos();
+        for (int i = 0; i < SAMPLES; i++) {
+            CompletableFuture<String> result = service.call("GET /" + i);
+            MockService.Pending<String, String> original = inner.handle().next();
+            clock.advance(P90);
+            MockService.Pending<String, String> backup = inner.handle().next();
+            clock.advanceMillis(10);
+            backup.respond("fast backup");
+            assertThat(result).isCompletedWithValue("fast backup");
+            assertThat(original.isCancelled()).isTrue();
+        }
+        inner.handle().forgetAnswered();
+        clock.advance(WINDOW.minusNanos(clock.elapsedNanos() - windowStart));
+        // The last window saw backups answer in 10 ms and originals still running at 110 ms: the
+        // 90th percentile is the originals', not the winners'.
+        CompletableFuture<String> result = service.call("GET /next");
+        MockService.Pending<String, String> original = inner.handle().next();
+        clock.advanceMillis(100);
+        inner.handle().assertNoMoreRequests();
+        clock.advanceMillis(10);
+        MockService.Pending<String, String> backup = inner.handle().next();
+        backup.respond("b");
+        assertThat(result).isCompletedWithValue("b");
+        assertThat(original.isCancelled()).isTrue();
+    }
+
+    @Test
     void noHedgingUntilTheLastWindowHoldsTheMinimumSamples() {
         Service<String, String> service = warmed(settings(), SAMPLES - 1);
         CompletableFuture<String> result = service.call("GET /slow");
@@ -87,7 +115,7 @@ class HedgeTest extends LayerContractTest {
 
     @Test
     void samplesOfTheCurrentWindowAreNotUsedUntilItRotates() {
-        Service<String, String> service = settings().build(clock).wrap(inner);
+        Service<String, String> service = settings().clock(clock).build().wrap(inner);
         for (int i = 0; i < SAMPLES; i++) {
             service.call("warm-up");
             clock.advance(P90);
@@ -160,8 +188,11 @@ class HedgeTest extends LayerContractTest {
 
     @Test
     void noBudgetMeansNoBackup() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         Service<String, String> service = warmed(settings().budget(empty), SAMPLES);
         CompletableFuture<String> result = service.call("GET /");
         clock.advance(P90);
@@ -180,7 +211,8 @@ class HedgeTest extends LayerContractTest {
                 .window(Duration.ofMinutes(1))
                 .minRetriesPerSecond(0)
                 .retryRatio(0.1)
-                .build(clock);
+                .clock(clock)
+                .build();
         Service<String, String> service = warmed(settings().budget(budget).maxExtra(3), SAMPLES);
         CompletableFuture<String> result = service.call("GET /");
         MockService.Pending<String, String> original = inner.handle().next();

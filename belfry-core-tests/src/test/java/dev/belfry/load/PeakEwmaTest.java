@@ -17,7 +17,8 @@ class PeakEwmaTest extends LayerContractTest {
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {
-        return PeakEwma.<String, String>builder(clock)
+        return PeakEwma.<String, String>builder()
+                .clock(clock)
                 .failurePenalty(Duration.ofSeconds(1))
                 .build()
                 .measure(inner);
@@ -25,6 +26,23 @@ class PeakEwmaTest extends LayerContractTest {
 
     private PeakEwma<String, String> measured() {
         return (PeakEwma<String, String>) Load.<String, String>peakEwma(clock).measure(inner);
+    }
+
+    @Test
+    void aPushbackTestThatThrowsStillCompletesTheCallerAndLowersPending() {
+        PeakEwma<String, String> ewma = (PeakEwma<String, String>) PeakEwma.<String, String>builder()
+                .clock(clock)
+                .failurePenalty(Duration.ofSeconds(1))
+                .pushback(response -> {
+                    throw new IllegalStateException("broken pushback test");
+                })
+                .build()
+                .measure(inner);
+        CompletableFuture<String> result = ewma.call("a");
+        assertThat(ewma.pending()).isEqualTo(1);
+        inner.handle().respondNext("A");
+        assertThat(result).isCompletedWithValue("A");
+        assertThat(ewma.pending()).isZero();
     }
 
     @Test
@@ -98,7 +116,8 @@ class PeakEwmaTest extends LayerContractTest {
 
     @Test
     void pushbackResponsesCountAsFailures() {
-        PeakEwma<String, String> ewma = (PeakEwma<String, String>) PeakEwma.<String, String>builder(clock)
+        PeakEwma<String, String> ewma = (PeakEwma<String, String>) PeakEwma.<String, String>builder()
+                .clock(clock)
                 .failurePenalty(Duration.ofMillis(500))
                 .pushback(response -> response.startsWith("503"))
                 .build()
@@ -157,16 +176,19 @@ class PeakEwmaTest extends LayerContractTest {
 
     @Test
     void rejectsBadSettingsNamingThem() {
-        assertThatThrownBy(() -> PeakEwma.builder(clock).decay(Duration.ZERO))
+        assertThatThrownBy(() -> PeakEwma.builder().clock(clock).decay(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("decay must be positive, was PT0S");
-        assertThatThrownBy(() -> PeakEwma.builder(clock).initialRtt(Duration.ofMillis(-1)))
+        assertThatThrownBy(() -> PeakEwma.builder().clock(clock).initialRtt(Duration.ofMillis(-1)))
                 .hasMessage("initialRtt must be positive, was PT-0.001S");
-        assertThatThrownBy(() ->
-                        PeakEwma.builder(clock).decay(Duration.ofSeconds(1)).decay(Duration.ofSeconds(2)))
+        assertThatThrownBy(() -> PeakEwma.builder()
+                        .clock(clock)
+                        .decay(Duration.ofSeconds(1))
+                        .decay(Duration.ofSeconds(2)))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("decay was already set to PT1S");
-        assertThatThrownBy(() -> PeakEwma.<String, String>builder(clock)
+        assertThatThrownBy(() -> PeakEwma.<String, String>builder()
+                        .clock(clock)
                         .pushback(r -> true)
                         .build())
                 .isInstanceOf(IllegalStateException.class)

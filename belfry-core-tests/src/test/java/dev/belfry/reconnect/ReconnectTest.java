@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Futures;
+import dev.belfry.OverloadedException;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
@@ -95,6 +96,29 @@ class ReconnectTest extends LayerContractTest {
                     .isEqualTo(request);
         }
         assertThat(results).extracting(CompletableFuture::join).containsExactly("A", "B", "C");
+    }
+
+    @Test
+    void atMostMaxWaitingCallsWaitForAConnectionAndMoreFailAtOnce() {
+        Reconnect<String, String> reconnect = Reconnect.builder(factory)
+                .backoff(Backoff.constant(BACKOFF))
+                .clock(clock)
+                .maxWaiting(2)
+                .build();
+        CompletableFuture<String> a = reconnect.call("a");
+        CompletableFuture<String> b = reconnect.call("b");
+        assertThat(failureOf(reconnect.call("c")))
+                .isInstanceOf(OverloadedException.class)
+                .isInstanceOf(UnprocessedException.class)
+                .hasMessage("2 calls already wait for a connection; the request was not sent");
+        a.cancel(false);
+        CompletableFuture<String> d = reconnect.call("d");
+        attempt(0).complete(inner);
+        assertThat(inner.handle().respondNext("B")).isEqualTo("b");
+        assertThat(inner.handle().respondNext("D")).isEqualTo("d");
+        assertThat(b).isCompletedWithValue("B");
+        assertThat(d).isCompletedWithValue("D");
+        reconnect.close();
     }
 
     @Test

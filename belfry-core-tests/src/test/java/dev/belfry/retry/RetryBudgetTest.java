@@ -45,7 +45,8 @@ class RetryBudgetTest {
 
     @Test
     void aRetryNeedsAWholeTokenSoFourRequestsAtTwentyPercentPayForNone() {
-        RetryBudget budget = RetryBudget.builder().minRetriesPerSecond(0).build(clock);
+        RetryBudget budget =
+                RetryBudget.builder().minRetriesPerSecond(0).clock(clock).build();
         for (int i = 0; i < 4; i++) {
             budget.deposit();
         }
@@ -61,7 +62,8 @@ class RetryBudgetTest {
                 .window(WINDOW)
                 .minRetriesPerSecond(0)
                 .retryRatio(1.0)
-                .build(clock);
+                .clock(clock)
+                .build();
         budget.deposit();
         clock.advance(WINDOW.minusNanos(1));
         assertThat(budget.remaining()).isEqualTo(1);
@@ -75,7 +77,8 @@ class RetryBudgetTest {
                 .window(WINDOW)
                 .minRetriesPerSecond(0)
                 .retryRatio(1.0)
-                .build(clock);
+                .clock(clock)
+                .build();
         // Slots are a tenth of the window: this deposit falls in the slot [1 s, 2 s).
         clock.advance(Duration.ofMillis(1999));
         budget.deposit();
@@ -87,8 +90,11 @@ class RetryBudgetTest {
 
     @Test
     void withdrawalsExpireTooSoTheReserveRefillsAfterAWindow() {
-        RetryBudget budget =
-                RetryBudget.builder().window(WINDOW).minRetriesPerSecond(1).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .window(WINDOW)
+                .minRetriesPerSecond(1)
+                .clock(clock)
+                .build();
         assertThat(withdrawAll(budget)).isEqualTo(10);
         clock.advance(WINDOW.minusNanos(1));
         assertThat(budget.tryWithdraw()).isFalse();
@@ -98,8 +104,11 @@ class RetryBudgetTest {
 
     @Test
     void idleLongerThanTheWindowForgetsEverything() {
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(1.0).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(1.0)
+                .clock(clock)
+                .build();
         for (int i = 0; i < 7; i++) {
             budget.deposit();
         }
@@ -111,8 +120,11 @@ class RetryBudgetTest {
 
     @Test
     void aRatioAboveOneAllowsSeveralRetriesPerRequest() {
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(2.5).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(2.5)
+                .clock(clock)
+                .build();
         budget.deposit();
         budget.deposit();
         assertThat(withdrawAll(budget)).isEqualTo(5);
@@ -120,8 +132,11 @@ class RetryBudgetTest {
 
     @Test
     void withdrawOnlySharesTheBalanceButNeverDeposits() {
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(1.0).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(1.0)
+                .clock(clock)
+                .build();
         RetryBudget inner = budget.withdrawOnly();
         inner.deposit();
         assertThat(budget.remaining()).isZero();
@@ -163,6 +178,6 @@ class RetryBudgetTest {
         assertThatThrownBy(() -> RetryBudget.builder().window(WINDOW).window(WINDOW))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessage("window was already set to PT10S");
-        assertThatThrownBy(() -> RetryBudget.builder().build(null)).hasMessage("clock must not be null");
+        assertThatThrownBy(() -> RetryBudget.builder().clock(null)).hasMessage("clock must not be null");
     }
 }

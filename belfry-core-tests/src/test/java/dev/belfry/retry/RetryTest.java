@@ -7,7 +7,6 @@ import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
 import dev.belfry.UnprocessedException;
 import dev.belfry.backoff.Backoff;
-import dev.belfry.event.RecordingListener;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;
@@ -26,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class RetryTest extends LayerContractTest {
     private static final Duration BACKOFF = Duration.ofMillis(50);
 
-    private final RecordingListener listener = new RecordingListener();
+    private final RecordingRetryListener listener = new RecordingRetryListener();
 
     @Override
     protected Service<String, String> wrap(Service<String, String> inner, ManualClock clock) {
@@ -42,7 +41,8 @@ class RetryTest extends LayerContractTest {
         return RetryLayer.builder(policy)
                 .budget(budget)
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
     }
 
@@ -74,6 +74,20 @@ class RetryTest extends LayerContractTest {
         assertThat(inner.handle().respondNext("created")).isEqualTo("post");
         assertThat(result).isCompletedWithValue("created");
         assertThat(listener.events()).containsExactly("retry 2 after UnprocessedException");
+    }
+
+    @Test
+    void closingStopsACallWaitingOutItsBackoffWithTheFailureThatMadeItWait() {
+        Service<String, String> service = retrying(policy().build());
+        CompletableFuture<String> result = service.call("post");
+        UnprocessedException refused = unsent("connect refused");
+        inner.handle().next().fail(refused);
+        assertThat(clock.pendingTasks()).as("the backoff timer").isEqualTo(1);
+        service.close();
+        assertThat(clock.pendingTasks()).as("no timer outlives close").isZero();
+        assertThat(failureOf(result)).isSameAs(refused);
+        clock.advance(BACKOFF);
+        inner.handle().assertNoMoreRequests();
     }
 
     @Test
@@ -207,8 +221,11 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void anExhaustedBudgetEndsTheCallAtOnceWithTheLastRealFailure() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(policy().build(), empty);
         CompletableFuture<String> result = service.call("x");
         UnprocessedException real = unsent("connect refused");
@@ -220,8 +237,11 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void anExhaustedBudgetReturnsTheLastRealResponse() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(
                 policy().idempotent(request -> true)
                         .retryOnResponse("503"::equals)
@@ -235,8 +255,11 @@ class RetryTest extends LayerContractTest {
     @Test
     void requestsPayForRetriesThroughTheSharedBudget() {
         // No reserve, 50 %: each call deposits half a retry, so two calls pay for one retry.
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0.5).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0.5)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(policy().build(), budget);
         CompletableFuture<String> first = service.call("a");
         UnprocessedException refusedA = unsent("a refused");
@@ -340,8 +363,11 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void tryCallReturnsNullWithoutDepositingWhenTheInnerServiceIsBusy() {
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(1.0).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(1.0)
+                .clock(clock)
+                .build();
         Service<String, String> service = retrying(policy().build(), budget);
         inner.handle().allow(0);
         assertThat(service.tryCall("x")).isNull();
@@ -397,7 +423,8 @@ class RetryTest extends LayerContractTest {
                         .retryOnResponse("503"::equals)
                         .build())
                 .listener(listener)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(synchronous);
 
         CompletableFuture<String> result = service.call("GET /");
@@ -412,10 +439,12 @@ class RetryTest extends LayerContractTest {
 
     @Test
     void aSynchronousResponseThatNeedsNoRetryIsReturnedAtOnce() {
-        RetryBudget budget = RetryBudget.builder().minRetriesPerSecond(0).build(clock);
+        RetryBudget budget =
+                RetryBudget.builder().minRetriesPerSecond(0).clock(clock).build();
         Service<String, String> synchronous = RetryLayer.builder(policy().build())
                 .budget(budget)
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(request -> CompletableFuture.completedFuture("ok"));
         for (int i = 0; i < 5; i++) {
             assertThat(synchronous.call("GET /")).isCompletedWithValue("ok");

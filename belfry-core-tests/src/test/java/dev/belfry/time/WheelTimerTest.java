@@ -27,10 +27,12 @@ class WheelTimerTest {
         List<Integer> order = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger early = new AtomicInteger();
         long start = System.nanoTime();
-        // Scheduled in reverse, 3 ms apart: they must run in deadline order.
+        // Scheduled in reverse, 3 ms apart: they must run in deadline order. The first is due 100 ms
+        // out, so that all are scheduled before any is due even on a loaded machine (a task
+        // scheduled after a later one ran cannot run before it).
         for (int i = count - 1; i >= 0; i--) {
             int index = i;
-            long deadline = start + TimeUnit.MILLISECONDS.toNanos(3L * i + 1);
+            long deadline = start + TimeUnit.MILLISECONDS.toNanos(3L * i + 100);
             timer.schedule(deadline, () -> {
                 if (System.nanoTime() < deadline) {
                     early.incrementAndGet();
@@ -53,8 +55,10 @@ class WheelTimerTest {
         AtomicInteger ran = new AtomicInteger();
         CountDownLatch marker = new CountDownLatch(1);
         long now = System.nanoTime();
-        Clock.Scheduled cancelled = timer.schedule(now + TimeUnit.MILLISECONDS.toNanos(5), ran::incrementAndGet);
-        timer.schedule(now + TimeUnit.MILLISECONDS.toNanos(30), marker::countDown);
+        // Due a second out, so even a thread descheduled for a long while on a loaded machine
+        // cancels it before it is due; the marker after it shows the wheel went past its tick.
+        Clock.Scheduled cancelled = timer.schedule(now + TimeUnit.SECONDS.toNanos(1), ran::incrementAndGet);
+        timer.schedule(now + TimeUnit.MILLISECONDS.toNanos(1100), marker::countDown);
         assertThat(cancelled.cancel()).isTrue();
         assertThat(cancelled.cancel()).as("second cancel is a no-op").isFalse();
         assertThat(marker.await(10, TimeUnit.SECONDS)).isTrue();
@@ -143,6 +147,27 @@ class WheelTimerTest {
     }
 
     @Test
+    void aBlockedTaskOnTheSystemClockDelaysNoOtherTimer() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch blockedDone = new CountDownLatch(1);
+        AtomicReference<Boolean> virtual = new AtomicReference<>();
+        Clock.system().schedule(Duration.ofMillis(1), () -> {
+            virtual.set(Thread.currentThread().isVirtual());
+            try {
+                // Blocks until the later timer runs: it could not, if tasks shared one thread.
+                if (release.await(10, TimeUnit.SECONDS)) {
+                    blockedDone.countDown();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Clock.system().schedule(Duration.ofMillis(5), release::countDown);
+        assertThat(blockedDone.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(virtual.get()).isTrue();
+    }
+
+    @Test
     void theSystemClockSchedulesThroughTheWheel() throws InterruptedException {
         CountDownLatch ran = new CountDownLatch(1);
         AtomicReference<String> thread = new AtomicReference<>();
@@ -151,7 +176,7 @@ class WheelTimerTest {
             ran.countDown();
         });
         assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(thread.get()).isEqualTo("belfry-timer");
+        assertThat(thread.get()).isEqualTo("belfry-timer-task");
         // A huge delay must neither overflow nor fire.
         assertThat(Clock.system()
                         .schedule(Duration.ofDays(365 * 1_000L), () -> {})

@@ -139,11 +139,9 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
             return Futures.failed(noEndpoints("at once"));
         }
         Waiter<Req, Res> waiter = new Waiter<>(request);
-        waiter.timer = clock.schedule(wait, () -> {
-            if (waiter.result.completeExceptionally(noEndpoints("within " + wait.toMillis() + " ms"))) {
-                serial.execute(() -> forget(waiter));
-            }
-        });
+        // The wait ends on the serial executor, where dispatch happens too: a request handed to an
+        // endpoint can no longer time out here (it reached the endpoint, so it is not unprocessed).
+        waiter.timer = clock.schedule(wait, () -> serial.execute(() -> expire(waiter, wait)));
         waiter.result.whenComplete((response, failure) -> {
             Clock.Scheduled timer = waiter.timer;
             if (timer != null) {
@@ -383,34 +381,53 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         if (closed.get()) {
             return;
         }
+        // The change is worked out on a copy and committed only once its picker is built, so the
+        // endpoint map and the routing snapshot never disagree, whatever user code throws.
+        Map<Object, Endpoint<Req, Res>> next = new LinkedHashMap<>(endpoints);
+        Endpoint<Req, Res> added = null;
+        Endpoint<Req, Res> replaced;
+        Strategy.Picker<Req, Res> picker;
+        List<Endpoint<Req, Res>> list;
         try {
             switch (change) {
-                case Change.Insert<K, V> insert -> put(insert.key(), insert.value(), connect, weigher);
-                case Change.Update<K, V> update -> put(update.key(), update.value(), connect, weigher);
-                case Change.Remove<K, V> remove -> {
-                    Endpoint<Req, Res> old = endpoints.remove(remove.key());
-                    if (old != null) {
-                        retire(old);
-                    }
+                case Change.Insert<K, V> insert -> {
+                    added = endpoint(insert.key(), insert.value(), connect, weigher);
+                    replaced = next.put(insert.key(), added);
                 }
+                case Change.Update<K, V> update -> {
+                    added = endpoint(update.key(), update.value(), connect, weigher);
+                    replaced = next.put(update.key(), added);
+                }
+                case Change.Remove<K, V> remove -> replaced = next.remove(remove.key());
             }
-        } catch (RuntimeException e) {
+            list = List.copyOf(next.values());
+            picker = strategy.picker(list);
+        } catch (RuntimeException | Error e) {
+            if (added != null) {
+                added.retired = true;
+                added.closeOnce();
+            }
             if (building) {
                 if (buildFailure == null) {
-                    buildFailure = e;
+                    buildFailure = e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
                 }
                 return;
             }
-            LOG.log(System.Logger.Level.WARNING, "could not apply " + change + "; endpoint left as it was", e);
+            LOG.log(System.Logger.Level.WARNING, "could not apply " + change + "; endpoints left as they were", e);
             return;
         }
-        snapshot = new Snapshot<>(List.copyOf(endpoints.values()), strategy.picker(List.copyOf(endpoints.values())));
+        endpoints.clear();
+        endpoints.putAll(next);
+        if (replaced != null) {
+            retire(replaced);
+        }
+        snapshot = new Snapshot<>(list, picker);
         generation++;
         signalReady();
         drainWaiters();
     }
 
-    private <K, V> void put(
+    private <K, V> Endpoint<Req, Res> endpoint(
             K key,
             V value,
             BiFunction<? super K, ? super V, ? extends Service<Req, Res>> connect,
@@ -422,16 +439,18 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         if (weight > 10_000) {
             throw new IllegalArgumentException("weight of endpoint " + key + " must be at most 10000, was " + weight);
         }
-        if (!endpoints.containsKey(key) && endpoints.size() >= 0xFFFF) {
+        Endpoint<Req, Res> old = endpoints.get(key);
+        if (old == null && endpoints.size() >= 0xFFFF) {
             throw new IllegalStateException("a balancer holds at most 65535 endpoints; dropped " + key);
         }
         Service<Req, Res> service = Checks.notNull(connect.apply(key, value), "service made for endpoint " + key);
-        Endpoint<Req, Res> old = endpoints.get(key);
         // An update keeps the endpoint's age: it is the same endpoint, so slow start does not restart.
         long addedAt = old != null ? old.addedAt : clock.nanoTime();
-        endpoints.put(key, new Endpoint<>(key, service, strategy.measure(service, clock), weight, addedAt));
-        if (old != null) {
-            retire(old);
+        try {
+            return new Endpoint<>(key, service, strategy.measure(service, clock), weight, addedAt);
+        } catch (RuntimeException | Error e) {
+            service.close();
+            throw e;
         }
     }
 
@@ -462,6 +481,11 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
                 break;
             }
             waiters.poll();
+            waiter.dispatched = true;
+            Clock.Scheduled timer = waiter.timer;
+            if (timer != null) {
+                timer.cancel();
+            }
             CompletableFuture<Res> inner = admitted;
             inner.whenComplete((response, failure) -> Futures.completeFrom(waiter.result, response, failure));
             Futures.propagateCancellation(waiter.result, inner);
@@ -471,6 +495,14 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         } else {
             arm();
         }
+    }
+
+    private void expire(Waiter<Req, Res> waiter, Duration wait) {
+        if (waiter.dispatched || waiter.result.isDone()) {
+            return;
+        }
+        forget(waiter);
+        waiter.result.completeExceptionally(noEndpoints("within " + wait.toMillis() + " ms"));
     }
 
     private void forget(Waiter<Req, Res> waiter) {
@@ -556,6 +588,8 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         final Req request;
         final CompletableFuture<Res> result = new CompletableFuture<>();
         volatile Clock.@Nullable Scheduled timer;
+        // Set on the serial executor when an endpoint admits the request; read there only.
+        boolean dispatched;
 
         Waiter(Req request) {
             this.request = request;

@@ -28,8 +28,10 @@ final class Serial implements Executor {
             while ((next = queue.poll()) != null) {
                 try {
                     next.run();
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "balancer task failed", e);
+                } catch (Throwable e) {
+                    // An Error from user code (a connect function, a listener) must not leave the
+                    // counter raised: every later task would queue behind it and never run.
+                    LOG.log(System.Logger.Level.ERROR, "balancer task failed; the balancer goes on", e);
                 }
             }
             missed = work.addAndGet(-missed);

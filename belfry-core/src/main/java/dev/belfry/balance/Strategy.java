@@ -204,12 +204,19 @@ abstract class Strategy<Req, Res> {
     }
 
     /**
-     * Consistent hashing on a ring of virtual nodes (100 per unit of weight), with bounded load: an
+     * Consistent hashing on a ring of virtual nodes (100 per unit of weight, scaled down in proportion
+     * when the ring would pass {@value #MAX_RING_POINTS} points), with bounded load: an
      * endpoint with more than {@code loadFactor} times the average in flight passes the request on
      * to the next endpoint on the ring.
      */
     static final class ConsistentHash<Req, Res> extends Strategy<Req, Res> {
         static final int POINTS_PER_WEIGHT = 100;
+        /**
+         * The most points a ring holds (1 MiB of entries): past it, every endpoint's share is scaled
+         * down in proportion to its weight, keeping at least one point each.
+         */
+        static final int MAX_RING_POINTS = 1 << 17;
+
         private final Function<? super Req, ?> key;
         private final double loadFactor;
 
@@ -218,12 +225,30 @@ abstract class Strategy<Req, Res> {
             this.loadFactor = loadFactor;
         }
 
+        /** Each endpoint's number of points on a ring over {@code endpoints}, bounded as a whole. */
+        static int[] points(List<? extends Endpoint<?, ?>> endpoints) {
+            long totalWeight = 0;
+            for (Endpoint<?, ?> endpoint : endpoints) {
+                totalWeight += endpoint.weight;
+            }
+            boolean scaled = totalWeight * POINTS_PER_WEIGHT > MAX_RING_POINTS;
+            int[] points = new int[endpoints.size()];
+            for (int i = 0; i < points.length; i++) {
+                long weight = endpoints.get(i).weight;
+                points[i] = scaled
+                        ? (int) Math.max(1, weight * MAX_RING_POINTS / totalWeight)
+                        : (int) weight * POINTS_PER_WEIGHT;
+            }
+            return points;
+        }
+
         @Override
         Picker<Req, Res> picker(List<Endpoint<Req, Res>> endpoints) {
             int n = endpoints.size();
+            int[] counts = points(endpoints);
             int points = 0;
-            for (Endpoint<Req, Res> endpoint : endpoints) {
-                points += endpoint.weight * POINTS_PER_WEIGHT;
+            for (int count : counts) {
+                points += count;
             }
             long[] entries = new long[points];
             int p = 0;
@@ -232,7 +257,7 @@ abstract class Strategy<Req, Res> {
                 // A point's place depends only on the endpoint's own key: others joining or leaving
                 // never move it, so only the keys on the changed endpoint's arcs move.
                 long base = hash(String.valueOf(endpoint.key).getBytes(StandardCharsets.UTF_8));
-                for (int v = 0; v < endpoint.weight * POINTS_PER_WEIGHT; v++) {
+                for (int v = 0; v < counts[index]; v++) {
                     entries[p++] = (mix(base + v * 0x9E3779B97F4A7C15L) & ~0xFFFFL) | index;
                 }
             }

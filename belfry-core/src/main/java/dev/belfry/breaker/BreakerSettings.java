@@ -14,6 +14,7 @@ record BreakerSettings<Res>(
         int minimumCalls,
         Backoff openInterval,
         int halfOpenCalls,
+        Duration halfOpenTimeout,
         BiPredicate<? super Res, ? super Throwable> isFailure) {
 
     OutcomeWindow newWindow(long now) {

@@ -4,7 +4,6 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -45,7 +44,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
     private final Service<Req, Res> inner;
     private final BreakerSettings<Res> settings;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final BreakerListener listener;
     private final OutcomeWindow window; // guarded by this
 
     // All guarded by this.
@@ -54,6 +53,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
     private int consecutiveFailures;
     private int opens;
     private long openUntil;
+    private long halfOpenUntil;
     private String openReason = "";
     private int probesInFlight;
     private int probeSuccesses;
@@ -85,11 +85,11 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    CircuitBreaker(Service<Req, Res> inner, BreakerSettings<Res> settings, Clock clock, ResilienceListener listener) {
+    CircuitBreaker(Service<Req, Res> inner, BreakerSettings<Res> settings, Clock clock, BreakerListener listener) {
         this.inner = Checks.notNull(inner, "inner");
         this.settings = Checks.notNull(settings, "settings");
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = BreakerListener.guarded(listener);
         this.window = settings.newWindow(clock.nanoTime());
     }
 
@@ -245,10 +245,22 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         }
     }
 
-    /** Moves from open to half-open once the open interval has ended. */
+    /**
+     * Moves from open to half-open once the open interval has ended, and from half-open back to
+     * open when probes in flight have not settled it within the half-open timeout.
+     */
     private void refresh(long now) {
-        if (state == CircuitState.OPEN && now - openUntil >= 0 && !closed) {
+        if (closed) {
+            return;
+        }
+        if (state == CircuitState.OPEN && now - openUntil >= 0) {
             transition(CircuitState.HALF_OPEN, openReason, now);
+        } else if (state == CircuitState.HALF_OPEN && probesInFlight > 0 && now - halfOpenUntil >= 0) {
+            transition(
+                    CircuitState.OPEN,
+                    "probe calls did not complete within "
+                            + settings.halfOpenTimeout().toMillis() + " ms",
+                    now);
         }
     }
 
@@ -268,7 +280,10 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
                 window.reset();
                 consecutiveFailures = 0;
             }
-            case HALF_OPEN -> wakeLocked();
+            case HALF_OPEN -> {
+                halfOpenUntil = now + saturatedNanos(settings.halfOpenTimeout());
+                wakeLocked();
+            }
             case CLOSED -> {
                 opens = 0;
                 openReason = "";
@@ -277,7 +292,7 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
                 wakeLocked();
             }
         }
-        listener.onBreakerStateChange(from, to);
+        listener.onStateChange(from, to);
     }
 
     private static long saturatedNanos(Duration delay) {
@@ -364,18 +379,37 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
         if (readySignal == null) {
             readySignal = new CompletableFuture<>();
         }
-        if (open && readyTimer == null) {
-            // The only timer the breaker runs, and only while someone waits.
-            readyTimer = clock.schedule(Duration.ofNanos(openUntil - now), this::onOpenIntervalEnd);
-        }
+        armTimer(now);
         return readySignal.copy();
     }
 
-    private void onOpenIntervalEnd() {
+    /**
+     * The only timer the breaker runs, and only while someone waits: to the end of the open
+     * interval, or to the half-open timeout while every probe slot is taken.
+     */
+    private void armTimer(long now) {
+        if (readyTimer != null || readySignal == null) {
+            return;
+        }
+        long until;
+        if (state == CircuitState.OPEN) {
+            until = openUntil;
+        } else if (state == CircuitState.HALF_OPEN && probesInFlight >= settings.halfOpenCalls()) {
+            until = halfOpenUntil;
+        } else {
+            return;
+        }
+        readyTimer = clock.schedule(Duration.ofNanos(until - now), this::onTimer);
+    }
+
+    private void onTimer() {
         try {
             synchronized (this) {
                 readyTimer = null;
-                refresh(clock.nanoTime());
+                long now = clock.nanoTime();
+                refresh(now);
+                // Half-open timed out into open: someone still waits, so time the new interval.
+                armTimer(now);
             }
         } finally {
             wake();

@@ -4,7 +4,6 @@ import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
 import dev.belfry.backoff.Backoff;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
@@ -17,23 +16,26 @@ import org.jspecify.annotations.Nullable;
  * balancer, one breaker per endpoint.
  */
 public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
+    /** How long the circuit stays half-open with probes in flight before it opens again, by default. */
+    public static final Duration DEFAULT_HALF_OPEN_TIMEOUT = Duration.ofSeconds(30);
+
     /** Each call draws from the calling thread's generator, so the default backoff is shareable. */
     private static final RandomGenerator THREAD_LOCAL_RANDOM =
             () -> ThreadLocalRandom.current().nextLong();
 
     private final BreakerSettings<Res> settings;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final BreakerListener listener;
 
-    private CircuitBreakerLayer(BreakerSettings<Res> settings, Clock clock, ResilienceListener listener) {
+    private CircuitBreakerLayer(BreakerSettings<Res> settings, Clock clock, BreakerListener listener) {
         this.settings = settings;
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = BreakerListener.guarded(listener);
     }
 
     /** Breakers with the default settings (see {@link Builder}), timed on {@code clock}. */
     public static <Req, Res> CircuitBreakerLayer<Req, Res> of(Clock clock) {
-        return CircuitBreakerLayer.<Req, Res>builder().build(clock);
+        return CircuitBreakerLayer.<Req, Res>builder().clock(clock).build();
     }
 
     /** A builder for breakers with non-default settings. */
@@ -65,8 +67,10 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         private @Nullable Integer minimumCalls;
         private @Nullable Backoff openInterval;
         private @Nullable Integer halfOpenCalls;
+        private @Nullable Duration halfOpenTimeout;
         private @Nullable BiPredicate<? super Res, ? super Throwable> isFailure;
-        private @Nullable ResilienceListener listener;
+        private @Nullable BreakerListener listener;
+        private @Nullable Clock clock;
 
         private Builder() {}
 
@@ -130,6 +134,19 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         }
 
         /**
+         * How long the circuit may stay half-open with probe calls in flight and too few of them
+         * answered (default 30 s): then it opens again, as if a probe had failed, and the
+         * outcomes of those probes are ignored. Without it, probes that never complete would
+         * keep the circuit half-open and busy for ever. Probes still get their own timeout from a
+         * timeout layer below the breaker; this bounds the breaker when they have none.
+         */
+        public Builder<Req, Res> halfOpenTimeout(Duration halfOpenTimeout) {
+            Checks.notSetTwice(this.halfOpenTimeout, "halfOpenTimeout");
+            this.halfOpenTimeout = Checks.positive(halfOpenTimeout, "halfOpenTimeout");
+            return this;
+        }
+
+        /**
          * Which outcomes count as failures, given the response (null on failure) and the unwrapped
          * failure (null on success); for example timeouts and 5xx responses but not 404s. The
          * default counts every failure and no response. Cancelled calls are never counted.
@@ -141,15 +158,21 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
         }
 
         /** Hears state changes (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(BreakerListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
         }
 
-        /** The layer, its breakers timed on {@code clock}. */
-        public CircuitBreakerLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for open intervals, time windows and half-open timeouts; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer; each service it wraps gets its own breaker. */
+        public CircuitBreakerLayer<Req, Res> build() {
             int calls = slidingWindow instanceof Integer count ? count : 100;
             Duration time = slidingWindow instanceof Duration duration ? duration : null;
             int minimum = minimumCalls != null ? minimumCalls : 20;
@@ -167,8 +190,12 @@ public final class CircuitBreakerLayer<Req, Res> implements Layer<Req, Res, Req,
                             ? openInterval
                             : Backoff.exponential(Duration.ofSeconds(5), Duration.ofMinutes(5), THREAD_LOCAL_RANDOM),
                     halfOpenCalls != null ? halfOpenCalls : 3,
+                    halfOpenTimeout != null ? halfOpenTimeout : DEFAULT_HALF_OPEN_TIMEOUT,
                     isFailure != null ? isFailure : (response, failure) -> failure != null);
-            return new CircuitBreakerLayer<>(settings, clock, listener != null ? listener : ResilienceListener.none());
+            return new CircuitBreakerLayer<>(
+                    settings,
+                    clock != null ? clock : Clock.system(),
+                    listener != null ? listener : BreakerListener.none());
         }
     }
 }

@@ -36,6 +36,10 @@
  * while a caller waits on {@code whenReady()}, and none is left behind otherwise.
  *
  * <p><b>Thread-safety.</b> Thread-safe; each breaker's state is guarded by its own lock.
+ *
+ * <p><b>Events.</b> A {@link dev.belfry.breaker.BreakerListener}, given to the builder's {@code
+ * listener(..)}, hears every state transition in order; one that throws is logged and never breaks
+ * the breaker.
  */
 @NullMarked
 package dev.belfry.breaker;

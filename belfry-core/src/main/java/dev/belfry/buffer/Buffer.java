@@ -6,8 +6,10 @@ import dev.belfry.OverloadedException;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
-import java.util.ArrayDeque;
+import dev.belfry.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -24,7 +26,10 @@ import org.jspecify.annotations.Nullable;
  * full buffer fails at once with {@link OverloadedException} and {@link #tryCall} returns {@code
  * null}. One drainer at a time takes the head of the queue and offers it to the inner service with
  * {@code tryCall}; when the inner service is busy the drain parks on its {@link Service#whenReady}
- * and resumes when that completes, so a busy inner service costs no spinning.
+ * and resumes when that completes, so a busy inner service costs no spinning. An inner service that
+ * reports ready yet refuses the head (one that routes per request, such as {@code Steer}, {@code
+ * LoadShed} or a consistent-hash balancer) is asked again on the clock, after 1 ms and then at
+ * growing intervals up to 16 ms, until it admits: the queue never stalls.
  *
  * <p>Cancelling a queued call removes it from the queue: it never reaches the inner service.
  * Cancelling a call already handed on cancels the inner call. When the inner service closes, every
@@ -33,28 +38,44 @@ import org.jspecify.annotations.Nullable;
  * <p>Thread-safe. No lock is held while the inner service is called or a caller's future completed.
  */
 public final class Buffer<Req, Res> implements Service<Req, Res> {
+    private static final long FIRST_RECHECK_NANOS = Duration.ofMillis(1).toNanos();
+    private static final long LAST_RECHECK_NANOS = Duration.ofMillis(16).toNanos();
+
     private final Service<Req, Res> inner;
     private final int capacity;
+    private final Clock clock;
 
     // Guards queue, closed, closedMessage, parked and spaceSignal.
     private final Object lock = new Object();
-    private final ArrayDeque<Entry<Req, Res>> queue = new ArrayDeque<>();
+    // In arrival order; a set, so an entry that completes leaves in constant time.
+    private final LinkedHashSet<Entry<Req, Res>> queue = new LinkedHashSet<>();
     private boolean closed;
     private String closedMessage = "";
     // True while the drain waits on inner.whenReady(); only that callback resumes it.
     private boolean parked;
     private @Nullable CompletableFuture<Void> spaceSignal;
+    private Clock.@Nullable Scheduled recheck;
 
     // Work-in-progress counter: whoever moves it from 0 drains; others only ask for another pass.
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicBoolean closeCalled = new AtomicBoolean();
     // Confined to the single drainer (ordered by the wip counter).
     private int immediateWakeups;
+    private long recheckNanos = FIRST_RECHECK_NANOS;
 
-    /** Wraps {@code inner} behind a queue of at most {@code capacity} requests. */
+    /** Wraps {@code inner} behind a queue of at most {@code capacity} requests, on the system clock. */
     public Buffer(Service<Req, Res> inner, int capacity) {
+        this(inner, capacity, Clock.system());
+    }
+
+    /**
+     * Wraps {@code inner} behind a queue of at most {@code capacity} requests; {@code clock} paces
+     * the rechecks of an inner service that says it is ready but refuses.
+     */
+    public Buffer(Service<Req, Res> inner, int capacity, Clock clock) {
         this.inner = Checks.notNull(inner, "inner");
         this.capacity = Checks.positive(capacity, "capacity");
+        this.clock = Checks.notNull(clock, "clock");
     }
 
     @Override
@@ -105,7 +126,7 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
             if (closed || queue.size() >= capacity) {
                 return null;
             }
-            queue.addLast(entry);
+            queue.add(entry);
         }
         // However the caller's future completes (answer, cancellation, close), it leaves the queue.
         entry.result.whenComplete((response, failure) -> remove(entry));
@@ -132,7 +153,7 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
                 if (closed || parked) {
                     return;
                 }
-                head = queue.peekFirst();
+                head = queue.isEmpty() ? null : queue.getFirst();
             }
             if (head == null) {
                 return;
@@ -146,6 +167,7 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
             CompletableFuture<Res> admitted = tryInner(head.request);
             if (admitted != null) {
                 immediateWakeups = 0;
+                recheckNanos = FIRST_RECHECK_NANOS;
                 remove(head);
                 admitted.whenComplete((response, failure) -> Futures.completeFrom(head.result, response, failure));
                 // If the caller cancelled (or close failed it) during the hand-over, cancel below.
@@ -167,8 +189,10 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
                 ready = CompletableFuture.completedFuture(null);
             }
             if (isDone(ready) && ++immediateWakeups > 1) {
-                // An inner service that keeps reporting ready while refusing would make us spin;
-                // stop here and resume on the next call instead.
+                // Ready yet refusing (it routes per request, and this one's route is busy): looking
+                // again at once would spin, and waiting for the next call could wait for ever, so
+                // look again on the clock.
+                parkOnClock();
                 return;
             }
             synchronized (lock) {
@@ -182,6 +206,24 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
                 drain();
             });
             return;
+        }
+    }
+
+    private void parkOnClock() {
+        long delay = recheckNanos;
+        recheckNanos = Math.min(LAST_RECHECK_NANOS, delay * 2);
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            parked = true;
+            recheck = clock.schedule(Duration.ofNanos(delay), () -> {
+                synchronized (lock) {
+                    recheck = null;
+                    parked = false;
+                }
+                drain();
+            });
         }
     }
 
@@ -237,6 +279,10 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
             queue.clear();
             signal = spaceSignal;
             spaceSignal = null;
+            if (recheck != null) {
+                recheck.cancel();
+                recheck = null;
+            }
         }
         for (Entry<Req, Res> entry : abandoned) {
             entry.result.completeExceptionally(new ServiceClosedException(message));

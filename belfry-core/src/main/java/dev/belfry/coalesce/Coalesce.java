@@ -4,11 +4,12 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,8 +41,9 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
     private final Function<? super Req, ?> key;
     private final long ttlNanos;
     private final int maxCached;
+    private final long maxShareNanos;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final CoalesceListener listener;
     private final ConcurrentHashMap<Object, Entry> entries = new ConcurrentHashMap<>();
     /** Cached entries in expiry order (the time to live is fixed); guarded by itself. */
     private final ArrayDeque<Entry> cached = new ArrayDeque<>();
@@ -51,14 +53,16 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             Function<? super Req, ?> key,
             long ttlNanos,
             int maxCached,
+            long maxShareNanos,
             Clock clock,
-            ResilienceListener listener) {
+            CoalesceListener listener) {
         this.inner = Checks.notNull(inner, "inner");
         this.key = Checks.notNull(key, "key");
         this.ttlNanos = ttlNanos;
         this.maxCached = maxCached;
+        this.maxShareNanos = maxShareNanos;
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = CoalesceListener.guarded(listener);
     }
 
     @Override
@@ -84,6 +88,16 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
                     return fresh;
                 }
             }
+            if (tooOldToShare(entry)) {
+                // A call in flight past the share limit (hung, say) takes no more waiters: this
+                // request starts a fresh one; the old call keeps its waiters until they leave.
+                Entry fresh = new Entry(k);
+                if (entries.replace(k, entry, fresh)) {
+                    fresh.start(Futures.call(inner, request));
+                    return fresh;
+                }
+                continue;
+            }
             CompletableFuture<Res> joined = entry.addWaiter();
             if (joined != null) {
                 return joined;
@@ -106,6 +120,18 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         expire();
         while (true) {
             Entry entry = entries.get(k);
+            if (entry != null && tooOldToShare(entry)) {
+                CompletableFuture<Res> admitted = guardedTryCall(request);
+                if (admitted == null) {
+                    return null;
+                }
+                Entry fresh = new Entry(k);
+                if (!entries.replace(k, entry, fresh)) {
+                    return Futures.forward(admitted); // the table changed meanwhile; ours is made
+                }
+                fresh.start(admitted);
+                return fresh;
+            }
             if (entry != null) {
                 // Joining needs no capacity below: it is admitted whatever the inner readiness.
                 CompletableFuture<Res> joined = entry.addWaiter();
@@ -136,6 +162,11 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         } catch (RuntimeException | Error e) {
             return Futures.failed(e);
         }
+    }
+
+    /** Whether {@code entry}'s call has been in flight too long for new requests to join it. */
+    private boolean tooOldToShare(Entry entry) {
+        return maxShareNanos > 0 && entry.inFlight() && clock.nanoTime() - entry.startedAt >= maxShareNanos;
     }
 
     /** Forgets cached entries whose time to live has passed. */
@@ -215,8 +246,39 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         /** The creator plus the joiners that have not cancelled. */
         int waiters = 1;
 
+        /**
+         * The joiners' own futures, completed when the call ends; a joiner that cancels is removed,
+         * so a long call that many callers join and leave holds only those still waiting. Guarded
+         * by this object (taken inside the entry's lock, never the other way round).
+         */
+        private final IdentityHashMap<CompletableFuture<R>, Boolean> futures = new IdentityHashMap<>();
+
+        private boolean settled;
+
         Joiners(@Nullable CompletableFuture<R> call) {
             this.call = call;
+        }
+
+        /** Adds a joiner's future; false if the call has already settled every joiner. */
+        synchronized boolean register(CompletableFuture<R> waiter) {
+            return !settled && futures.put(waiter, Boolean.TRUE) == null;
+        }
+
+        synchronized void unregister(CompletableFuture<R> waiter) {
+            futures.remove(waiter);
+        }
+
+        private void settle(@Nullable R response, @Nullable Throwable failure) {
+            Futures.completeFrom(shared, response, failure);
+            List<CompletableFuture<R>> waiting;
+            synchronized (this) {
+                settled = true;
+                waiting = List.copyOf(futures.keySet());
+                futures.clear();
+            }
+            for (CompletableFuture<R> waiter : waiting) {
+                Futures.completeFrom(waiter, response, failure);
+            }
         }
 
         /** Whether the shared call ended: later arrivals get its outcome without counting as waiters. */
@@ -226,7 +288,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
 
         /** Makes {@link #shared} follow the call; once per entry, outside its lock. */
         void follow(CompletableFuture<R> call) {
-            call.whenComplete((response, failure) -> Futures.completeFrom(shared, response, failure));
+            call.whenComplete(this::settle);
         }
     }
 
@@ -251,10 +313,21 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
      */
     private final class Entry extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
         final Object key;
+        final long startedAt;
         private volatile @Nullable Object link;
 
         Entry(Object key) {
             this.key = key;
+            this.startedAt = maxShareNanos > 0 ? clock.nanoTime() : 0;
+        }
+
+        /** Whether the shared call has not ended (nor been abandoned, nor become a cached answer). */
+        boolean inFlight() {
+            Object current = link;
+            if (current instanceof Joiners<?> joiners) {
+                return !joiners.ended();
+            }
+            return current == null || (current instanceof CompletableFuture<?> call && !call.isDone());
         }
 
         void start(CompletableFuture<Res> call) {
@@ -370,10 +443,17 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             // A late caller arrived as the call ended and gets its outcome, cancellation included,
             // like any waiter, but cannot cancel a call that is over.
             listener.onCoalescedJoin(false);
-            source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
+            Joiners<Res> registry = late ? null : joinersOf(source);
+            if (registry == null || !registry.register(waiter)) {
+                // Late, or the call settled since: the source is complete or about to be.
+                source.whenComplete((response, failure) -> Futures.completeFrom(waiter, response, failure));
+            }
             if (!late) {
                 waiter.whenComplete((response, failure) -> {
                     if (waiter.isCancelled()) {
+                        if (registry != null) {
+                            registry.unregister(waiter);
+                        }
                         leave();
                     }
                 });
@@ -430,6 +510,12 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
 
         boolean expired(long now) {
             return link instanceof Cached<?> cached && now - cached.expiresAt() >= 0;
+        }
+
+        /** The joiners whose shared future {@code source} is, if the link still holds them. */
+        @SuppressWarnings("ReferenceEquality") // the very same future, not an equal one
+        private @Nullable Joiners<Res> joinersOf(CompletableFuture<Res> source) {
+            return link instanceof Joiners<?> j && j.shared == source ? joiners(j) : null;
         }
 
         @SuppressWarnings("unchecked") // the link holds only this entry's call

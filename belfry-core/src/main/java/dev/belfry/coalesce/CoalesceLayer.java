@@ -3,7 +3,6 @@ package dev.belfry.coalesce;
 import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.function.Function;
@@ -14,16 +13,26 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
     private final Function<? super Req, ?> key;
     private final long ttlNanos;
     private final int maxCached;
+    private final long maxShareNanos;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final CoalesceListener listener;
+
+    /** How long a call in flight takes new waiters, by default: past it, a new call is started. */
+    public static final Duration DEFAULT_MAX_SHARE_AGE = Duration.ofSeconds(10);
 
     private CoalesceLayer(
-            Function<? super Req, ?> key, long ttlNanos, int maxCached, Clock clock, ResilienceListener listener) {
+            Function<? super Req, ?> key,
+            long ttlNanos,
+            int maxCached,
+            long maxShareNanos,
+            Clock clock,
+            CoalesceListener listener) {
         this.key = key;
         this.ttlNanos = ttlNanos;
         this.maxCached = maxCached;
+        this.maxShareNanos = maxShareNanos;
         this.clock = clock;
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = CoalesceListener.guarded(listener);
     }
 
     /**
@@ -31,8 +40,17 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
      * shared), with no cache.
      */
     public static <Req, Res> CoalesceLayer<Req, Res> of(Function<? super Req, ?> key) {
+        return of(key, Clock.system());
+    }
+
+    /**
+     * Shares calls among concurrent requests with equal {@code key}s (a {@code null} key: never
+     * shared), with no cache; {@code clock} times the share limit ({@link #DEFAULT_MAX_SHARE_AGE}).
+     */
+    public static <Req, Res> CoalesceLayer<Req, Res> of(Function<? super Req, ?> key, Clock clock) {
         Checks.notNull(key, "key");
-        return new CoalesceLayer<>(key, 0, 0, Clock.system(), ResilienceListener.none());
+        Checks.notNull(clock, "clock");
+        return new CoalesceLayer<>(key, 0, 0, DEFAULT_MAX_SHARE_AGE.toNanos(), clock, CoalesceListener.none());
     }
 
     /** A builder for coalescing with a short-lived cache or a listener. */
@@ -42,7 +60,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
 
     @Override
     public Service<Req, Res> wrap(Service<Req, Res> inner) {
-        return new Coalesce<>(inner, key, ttlNanos, maxCached, clock, listener);
+        return new Coalesce<>(inner, key, ttlNanos, maxCached, maxShareNanos, clock, listener);
     }
 
     @Override
@@ -60,7 +78,9 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
         private final Function<? super Req, ?> key;
         private @Nullable Duration cacheFor;
         private @Nullable Integer maxCached;
-        private @Nullable ResilienceListener listener;
+        private @Nullable Duration maxShareAge;
+        private @Nullable CoalesceListener listener;
+        private @Nullable Clock clock;
 
         private Builder(Function<? super Req, ?> key) {
             this.key = key;
@@ -80,16 +100,34 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
             return this;
         }
 
+        /**
+         * How long a call in flight takes new waiters (default {@link #DEFAULT_MAX_SHARE_AGE}):
+         * identical requests arriving later start a fresh call instead of joining it. Without a
+         * limit, a call that hangs while callers keep arriving and timing out would never be
+         * cancelled (some caller is always waiting on it) and no caller would ever get an answer.
+         */
+        public Builder<Req, Res> maxShareAge(Duration maxShareAge) {
+            Checks.notSetTwice(this.maxShareAge, "maxShareAge");
+            this.maxShareAge = Checks.positive(maxShareAge, "maxShareAge");
+            return this;
+        }
+
         /** Hears joins and cache hits (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(CoalesceListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
         }
 
-        /** The layer, its cache timed on {@code clock}. */
-        public CoalesceLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for the cache and the share age; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer. */
+        public CoalesceLayer<Req, Res> build() {
             if (maxCached != null && cacheFor == null) {
                 throw new IllegalStateException("maxCached is set to " + maxCached + " but cacheFor is not");
             }
@@ -97,8 +135,9 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
                     key,
                     cacheFor == null ? 0 : cacheFor.toNanos(),
                     maxCached != null ? maxCached : 10_000,
-                    clock,
-                    listener != null ? listener : ResilienceListener.none());
+                    (maxShareAge != null ? maxShareAge : DEFAULT_MAX_SHARE_AGE).toNanos(),
+                    clock != null ? clock : Clock.system(),
+                    listener != null ? listener : CoalesceListener.none());
         }
     }
 }

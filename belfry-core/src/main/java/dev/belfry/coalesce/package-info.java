@@ -5,7 +5,7 @@
  * <pre>{@code
  * Service<Lookup, Record> dns = CoalesceLayer.<Lookup, Record>builder(Lookup::name)
  *     .cacheFor(Duration.ofSeconds(1))
- *     .build(clock)
+ *     .clock(clock).build()
  *     .wrap(resolver);
  * }</pre>
  *
@@ -25,6 +25,10 @@
  * <p><b>Memory.</b> The table holds keys with a call in flight (bounded by concurrency) and at
  * most {@code maxCached} cached responses; expired ones are removed by later calls on the injected
  * clock, with no thread or timer of its own. <b>Thread-safety:</b> thread-safe.
+ *
+ * <p><b>Events.</b> A {@link dev.belfry.coalesce.CoalesceListener}, given to the builder's {@code
+ * listener(..)}, hears each request answered by a shared call or the cache; one that throws is
+ * logged and never breaks the layer.
  */
 @NullMarked
 package dev.belfry.coalesce;

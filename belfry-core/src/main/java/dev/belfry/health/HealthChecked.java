@@ -55,8 +55,12 @@ public final class HealthChecked<Req, Res> implements Service<Req, Res> {
     private CompletableFuture<Res> observe(CompletableFuture<Res> inflight) {
         CompletableFuture<Res> result = new CompletableFuture<>();
         inflight.whenComplete((response, failure) -> {
-            monitor.record(member, failure);
-            Futures.completeFrom(result, response, failure);
+            try {
+                monitor.record(member, failure);
+            } finally {
+                // Whatever recording does, the caller gets its answer.
+                Futures.completeFrom(result, response, failure);
+            }
         });
         Futures.propagateCancellation(result, inflight);
         return result;

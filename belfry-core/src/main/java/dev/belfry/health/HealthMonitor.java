@@ -56,6 +56,8 @@ import org.jspecify.annotations.Nullable;
  * @param <K> the endpoint id
  */
 public final class HealthMonitor<K> {
+    private static final System.Logger LOG = System.getLogger(HealthMonitor.class.getName());
+
     /** Told of every change of an endpoint's status, after the change, outside the monitor's lock. */
     @FunctionalInterface
     public interface Listener<K> {
@@ -106,9 +108,9 @@ public final class HealthMonitor<K> {
         this.listener = b.listener;
     }
 
-    /** A builder of monitors timed on {@code clock}, with the defaults described above. */
-    public static <K> Builder<K> builder(Clock clock) {
-        return new Builder<>(clock);
+    /** A builder of monitors with the defaults described above. */
+    public static <K> Builder<K> builder() {
+        return new Builder<>();
     }
 
     /** Monitors {@code service} as endpoint {@code key} passively (by its requests' outcomes). */
@@ -197,14 +199,21 @@ public final class HealthMonitor<K> {
 
     void record(Member<?> member, @Nullable Throwable failure) {
         Throwable cause = failure == null ? null : Futures.unwrap(failure);
-        if (cause != null && (cause instanceof CancellationException || !isFailure.test(cause))) {
+        if (cause != null && (cause instanceof CancellationException || !countsAsFailure(cause))) {
             return;
         }
-        if (cause == null
-                && member.consecutiveFailures == 0
-                && minSuccessRate == 0
-                && member.status != HealthStatus.PROBING) {
-            // The common case: a success that changes nothing needs no lock.
+        if (cause == null && member.status != HealthStatus.PROBING) {
+            if (member.consecutiveFailures == 0 && minSuccessRate == 0) {
+                // The common case: a success that changes nothing needs no lock.
+                return;
+            }
+            // A success only moves this endpoint's counters: its own lock, not the monitor's, so
+            // endpoints under load do not contend on every response.
+            synchronized (member) {
+                rollWindow(member, clock.nanoTime());
+                member.consecutiveFailures = 0;
+                member.windowSuccesses++;
+            }
             return;
         }
         List<CompletableFuture<Void>> signals = new ArrayList<>();
@@ -213,14 +222,12 @@ public final class HealthMonitor<K> {
                 return;
             }
             long now = clock.nanoTime();
-            if (now - member.windowStart >= windowNanos) {
-                member.windowStart = now;
-                member.windowSuccesses = 0;
-                member.windowFailures = 0;
-            }
             if (cause == null) {
-                member.consecutiveFailures = 0;
-                member.windowSuccesses++;
+                synchronized (member) {
+                    rollWindow(member, now);
+                    member.consecutiveFailures = 0;
+                    member.windowSuccesses++;
+                }
                 if (member.probing) {
                     member.probing = false;
                     member.ejections = 0;
@@ -228,20 +235,43 @@ public final class HealthMonitor<K> {
                 }
             } else {
                 member.lastError = cause;
-                member.consecutiveFailures++;
-                member.windowFailures++;
-                int total = member.windowSuccesses + member.windowFailures;
-                boolean outlier = member.probing
-                        || member.consecutiveFailures >= consecutiveFailures
-                        || (minSuccessRate > 0
-                                && total >= minRequests
-                                && member.windowSuccesses < minSuccessRate * total);
+                boolean outlier;
+                synchronized (member) {
+                    rollWindow(member, now);
+                    member.consecutiveFailures++;
+                    member.windowFailures++;
+                    int total = member.windowSuccesses + member.windowFailures;
+                    outlier = member.probing
+                            || member.consecutiveFailures >= consecutiveFailures
+                            || (minSuccessRate > 0
+                                    && total >= minRequests
+                                    && member.windowSuccesses < minSuccessRate * total);
+                }
                 if (outlier) {
                     eject(member, now, signals);
                 }
             }
         }
         complete(signals);
+    }
+
+    /** Starts a new success-rate window when the last one is over; under the member's lock. */
+    private void rollWindow(Member<?> member, long now) {
+        if (now - member.windowStart >= windowNanos) {
+            member.windowStart = now;
+            member.windowSuccesses = 0;
+            member.windowFailures = 0;
+        }
+    }
+
+    /** The user's failure test; one that throws counts the failure, so a broken test errs safe. */
+    private boolean countsAsFailure(Throwable cause) {
+        try {
+            return isFailure.test(cause);
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.WARNING, "failure test threw on " + cause + "; counted as a failure", e);
+            return true;
+        }
     }
 
     private void eject(Member<?> member, long now, List<CompletableFuture<Void>> signals) {
@@ -261,9 +291,11 @@ public final class HealthMonitor<K> {
         long duration = ejection.delay(member.ejections).toNanos();
         member.ejectedUntil = now + duration;
         member.probing = false;
-        member.consecutiveFailures = 0;
-        member.windowSuccesses = 0;
-        member.windowFailures = 0;
+        synchronized (member) {
+            member.consecutiveFailures = 0;
+            member.windowSuccesses = 0;
+            member.windowFailures = 0;
+        }
         ejected++;
         member.ejectionTimer = clock.schedule(Duration.ofNanos(duration), () -> endEjection(member));
         updateStatus(member, signals);
@@ -440,7 +472,7 @@ public final class HealthMonitor<K> {
      * @param <K> the endpoint id
      */
     public static final class Builder<K> {
-        private final Clock clock;
+        private Clock clock = Clock.system();
         private final List<String> set = new ArrayList<>();
         private RandomGenerator random = ThreadLocalRandom.current();
         private Duration interval = Duration.ofSeconds(2);
@@ -459,15 +491,23 @@ public final class HealthMonitor<K> {
         private Predicate<? super Throwable> isFailure = failure -> !(failure instanceof OverloadedException);
         private @Nullable Listener<? super K> listener;
 
-        private Builder(Clock clock) {
-            this.clock = Checks.notNull(clock, "clock");
-        }
+        private Builder() {}
 
         private void once(String name) {
             if (set.contains(name)) {
                 throw new IllegalStateException(name + " was already set");
             }
             set.add(name);
+        }
+
+        /**
+         * The clock for check intervals, timeouts, windows and ejections; default the system clock.
+         * Tests pass a manual clock.
+         */
+        public Builder<K> clock(Clock clock) {
+            once("clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
         }
 
         /** Time between the end of one active check and the start of the next; default 2 s. */

@@ -4,7 +4,12 @@ import dev.belfry.time.Clock;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
-/** One endpoint's health, shared by every service monitored under its key. Guarded by the monitor. */
+/**
+ * One endpoint's health, shared by every service monitored under its key. Guarded by the monitor,
+ * except the passive counters ({@code consecutiveFailures} and the success-rate window), which are
+ * guarded by this object: a success updates them under this lock alone, and code holding the
+ * monitor's lock takes this one inside it, never the other way round.
+ */
 final class Member<K> {
     final K key;
     int refs;
@@ -18,7 +23,7 @@ final class Member<K> {
     boolean activeHealthy = true;
     int passes;
     int fails;
-    int consecutiveFailures;
+    volatile int consecutiveFailures;
     int ejections;
     long ejectedUntil;
     long lastEjectionEnd;
@@ -51,7 +56,7 @@ final class Member<K> {
     /** One active probe; identity tells a late result from the current one. */
     static final class Round {}
 
-    HealthState snapshot() {
+    synchronized HealthState snapshot() {
         return new HealthState(status, lastError, changedAt, lastCheckAt, consecutiveFailures, ejections, ejectedUntil);
     }
 }

@@ -4,7 +4,6 @@ import dev.belfry.Checks;
 import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import java.time.Duration;
@@ -35,7 +34,7 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
     private final HedgeSettings<Req> settings;
     private final RetryBudget budget;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final HedgeListener listener;
     private final LatencyHistogram latencies;
 
     Hedge(
@@ -43,12 +42,12 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
             HedgeSettings<Req> settings,
             RetryBudget budget,
             Clock clock,
-            ResilienceListener listener) {
+            HedgeListener listener) {
         super(inner);
         this.settings = Checks.notNull(settings, "settings");
         this.budget = Checks.notNull(budget, "budget");
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = HedgeListener.guarded(listener);
         this.latencies = new LatencyHistogram(settings.window().toNanos(), clock.nanoTime());
     }
 
@@ -206,6 +205,14 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
         }
 
         private void onOutcome(long sentAt, @Nullable Res response, @Nullable Throwable failure) {
+            if (failure != null && result.isDone() && !result.isCompletedExceptionally()) {
+                // A loser cancelled because another attempt won: its latency is at least this long.
+                // Leaving it out would keep only the fast winners, and the threshold would drift
+                // down until every request is hedged.
+                long now = clock.nanoTime();
+                latencies.record(now - sentAt, now);
+                return;
+            }
             if (failure == null) {
                 long now = clock.nanoTime();
                 latencies.record(now - sentAt, now);

@@ -3,7 +3,6 @@ package dev.belfry.hedge;
 import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import java.time.Duration;
@@ -20,13 +19,13 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
     private final HedgeSettings<Req> settings;
     private final RetryBudget budget;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final HedgeListener listener;
 
-    private HedgeLayer(HedgeSettings<Req> settings, RetryBudget budget, Clock clock, ResilienceListener listener) {
+    private HedgeLayer(HedgeSettings<Req> settings, RetryBudget budget, Clock clock, HedgeListener listener) {
         this.settings = settings;
         this.budget = budget;
         this.clock = clock;
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = HedgeListener.guarded(listener);
     }
 
     /**
@@ -34,7 +33,7 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
      * Builder}), timed on {@code clock}.
      */
     public static <Req, Res> HedgeLayer<Req, Res> of(Predicate<? super Req> idempotent, Clock clock) {
-        return HedgeLayer.<Req, Res>builder(idempotent).build(clock);
+        return HedgeLayer.<Req, Res>builder(idempotent).clock(clock).build();
     }
 
     /**
@@ -69,7 +68,8 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         private @Nullable Integer minSamples;
         private @Nullable RetryBudget budget;
         private @Nullable Function<? super Req, Optional<Req>> copy;
-        private @Nullable ResilienceListener listener;
+        private @Nullable HedgeListener listener;
+        private @Nullable Clock clock;
 
         private Builder(Predicate<? super Req> idempotent) {
             this.idempotent = idempotent;
@@ -128,15 +128,22 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         }
 
         /** Hears backups sent and backups refused by the budget (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(HedgeListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
         }
 
-        /** The layer, timing latencies and backups on {@code clock}. */
-        public HedgeLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for latencies, backups and the default budget; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer. */
+        public HedgeLayer<Req, Res> build() {
+            Clock c = clock != null ? clock : Clock.system();
             HedgeSettings<Req> settings = new HedgeSettings<>(
                     idempotent,
                     copy != null ? copy : Optional::of,
@@ -146,9 +153,9 @@ public final class HedgeLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
                     minSamples != null ? minSamples : 20);
             return new HedgeLayer<>(
                     settings,
-                    budget != null ? budget : RetryBudget.of(clock),
-                    clock,
-                    listener != null ? listener : ResilienceListener.none());
+                    budget != null ? budget : RetryBudget.of(c),
+                    c,
+                    listener != null ? listener : HedgeListener.none());
         }
     }
 }

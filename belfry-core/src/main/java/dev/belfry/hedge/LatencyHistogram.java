@@ -1,7 +1,9 @@
 package dev.belfry.hedge;
 
-import java.util.Arrays;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Recent latencies in two small log-linear histograms that rotate every period: percentiles are
@@ -16,50 +18,46 @@ final class LatencyHistogram {
     static final int BUCKETS = 8 + 60 * 8;
 
     private final long periodNanos;
-    private long lastRotation; // guarded by this
-    private Counts read = new Counts(); // guarded by this
-    private Counts write = new Counts(); // guarded by this
+    // Recording takes no lock: counters are atomic, and only a rotation (once a period) locks.
+    private volatile long lastRotation;
+    private volatile Counts read = new Counts();
+    private volatile Counts write = new Counts();
 
     LatencyHistogram(long periodNanos, long now) {
         this.periodNanos = periodNanos;
         this.lastRotation = now;
     }
 
-    synchronized void record(long latencyNanos, long now) {
+    void record(long latencyNanos, long now) {
         rotate(now);
+        // A record racing a rotation may land in the period just closed: one sample, harmless.
         write.add(Math.max(0, latencyNanos));
     }
 
     /** The {@code percentile} of the last complete period, if it holds at least {@code minSamples}. */
-    synchronized OptionalLong percentile(double percentile, int minSamples, long now) {
+    OptionalLong percentile(double percentile, int minSamples, long now) {
         rotate(now);
-        if (read.count < minSamples || read.count == 0) {
-            return OptionalLong.empty();
-        }
-        long rank = Math.max(1, (long) Math.ceil(percentile / 100 * read.count));
-        long seen = 0;
-        for (int i = 0; i < BUCKETS; i++) {
-            seen += read.buckets[i];
-            if (seen >= rank) {
-                return OptionalLong.of(Math.max(read.min, Math.min(read.max, upperBound(i))));
-            }
-        }
-        return OptionalLong.of(read.max);
+        return read.percentile(percentile, minSamples);
     }
 
     private void rotate(long now) {
-        long elapsed = now - lastRotation;
-        if (elapsed < periodNanos) {
+        if (now - lastRotation < periodNanos) {
             return;
         }
-        if (elapsed >= 2 * periodNanos) {
-            // Idle for more than a period: what was being written is stale too.
-            read = new Counts();
-        } else {
-            read = write;
+        synchronized (this) {
+            long elapsed = now - lastRotation;
+            if (elapsed < periodNanos) {
+                return; // another thread rotated first
+            }
+            if (elapsed >= 2 * periodNanos) {
+                // Idle for more than a period: what was being written is stale too.
+                read = new Counts();
+            } else {
+                read = write;
+            }
+            write = new Counts();
+            lastRotation = now - elapsed % periodNanos;
         }
-        write = new Counts();
-        lastRotation = now - elapsed % periodNanos;
     }
 
     static int bucketOf(long value) {
@@ -81,24 +79,62 @@ final class LatencyHistogram {
         return next <= 0 ? Long.MAX_VALUE : next - 1;
     }
 
-    /** One period's counts. */
+    /** One period's counts, updated without locks; its percentile is computed once per count. */
     private static final class Counts {
-        final long[] buckets = new long[BUCKETS];
-        long count;
-        long min = Long.MAX_VALUE;
-        long max;
+        final AtomicLongArray buckets = new AtomicLongArray(BUCKETS);
+        final AtomicLong count = new AtomicLong();
+        final AtomicLong min = new AtomicLong(Long.MAX_VALUE);
+        final AtomicLong max = new AtomicLong();
+        private volatile @Nullable Answer answer;
 
         void add(long value) {
-            buckets[bucketOf(value)]++;
-            count++;
-            min = Math.min(min, value);
-            max = Math.max(max, value);
+            buckets.incrementAndGet(bucketOf(value));
+            min.accumulateAndGet(value, Math::min);
+            max.accumulateAndGet(value, Math::max);
+            count.incrementAndGet();
+        }
+
+        OptionalLong percentile(double percentile, int minSamples) {
+            long total = count.get();
+            Answer last = answer;
+            if (last != null
+                    && last.count() == total
+                    && last.percentile() == percentile
+                    && last.minSamples() == minSamples) {
+                return last.value();
+            }
+            OptionalLong value = compute(percentile, minSamples, total);
+            answer = new Answer(percentile, minSamples, total, value);
+            return value;
+        }
+
+        private OptionalLong compute(double percentile, int minSamples, long total) {
+            if (total < minSamples || total == 0) {
+                return OptionalLong.empty();
+            }
+            long rank = Math.max(1, (long) Math.ceil(percentile / 100 * total));
+            long lowest = min.get();
+            long highest = max.get();
+            long seen = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                seen += buckets.get(i);
+                if (seen >= rank) {
+                    return OptionalLong.of(Math.max(lowest, Math.min(highest, upperBound(i))));
+                }
+            }
+            return OptionalLong.of(highest);
         }
 
         @Override
         public String toString() {
-            return "Counts[" + count + ", "
-                    + Arrays.stream(buckets).filter(c -> c > 0).count() + " buckets]";
+            long used = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                used += buckets.get(i) > 0 ? 1 : 0;
+            }
+            return "Counts[" + count.get() + ", " + used + " buckets]";
         }
     }
+
+    /** A percentile read, kept while the period's count stays the same. */
+    private record Answer(double percentile, int minSamples, long count, OptionalLong value) {}
 }

@@ -6,7 +6,7 @@
  * Service<Get, Reply> client = HedgeLayer.<Get, Reply>builder(request -> true) // all GETs idempotent
  *     .percentile(95)
  *     .budget(clientBudget.withdrawOnly())
- *     .build(clock)
+ *     .clock(clock).build()
  *     .wrap(balancer);
  * }</pre>
  *
@@ -27,6 +27,10 @@
  * unchanged.
  *
  * <p><b>Thread-safety.</b> Thread-safe. Timers run only while a request waits for its backup.
+ *
+ * <p><b>Events.</b> A {@link dev.belfry.hedge.HedgeListener}, given to the builder's {@code
+ * listener(..)}, hears each backup sent and each one the budget refused; one that throws is logged
+ * and never breaks the layer.
  */
 @NullMarked
 package dev.belfry.hedge;

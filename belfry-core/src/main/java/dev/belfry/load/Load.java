@@ -41,6 +41,6 @@ public interface Load<Req, Res> {
      * timed on {@code clock}.
      */
     static <Req, Res> Load<Req, Res> peakEwma(Clock clock) {
-        return PeakEwma.<Req, Res>builder(clock).build();
+        return PeakEwma.<Req, Res>builder().clock(clock).build();
     }
 }

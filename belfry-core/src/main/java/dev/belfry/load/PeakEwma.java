@@ -58,9 +58,9 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
         this.estimate = new AtomicReference<>(new Estimate(settings.initialRtt.toNanos(), clock.nanoTime()));
     }
 
-    /** A builder of Peak-EWMA measures timed on {@code clock}. */
-    public static <Req, Res> Builder<Req, Res> builder(Clock clock) {
-        return new Builder<>(clock);
+    /** A builder of Peak-EWMA measures. */
+    public static <Req, Res> Builder<Req, Res> builder() {
+        return new Builder<>();
     }
 
     /** The round-trip time estimate times pending requests plus one, in nanoseconds. */
@@ -122,7 +122,8 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
      * @param <Res> the response type
      */
     public static final class Builder<Req, Res> {
-        private final Clock clock;
+        private Clock clock = Clock.system();
+        private boolean clockSet;
         private Duration initialRtt = DEFAULT_INITIAL_RTT;
         private Duration decay = DEFAULT_DECAY;
         private @Nullable Duration failurePenalty;
@@ -131,8 +132,14 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
         private boolean decaySet;
         private boolean pushbackSet;
 
-        private Builder(Clock clock) {
+        private Builder() {}
+
+        /** The clock for round-trip times and the decay; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(clockSet ? this.clock : null, "clock");
             this.clock = Checks.notNull(clock, "clock");
+            clockSet = true;
+            return this;
         }
 
         /** The estimate before the first response; default 30 ms. */
@@ -183,7 +190,8 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
 
         // A frozen copy, so changing the builder later does not change measures already built.
         private Builder<Req, Res> copy() {
-            Builder<Req, Res> copy = new Builder<>(clock);
+            Builder<Req, Res> copy = new Builder<>();
+            copy.clock = clock;
             copy.initialRtt = initialRtt;
             copy.decay = decay;
             copy.failurePenalty = failurePenalty;

@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
  * ends, exactly once.
  */
 abstract class Tracked<Req, Res> extends Forwarding<Req, Res, Req, Res> implements Loaded<Req, Res> {
+    private static final System.Logger LOG = System.getLogger(Tracked.class.getName());
+
     private final AtomicInteger pending = new AtomicInteger();
 
     Tracked(Service<Req, Res> inner) {
@@ -52,8 +54,15 @@ abstract class Tracked<Req, Res> extends Forwarding<Req, Res, Req, Res> implemen
         inflight.whenComplete((response, failure) -> {
             // The inner future completes once (cancellation completes it too): one decrement per call.
             pending.decrementAndGet();
-            completed(start, response, failure);
-            Futures.completeFrom(result, response, failure);
+            try {
+                completed(start, response, failure);
+            } catch (RuntimeException | Error e) {
+                // User code (a pushback test) failed: the measure misses one sample, the caller
+                // still gets its answer, and the in-flight count above has already fallen.
+                LOG.log(System.Logger.Level.WARNING, "load measure " + this + " failed to record a response", e);
+            } finally {
+                Futures.completeFrom(result, response, failure);
+            }
         });
         Futures.propagateCancellation(result, inflight);
         return result;

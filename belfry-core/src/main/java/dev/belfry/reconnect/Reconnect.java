@@ -2,14 +2,15 @@ package dev.belfry.reconnect;
 
 import dev.belfry.Checks;
 import dev.belfry.Futures;
+import dev.belfry.OverloadedException;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.backoff.Backoff;
 import dev.belfry.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -32,7 +33,9 @@ import org.jspecify.annotations.Nullable;
  * while connecting, or {@link ConnectFailedException} carrying the last connect error while
  * backing off. When an attempt fails, every call waiting for it fails with {@link
  * ConnectFailedException} whose cause is the factory's error; calls made during the backoff wait
- * for the next attempt. Waiting calls are sent in arrival order once connected.
+ * for the next attempt. Waiting calls are sent in arrival order once connected; at most {@link
+ * Builder#maxWaiting} wait (1024 by default), and more fail at once with {@link
+ * OverloadedException}.
  *
  * <p>{@link #tryCall} never queues a request; when idle (or past the backoff deadline) it starts a
  * connect attempt, so a caller that only uses {@code tryCall} still gets connected, and admits the
@@ -70,10 +73,14 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
     /** The ceiling of the default backoff. */
     public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(10);
 
+    /** How many calls may wait for a connection, by default. */
+    public static final int DEFAULT_MAX_WAITING = 1024;
+
     private final ServiceFactory<Req, Res> factory;
     private final Backoff backoff;
     private final Clock clock;
     private final Policy policy;
+    private final int maxWaiting;
 
     // Guards every field below.
     private final Object lock = new Object();
@@ -81,7 +88,8 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
     // The connected inner service, in a holder so "still the same connection" is an identity check.
     private @Nullable Connection<Req, Res> inner;
     private @Nullable Attempt<Req, Res> attempt;
-    private final ArrayDeque<Waiter<Req, Res>> waiters = new ArrayDeque<>();
+    // In arrival order; a set, so a withdrawn waiter leaves in constant time.
+    private final LinkedHashSet<Waiter<Req, Res>> waiters = new LinkedHashSet<>();
     // True while waiters are being sent on a fresh connection: new calls queue behind them.
     private boolean dispatching;
     private int failures;
@@ -92,11 +100,12 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
     private boolean connectRequested;
     private @Nullable CompletableFuture<Void> readySignal;
 
-    private Reconnect(ServiceFactory<Req, Res> factory, Backoff backoff, Clock clock, Policy policy) {
+    private Reconnect(ServiceFactory<Req, Res> factory, Backoff backoff, Clock clock, Policy policy, int maxWaiting) {
         this.factory = factory;
         this.backoff = backoff;
         this.clock = clock;
         this.policy = policy;
+        this.maxWaiting = maxWaiting;
     }
 
     /** A builder for a reconnecting service that makes its inner services with {@code factory}. */
@@ -114,6 +123,9 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
             synchronized (lock) {
                 if (state == State.CLOSED) {
                     return Futures.failed(new ServiceClosedException("reconnect is closed"));
+                } else if (waiters.size() >= maxWaiting && (state != State.CONNECTED || dispatching)) {
+                    return Futures.failed(new OverloadedException(
+                            maxWaiting + " calls already wait for a connection; the request was not sent"));
                 } else if (state == State.CONNECTED) {
                     if (dispatching) {
                         waiter = addWaiterLocked(request);
@@ -369,7 +381,7 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
 
     private Waiter<Req, Res> addWaiterLocked(Req request) {
         Waiter<Req, Res> waiter = new Waiter<>(request);
-        waiters.addLast(waiter);
+        waiters.add(waiter);
         return waiter;
     }
 
@@ -624,6 +636,7 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
         private @Nullable Backoff backoff;
         private @Nullable Clock clock;
         private @Nullable Policy policy;
+        private @Nullable Integer maxWaiting;
 
         private Builder(ServiceFactory<Req, Res> factory) {
             this.factory = factory;
@@ -654,6 +667,17 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
             return this;
         }
 
+        /**
+         * How many calls may wait for a connection under {@link Policy#WAIT} (default {@value
+         * #DEFAULT_MAX_WAITING}); more fail at once with {@link OverloadedException}, so a
+         * backend that is down cannot make callers pile up without bound.
+         */
+        public Builder<Req, Res> maxWaiting(int maxWaiting) {
+            Checks.notSetTwice(this.maxWaiting, "maxWaiting");
+            this.maxWaiting = Checks.positive(maxWaiting, "maxWaiting");
+            return this;
+        }
+
         /** A new, idle reconnecting service: it connects on first use or {@link #connectNow}. */
         public Reconnect<Req, Res> build() {
             Backoff chosenBackoff = backoff != null
@@ -663,7 +687,8 @@ public final class Reconnect<Req, Res> implements Service<Req, Res> {
                     factory,
                     chosenBackoff,
                     clock != null ? clock : Clock.system(),
-                    policy != null ? policy : Policy.WAIT);
+                    policy != null ? policy : Policy.WAIT,
+                    maxWaiting != null ? maxWaiting : DEFAULT_MAX_WAITING);
         }
     }
 

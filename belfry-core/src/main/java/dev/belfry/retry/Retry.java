@@ -4,17 +4,19 @@ import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
+import dev.belfry.ServiceClosedException;
 import dev.belfry.UnprocessedException;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.Timeout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
 
@@ -38,7 +40,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
     private final RetryPolicy<Req, Res> policy;
     private final RetryBudget budget;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final RetryListener listener;
     /** The policy sends a request again as it is, so no copy need be asked for. */
     private final boolean resendsAsIs;
 
@@ -47,12 +49,12 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
             RetryPolicy<Req, Res> policy,
             RetryBudget budget,
             Clock clock,
-            ResilienceListener listener) {
+            RetryListener listener) {
         Checks.notNull(inner, "inner");
         this.policy = Checks.notNull(policy, "policy");
         this.budget = Checks.notNull(budget, "budget");
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = RetryListener.guarded(listener);
         this.resendsAsIs = policy instanceof StandardRetryPolicy<?, ?> standard && standard.resendsAsIs();
         Optional<Duration> attemptTimeout = policy.attemptTimeout();
         // Retry outside Timeout: the limit applies to each attempt, not to the whole.
@@ -130,6 +132,10 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         return cause == null || cause instanceof UnprocessedException || policy.isIdempotent(original);
     }
 
+    // Calls waiting out a backoff, so close() can stop their timers.
+    private final Set<Execution> backingOff = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
     @Override
     public Readiness readiness() {
         return attempts.readiness();
@@ -140,9 +146,18 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         return attempts.whenReady();
     }
 
+    /**
+     * Closes the inner service; calls waiting out a backoff stop waiting and complete with the
+     * failure that made them retry (or {@link ServiceClosedException} if it was a response the
+     * policy retried), so no timer of this layer outlives it. Later failures are not retried.
+     */
     @Override
     public void close() {
+        closed = true;
         attempts.close();
+        for (Execution execution : backingOff) {
+            execution.stopWaiting();
+        }
     }
 
     /** The policy deciding retries. */
@@ -178,6 +193,10 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
      * is its attempts' completion callback and carries the caller's cancellation down to them.
      */
     private final class Execution extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
+        // The failure that made this call wait out a backoff; null while not waiting or for a
+        // response the policy retried. Written before the wait starts, read by close().
+        private volatile @Nullable Throwable waitedOn;
+
         private final Req original;
         /**
          * What is in progress: the first attempt's future when the request is sent again as it is
@@ -214,6 +233,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
         /** Cancels whatever is in progress: the attempt in flight or the backoff timer. */
         private void abandon() {
+            backingOff.remove(this);
             Object pending = current == null ? null : CURRENT.getAndSet(this, null);
             if (pending instanceof Clock.Scheduled timer) {
                 timer.cancel();
@@ -297,19 +317,37 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
                 finish(response, failure);
                 return;
             }
+            if (closed) {
+                finish(response, failure);
+                return;
+            }
             Futures.discard(response);
             listener.onRetry(attempt + 1, cause);
+            waitedOn = failure;
+            backingOff.add(this);
             synchronized (this) {
                 // Scheduled under the lock: the task takes this lock, so it cannot start before
                 // `current` is set, and never runs on this thread.
                 current = clock.schedule(delay, () -> next(spare, attempt + 1));
             }
-            if (isDone()) {
-                abandon();
+            if (isDone() || closed) {
+                stopWaiting();
             }
         }
 
+        /** Closed while waiting out a backoff: stops the timer and ends with the reason it waited. */
+        void stopWaiting() {
+            backingOff.remove(this);
+            abandon();
+            Throwable reason = waitedOn;
+            completeExceptionally(
+                    reason != null
+                            ? reason
+                            : new ServiceClosedException("retry closed while waiting to repeat the request"));
+        }
+
         private void next(Req request, int attempt) {
+            backingOff.remove(this);
             synchronized (this) {
                 current = null;
             }

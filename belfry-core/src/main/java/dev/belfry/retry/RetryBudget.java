@@ -45,7 +45,7 @@ public final class RetryBudget {
 
     /** A budget with the default settings (10 s window, 10 retries per second, 20 %) on {@code clock}. */
     public static RetryBudget of(Clock clock) {
-        return builder().build(clock);
+        return builder().clock(clock).build();
     }
 
     /** A builder for a budget with non-default settings. */
@@ -99,6 +99,7 @@ public final class RetryBudget {
         private @Nullable Duration window;
         private @Nullable Integer minRetriesPerSecond;
         private @Nullable Double retryRatio;
+        private @Nullable Clock clock;
 
         private Builder() {}
 
@@ -126,16 +127,23 @@ public final class RetryBudget {
             return this;
         }
 
-        /** The budget, timed on {@code clock}. */
-        public RetryBudget build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock the window is timed on; default the system clock. Tests pass a manual clock. */
+        public Builder clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The budget. */
+        public RetryBudget build() {
+            Clock c = clock != null ? clock : Clock.system();
             Duration w = window != null ? window : Duration.ofSeconds(10);
             int min = minRetriesPerSecond != null ? minRetriesPerSecond : 10;
             double ratio = retryRatio != null ? retryRatio : 0.2;
             if (w.toNanos() < SLOTS) {
                 throw new IllegalArgumentException("window must be at least " + SLOTS + " ns, was " + w);
             }
-            return new RetryBudget(new Ledger(clock, w, min, ratio), true);
+            return new RetryBudget(new Ledger(c, w, min, ratio), true);
         }
     }
 

@@ -3,7 +3,6 @@ package dev.belfry.retry;
 import dev.belfry.Checks;
 import dev.belfry.Layer;
 import dev.belfry.Service;
-import dev.belfry.event.ResilienceListener;
 import dev.belfry.time.Clock;
 import org.jspecify.annotations.Nullable;
 
@@ -15,13 +14,13 @@ public final class RetryLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
     private final RetryPolicy<Req, Res> policy;
     private final RetryBudget budget;
     private final Clock clock;
-    private final ResilienceListener listener;
+    private final RetryListener listener;
 
-    private RetryLayer(RetryPolicy<Req, Res> policy, RetryBudget budget, Clock clock, ResilienceListener listener) {
+    private RetryLayer(RetryPolicy<Req, Res> policy, RetryBudget budget, Clock clock, RetryListener listener) {
         this.policy = Checks.notNull(policy, "policy");
         this.budget = Checks.notNull(budget, "budget");
         this.clock = Checks.notNull(clock, "clock");
-        this.listener = ResilienceListener.guarded(listener);
+        this.listener = RetryListener.guarded(listener);
     }
 
     /** Retries by {@code policy} within a default budget, on the system clock. */
@@ -32,7 +31,7 @@ public final class RetryLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
     /** Retries by {@code policy} within a default {@link RetryBudget#of budget}, on {@code clock}. */
     public static <Req, Res> RetryLayer<Req, Res> of(RetryPolicy<Req, Res> policy, Clock clock) {
         Checks.notNull(clock, "clock");
-        return new RetryLayer<>(policy, RetryBudget.of(clock), clock, ResilienceListener.none());
+        return new RetryLayer<>(policy, RetryBudget.of(clock), clock, RetryListener.none());
     }
 
     /** A builder for a retry layer with a shared budget or a listener. */
@@ -59,7 +58,8 @@ public final class RetryLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
     public static final class Builder<Req, Res> {
         private final RetryPolicy<Req, Res> policy;
         private @Nullable RetryBudget budget;
-        private @Nullable ResilienceListener listener;
+        private @Nullable RetryListener listener;
+        private @Nullable Clock clock;
 
         private Builder(RetryPolicy<Req, Res> policy) {
             this.policy = policy;
@@ -76,20 +76,27 @@ public final class RetryLayer<Req, Res> implements Layer<Req, Res, Req, Res> {
         }
 
         /** Hears retries and budget refusals (default: none). */
-        public Builder<Req, Res> listener(ResilienceListener listener) {
+        public Builder<Req, Res> listener(RetryListener listener) {
             Checks.notSetTwice(this.listener, "listener");
             this.listener = Checks.notNull(listener, "listener");
             return this;
         }
 
-        /** The layer, timing backoffs and attempt timeouts on {@code clock}. */
-        public RetryLayer<Req, Res> build(Clock clock) {
-            Checks.notNull(clock, "clock");
+        /** The clock for backoffs, attempt timeouts and the default budget; default the system clock. Tests pass a manual clock. */
+        public Builder<Req, Res> clock(Clock clock) {
+            Checks.notSetTwice(this.clock, "clock");
+            this.clock = Checks.notNull(clock, "clock");
+            return this;
+        }
+
+        /** The layer. */
+        public RetryLayer<Req, Res> build() {
+            Clock c = clock != null ? clock : Clock.system();
             return new RetryLayer<>(
                     policy,
-                    budget != null ? budget : RetryBudget.of(clock),
-                    clock,
-                    listener != null ? listener : ResilienceListener.none());
+                    budget != null ? budget : RetryBudget.of(c),
+                    c,
+                    listener != null ? listener : RetryListener.none());
         }
     }
 }

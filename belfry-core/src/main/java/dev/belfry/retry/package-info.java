@@ -38,6 +38,10 @@
  *
  * <p><b>Thread-safety.</b> Every class here is thread-safe; policies and budgets are shared by
  * every request of a client.
+ *
+ * <p><b>Events.</b> A {@link dev.belfry.retry.RetryListener}, given to {@code
+ * RetryLayer.builder(policy).listener(..)}, hears each retry and each retry the budget refused, for
+ * metrics; one that throws is logged and never breaks the layer.
  */
 @NullMarked
 package dev.belfry.retry;

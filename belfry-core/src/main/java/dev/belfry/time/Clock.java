@@ -6,8 +6,9 @@ import java.time.Duration;
  * Monotonic time and timers: the only way Belfry code reads time or waits.
  *
  * <p>Injecting the clock lets every time-based behaviour be tested on a manual clock that moves only
- * when the test advances it. Implementations are thread-safe. Scheduled tasks must be short and
- * must not block: they run on the clock's timer thread (or, for a manual clock, the test's thread).
+ * when the test advances it. Implementations are thread-safe. Scheduled tasks should be short;
+ * the {@linkplain #system() system clock} runs each on a virtual thread of its own, so one that is
+ * slow delays no other timer (a manual clock runs them on the test's thread).
  */
 public interface Clock {
 
@@ -20,7 +21,10 @@ public interface Clock {
      */
     Scheduled schedule(Duration delay, Runnable task);
 
-    /** The system clock, backed by {@link System#nanoTime()} and one shared daemon timer thread. */
+    /**
+     * The system clock, backed by {@link System#nanoTime()} and one shared daemon timer thread that
+     * starts each due task on a virtual thread.
+     */
     static Clock system() {
         return SystemClock.INSTANCE;
     }

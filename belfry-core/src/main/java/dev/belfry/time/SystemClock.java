@@ -2,12 +2,24 @@ package dev.belfry.time;
 
 import dev.belfry.Checks;
 import java.time.Duration;
+import java.util.concurrent.ThreadFactory;
 
-/** The real clock: {@link System#nanoTime()} and one shared timing-wheel thread. */
+/**
+ * The real clock: {@link System#nanoTime()} and one shared timing-wheel thread that keeps time and
+ * starts each due task on a virtual thread of its own. A timeout's callbacks, a retry's next
+ * attempt or a hedge's backup may run callers' code and inner services' {@code call}s; on their
+ * own threads, one slow or blocking task delays no other timer in the process.
+ */
 final class SystemClock implements Clock {
     static final SystemClock INSTANCE = new SystemClock();
 
-    private final WheelTimer timer = new WheelTimer("belfry-timer", System::nanoTime);
+    private static final ThreadFactory TASK_THREADS =
+            Thread.ofVirtual().name("belfry-timer-task").factory();
+
+    private final WheelTimer timer = new WheelTimer(
+            "belfry-timer",
+            System::nanoTime,
+            task -> TASK_THREADS.newThread(task).start());
 
     private SystemClock() {}
 

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -59,6 +60,7 @@ final class WheelTimer {
     private final LongSupplier nanoTime;
     private final long origin;
     private final Thread worker;
+    private final Executor tasks;
 
     // Written by any thread (CAS), drained by the worker.
     @SuppressWarnings("unused") // accessed through NEW_HEAD
@@ -78,6 +80,15 @@ final class WheelTimer {
     private int bucketed;
 
     WheelTimer(String threadName, LongSupplier nanoTime) {
+        this(threadName, nanoTime, Runnable::run);
+    }
+
+    /**
+     * A wheel whose due tasks are handed to {@code tasks}: the wheel's thread only keeps time, so
+     * a task that is slow or blocks cannot delay the others.
+     */
+    WheelTimer(String threadName, LongSupplier nanoTime, Executor tasks) {
+        this.tasks = tasks;
         this.nanoTime = nanoTime;
         this.origin = nanoTime.getAsLong();
         for (int i = 0; i < WHEEL_SIZE; i++) {
@@ -210,7 +221,12 @@ final class WheelTimer {
         }
         for (Entry expired : due) {
             if (STATE.compareAndSet(expired, SCHEDULED, DONE)) {
-                runTask(expired.task);
+                Runnable task = expired.task;
+                try {
+                    tasks.execute(() -> runTask(task));
+                } catch (RuntimeException e) {
+                    runTask(task); // the executor refused: run it here rather than lose it
+                }
             }
         }
         due.clear();

@@ -1,5 +1,6 @@
 package dev.belfry.proxy;
 
+import dev.belfry.Futures;
 import dev.belfry.OverloadedException;
 import dev.belfry.Service;
 import dev.belfry.ServiceBuilder;
@@ -158,14 +159,19 @@ final class CoreDemo {
                     }
                 }
             });
+            // The caller sees the answer only after the backend has counted the request out, so a
+            // permit freed by it can never let a new request in while this one still counts.
+            CompletableFuture<String> result = new CompletableFuture<>();
             response.whenComplete((r, f) -> {
                 inFlight.decrementAndGet();
                 if (response.isCancelled()) {
                     cancelled.incrementAndGet();
                     timer.cancel();
                 }
+                Futures.completeFrom(result, r, f);
             });
-            return response;
+            Futures.propagateCancellation(result, response);
+            return result;
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ConfigException;
 import dev.belfry.proxy.config.ConfigLoader;
+import dev.belfry.proxy.config.Durations;
 import dev.belfry.proxy.config.ProxyConfig;
 import dev.belfry.proxy.demo.DemoBackend;
 import io.netty.channel.EventLoopGroup;
@@ -13,11 +14,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -50,9 +53,21 @@ final class DemoCommand implements Callable<Integer> {
 
     @CommandLine.Option(
             names = "--duration",
-            paramLabel = "SECONDS",
-            description = "Drain and exit after this many seconds instead of waiting for Ctrl-C.")
-    long durationSeconds;
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
+            description = "Drain and exit after this long (\"20s\", \"1m\", \"500ms\"; a bare number is seconds)"
+                    + " instead of waiting for Ctrl-C.")
+    @Nullable
+    Duration duration;
+
+    @CommandLine.Option(
+            names = "--requests",
+            paramLabel = "N",
+            defaultValue = "6",
+            description = "Requests the self-test sends through the proxy, each on a new connection; the first"
+                    + " six are shown (default: ${DEFAULT-VALUE}). bin/belfry's ahead-of-time cache is trained"
+                    + " with many.")
+    int requests;
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
@@ -61,9 +76,9 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (durationSeconds < 0) {
+        if (requests < 1) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--duration must not be negative, was " + durationSeconds);
+                    spec.commandLine(), "--requests must be at least 1, was " + requests);
         }
         Transport transport = Transport.select();
         EventLoopGroup backendLoops = transport.newEventLoopGroup(1, "belfry-demo-backends");
@@ -85,12 +100,13 @@ final class DemoCommand implements Callable<Integer> {
             ProxyServer server = ProxyServer.of(null, config);
             CountDownLatch stop = new CountDownLatch(1);
             Runnable afterStart = () -> {
-                introduce(out, server, backends);
-                if (durationSeconds > 0) {
+                introduce(out, server, backends, requests);
+                Duration limit = duration;
+                if (limit != null && !limit.isZero()) {
                     Thread.ofVirtual().start(() -> {
                         try {
-                            if (!stop.await(durationSeconds, TimeUnit.SECONDS)) {
-                                out.println("demo: " + durationSeconds + " s passed; draining");
+                            if (!stop.await(limit.toNanos(), TimeUnit.NANOSECONDS)) {
+                                out.println("demo: " + Durations.format(limit) + " passed; draining");
                                 out.flush();
                                 stop.countDown();
                             }
@@ -145,7 +161,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static void introduce(PrintWriter out, ProxyServer server, List<DemoBackend> backends) {
+    private static void introduce(PrintWriter out, ProxyServer server, List<DemoBackend> backends, int requests) {
         InetSocketAddress web = server.address("web");
         InetSocketAddress adminAddress = server.adminAddress();
         String webUrl = "http://" + Addresses.format(web) + "/";
@@ -159,9 +175,19 @@ final class DemoCommand implements Callable<Integer> {
                 "  listener  web on " + Addresses.format(web) + " -> cluster demo (round robin, HTTP health checks)");
         out.println("  admin     " + adminUrl + "  (dashboard; also /live /ready /health /metrics)");
         out.println();
-        out.println("Self-test, six requests through the proxy:");
-        for (int i = 1; i <= 6; i++) {
-            out.println("  " + i + ": " + get(web));
+        out.println("Self-test, " + (requests == 6 ? "six" : requests) + " requests through the proxy:");
+        int ok = 0;
+        for (int i = 1; i <= requests; i++) {
+            String answer = get(web);
+            if (answer.startsWith("200 ")) {
+                ok++;
+            }
+            if (i <= 6) {
+                out.println("  " + i + ": " + answer);
+            }
+        }
+        if (requests > 6) {
+            out.println("  ... " + ok + " of " + requests + " answered 200 OK");
         }
         out.println();
         out.println("Try:  curl " + webUrl + "        (run it a few times: the backends take turns)");
@@ -169,5 +195,17 @@ final class DemoCommand implements Callable<Integer> {
         out.println("Open: " + adminUrl + " in a browser for the dashboard.");
         out.println("Press Ctrl-C to drain and stop.");
         out.flush();
+    }
+
+    /** Reads {@code --duration} in the config's syntax, so "20s" works as in a config file. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

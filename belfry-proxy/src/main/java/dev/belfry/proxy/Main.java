@@ -31,10 +31,13 @@ public final class Main implements Callable<Integer> {
 
     /** Runs the command line and exits with its status. */
     public static void main(String[] args) {
-        System.exit(run(
+        int status = run(
                 args,
                 new PrintWriter(System.out, true, System.out.charset()),
-                new PrintWriter(System.err, true, System.err.charset())));
+                new PrintWriter(System.err, true, System.err.charset()));
+        // The log's lines are written by a thread of their own: write what is queued first.
+        Logging.flush();
+        System.exit(status);
     }
 
     /** Runs the command line with the given output streams; returns the exit status. */

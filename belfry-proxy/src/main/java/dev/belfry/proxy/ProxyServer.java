@@ -88,7 +88,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
      */
     public synchronized void start() {
         Logging.apply(config.log());
-        Transport transport = L4Proxy.defaultTransport();
+        Transport transport = Transport.selectForRelay();
         EventLoopGroup loops = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
         group = loops;
         try {
@@ -96,6 +96,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
             metrics = created;
             L4Proxy proxy = L4Proxy.builder(config)
                     .eventLoopGroup(loops, transport)
+                    .retryListeners(created::retryListener)
                     .connectListener(new L4Proxy.ConnectListener() {
                         @Override
                         public void connected(BackendStats backend, long nanos) {

@@ -59,6 +59,51 @@ class MainTest {
     }
 
     @Test
+    void theDemosDurationTakesTheConfigSyntax() {
+        assertThat(run("demo", "--duration", "1500ms", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"))
+                .isZero();
+        assertThat(out.toString()).contains("demo: 1500ms passed; draining");
+    }
+
+    @Test
+    void aBadDurationNamesTheFormsAndExitsWithAUsageError() {
+        assertThat(run("demo", "--duration", "20 sec")).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("--duration")
+                .contains("a duration like \"250ms\", \"5s\", \"1.5s\", \"1m\" or \"1h\", was \"20 sec\"");
+    }
+
+    @Test
+    void theDemosSelfTestSendsTheRequestsItIsAskedForAndShowsSix() {
+        // As bin/belfry's ahead-of-time training runs it: ephemeral ports, a short run.
+        assertThat(run(
+                        "demo",
+                        "--requests",
+                        "40",
+                        "--duration",
+                        "1",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--admin",
+                        "127.0.0.1:0"))
+                .isZero();
+        String text = out.toString();
+        assertThat(text).contains("Self-test, 40 requests through the proxy:");
+        assertThat(Pattern.compile("(?m)^  \\d+: 200 OK \\| hello from backend-")
+                        .matcher(text)
+                        .results()
+                        .count())
+                .isEqualTo(6);
+        assertThat(text).contains("  ... 40 of 40 answered 200 OK").contains("demo: drained and stopped");
+    }
+
+    @Test
+    void theDemoRefusesFewerThanOneRequest() {
+        assertThat(run("demo", "--requests", "0")).isEqualTo(2);
+        assertThat(err.toString()).contains("--requests must be at least 1, was 0");
+    }
+
+    @Test
     void versionNamesBelfryAndTheJava() {
         assertThat(run("--version")).isZero();
         assertThat(out.toString())

@@ -7,38 +7,22 @@ import dev.belfry.discover.Discover;
 import dev.belfry.discover.DiscoverSource;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.time.Clock;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.handler.codec.dns.DefaultDnsQuestion;
-import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;
-import io.netty.handler.codec.dns.DnsRawRecord;
-import io.netty.handler.codec.dns.DnsRecord;
-import io.netty.handler.codec.dns.DnsRecordType;
-import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.resolver.ResolvedAddressTypes;
-import io.netty.resolver.dns.DnsErrorCauseException;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
-import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.NoopAuthoritativeDnsServerCache;
 import io.netty.resolver.dns.NoopDnsCache;
 import io.netty.resolver.dns.NoopDnsCnameCache;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.NetUtil;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -100,6 +84,11 @@ import org.jspecify.annotations.Nullable;
  * first failure of a run and the drop or stale transition at WARNING, recovery at INFO, each
  * repeated failure and each answer that changed the set at DEBUG.
  *
+ * <p><b>Parts.</b> This class owns the resolver and its event loop, publishes answers and reports
+ * state. One lookup (the queries, record parsing, reducing several answers to one) is {@code
+ * DnsLookup}'s; when to look up again and what a failure does to the published endpoints is {@code
+ * DnsRefresh}'s, a state machine on the {@link Clock} with no DNS in it.
+ *
  * <p>Thread-safe. Subscribers are called as {@link DiscoverSource} describes, on the event-loop
  * thread that received the answer; they must not block.
  */
@@ -108,14 +97,9 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
 
     private final String host;
     private final int port;
-    private final boolean srv;
-    private final Clock clock;
-    private final Duration minTtl;
-    private final Duration maxTtl;
     private final Duration hold;
-    private final Backoff backoff;
-    private final List<DnsRecordType> types;
-    private final DnsNameResolver resolver;
+    private final DnsLookup lookup;
+    private final DnsRefresh refresh;
     private final @Nullable EventLoopGroup ownedGroup;
     // The resolver's datagram channels, recorded as created so close() can wait for them.
     private final List<Channel> channels;
@@ -124,40 +108,26 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
 
     // Guarded by this. Only one lookup is in flight at a time: the next is scheduled when one ends.
     private boolean startRequested;
-    private boolean closed;
-    private Status status = Status.STARTING;
-    private Clock.@Nullable Scheduled timer;
-    private long timerDueNanos;
-    private @Nullable Duration ttl;
-    private boolean everSucceeded;
-    private long lastSuccessNanos;
-    private long failingSinceNanos;
-    private int consecutiveFailures;
-    private @Nullable DnsResolutionException lastError;
-    private long lookups;
     private @Nullable CompletableFuture<State> nextLookup;
 
     private DnsDiscover(
             Builder builder, DnsNameResolver resolver, @Nullable EventLoopGroup ownedGroup, List<Channel> channels) {
         this.host = builder.host;
         this.port = builder.port;
-        this.srv = builder.srv;
-        this.clock = builder.clock != null ? builder.clock : Clock.system();
-        this.minTtl = builder.minTtl != null ? builder.minTtl : Builder.DEFAULT_MIN_TTL;
-        this.maxTtl = builder.maxTtl != null ? builder.maxTtl : Builder.DEFAULT_MAX_TTL;
         this.hold = builder.hold != null ? builder.hold : Builder.DEFAULT_HOLD;
-        this.backoff = builder.backoff != null
-                ? builder.backoff
-                : Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(30), ThreadLocalRandom.current());
-        this.resolver = resolver;
+        this.lookup = new DnsLookup(builder.host, builder.port, builder.srv, resolver);
+        this.refresh = new DnsRefresh(
+                builder.clock != null ? builder.clock : Clock.system(),
+                builder.minTtl != null ? builder.minTtl : Builder.DEFAULT_MIN_TTL,
+                builder.maxTtl != null ? builder.maxTtl : Builder.DEFAULT_MAX_TTL,
+                hold,
+                builder.backoff != null
+                        ? builder.backoff
+                        : Backoff.exponential(
+                                Duration.ofSeconds(1), Duration.ofSeconds(30), ThreadLocalRandom.current()),
+                this::lookup);
         this.ownedGroup = ownedGroup;
         this.channels = channels;
-        this.types = switch (resolver.resolvedAddressTypes()) {
-            case IPV4_ONLY -> List.of(DnsRecordType.A);
-            case IPV6_ONLY -> List.of(DnsRecordType.AAAA);
-            case IPV4_PREFERRED -> List.of(DnsRecordType.A, DnsRecordType.AAAA);
-            case IPV6_PREFERRED -> List.of(DnsRecordType.AAAA, DnsRecordType.A);
-        };
     }
 
     /**
@@ -196,7 +166,7 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
     public CompletableFuture<State> start() {
         boolean first;
         synchronized (this) {
-            first = !startRequested && !closed;
+            first = !startRequested && !refresh.isClosed();
             startRequested = true;
         }
         if (first) {
@@ -216,19 +186,19 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
     }
 
     /** A snapshot of this discovery's state, for diagnostics. */
-    public synchronized State state() {
-        long now = clock.nanoTime();
+    public State state() {
+        DnsRefresh.Snapshot now = refresh.snapshot();
         return new State(
                 host,
                 port,
-                status,
+                now.status(),
                 source.size(),
-                ttl,
-                everSucceeded ? Duration.ofNanos(now - lastSuccessNanos) : null,
-                consecutiveFailures,
-                lastError,
-                timer != null ? Duration.ofNanos(Math.max(0, timerDueNanos - now)) : null,
-                lookups);
+                now.ttl(),
+                now.sinceLastSuccess(),
+                now.consecutiveFailures(),
+                now.lastError(),
+                now.nextLookupIn(),
+                now.lookups());
     }
 
     /** The endpoints published now, keyed by address, in the order they were first seen. */
@@ -249,23 +219,15 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
      */
     @Override
     public void close() {
-        Clock.Scheduled pending;
+        if (!refresh.close()) {
+            return;
+        }
         CompletableFuture<State> waiting;
         synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            status = Status.CLOSED;
-            pending = timer;
-            timer = null;
             waiting = nextLookup;
             nextLookup = null;
         }
-        if (pending != null) {
-            pending.cancel();
-        }
-        resolver.close();
+        lookup.close();
         if (ownedGroup != null) {
             shutDownAfterChannelsClose(ownedGroup);
         }
@@ -293,7 +255,7 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
 
     /** Completes with the state after the next lookup ends, successful or not; for tests. */
     synchronized CompletableFuture<State> nextLookup() {
-        if (closed) {
+        if (refresh.isClosed()) {
             return CompletableFuture.completedFuture(state());
         }
         if (nextLookup == null) {
@@ -309,233 +271,27 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
     }
 
     private void lookup() {
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            timer = null;
+        if (!refresh.beginLookup()) {
+            return;
         }
-        CompletableFuture<Result> result = srv ? lookupSrv() : lookupAddresses();
-        result.whenComplete((done, failure) -> {
-            if (failure != null) {
-                failed(new DnsResolutionException(host, DnsResolutionException.Kind.OTHER, failure));
-            } else if (done.error() != null) {
-                failed(done.error());
+        lookup.lookup().thenAccept(done -> {
+            DnsResolutionException error = done.error();
+            if (error != null) {
+                failed(error);
             } else {
                 succeeded(done.endpoints(), done.minTtlSeconds());
             }
         });
     }
 
-    private CompletableFuture<Result> lookupAddresses() {
-        return addresses(host).thenApply(answer -> {
-            if (answer.kind() != null) {
-                return Result.failed(new DnsResolutionException(host, answer.kind(), answer.cause()));
-            }
-            Map<InetSocketAddress, DnsEndpoint> endpoints = new LinkedHashMap<>();
-            for (InetAddress address : answer.addresses()) {
-                InetSocketAddress key = new InetSocketAddress(address, port);
-                endpoints.putIfAbsent(key, DnsEndpoint.of(key));
-            }
-            return new Result(endpoints, answer.minTtlSeconds(), null);
-        });
-    }
-
-    // SRV: the service's records name targets and ports; each target's addresses are then resolved.
-    // A transient failure anywhere fails the lookup (half an answer never replaces a whole one); a
-    // target that does not resolve contributes nothing, as clients of SRV records do.
-    private CompletableFuture<Result> lookupSrv() {
-        return records(host, DnsRecordType.SRV, this::parseSrv).thenCompose(srvAnswer -> {
-            if (srvAnswer.kind() != null) {
-                return CompletableFuture.completedFuture(
-                        Result.failed(new DnsResolutionException(host, srvAnswer.kind(), srvAnswer.cause())));
-            }
-            List<SrvTarget> targets = srvAnswer.values();
-            List<CompletableFuture<Answer<InetAddress>>> resolved = new ArrayList<>(targets.size());
-            for (SrvTarget target : targets) {
-                resolved.add(addresses(target.name()));
-            }
-            return CompletableFuture.allOf(resolved.toArray(CompletableFuture<?>[]::new))
-                    .thenApply(ignored -> {
-                        Map<InetSocketAddress, DnsEndpoint> endpoints = new LinkedHashMap<>();
-                        long minTtlSeconds = srvAnswer.minTtlSeconds();
-                        Answer<InetAddress> transientFailure = null;
-                        Answer<InetAddress> negative = null;
-                        for (int i = 0; i < targets.size(); i++) {
-                            SrvTarget target = targets.get(i);
-                            Answer<InetAddress> answer = resolved.get(i).join();
-                            if (answer.kind() == null) {
-                                for (InetAddress address : answer.addresses()) {
-                                    InetSocketAddress key = new InetSocketAddress(address, target.port());
-                                    // The same address and port twice: the most preferred record wins.
-                                    endpoints.merge(
-                                            key,
-                                            new DnsEndpoint(key, target.priority(), Math.max(1, target.weight())),
-                                            (kept, other) -> kept.priority() <= other.priority() ? kept : other);
-                                }
-                                minTtlSeconds = Math.min(minTtlSeconds, answer.minTtlSeconds());
-                            } else if (answer.isTransient()) {
-                                transientFailure = transientFailure == null ? answer : transientFailure;
-                            } else {
-                                negative = negative == null ? answer : negative;
-                            }
-                        }
-                        if (transientFailure != null) {
-                            return Result.failed(new DnsResolutionException(
-                                    host, Checks.notNull(transientFailure.kind(), "kind"), transientFailure.cause()));
-                        }
-                        if (endpoints.isEmpty()) {
-                            return Result.failed(new DnsResolutionException(
-                                    host,
-                                    DnsResolutionException.Kind.NO_RECORDS,
-                                    negative != null ? negative.cause() : null));
-                        }
-                        return new Result(endpoints, minTtlSeconds, null);
-                    });
-        });
-    }
-
-    /** The addresses of {@code name}, from every queried family, or the failure that counts. */
-    private CompletableFuture<Answer<InetAddress>> addresses(String name) {
-        List<CompletableFuture<Answer<InetAddress>>> answers = new ArrayList<>(types.size());
-        for (DnsRecordType type : types) {
-            answers.add(records(name, type, (record, raw) -> parseAddress(name, type, raw)));
-        }
-        return CompletableFuture.allOf(answers.toArray(CompletableFuture<?>[]::new))
-                .thenApply(ignored -> {
-                    List<InetAddress> addresses = new ArrayList<>();
-                    long minTtlSeconds = Long.MAX_VALUE;
-                    Answer<InetAddress> transientFailure = null;
-                    Answer<InetAddress> negative = null;
-                    for (CompletableFuture<Answer<InetAddress>> future : answers) {
-                        Answer<InetAddress> answer = future.join();
-                        if (answer.kind() == null) {
-                            addresses.addAll(answer.values());
-                            minTtlSeconds = Math.min(minTtlSeconds, answer.minTtlSeconds());
-                        } else if (answer.isTransient()) {
-                            transientFailure = transientFailure == null ? answer : transientFailure;
-                        } else if (negative == null || answer.kind() == DnsResolutionException.Kind.NXDOMAIN) {
-                            negative = answer;
-                        }
-                    }
-                    if (transientFailure != null) {
-                        return transientFailure;
-                    }
-                    if (addresses.isEmpty()) {
-                        // Non-null: with no addresses and no transient failure, some answer was negative.
-                        return Checks.notNull(negative, "negative answer");
-                    }
-                    return new Answer<>(addresses, minTtlSeconds, null, null);
-                });
-    }
-
-    /**
-     * Queries {@code name} for {@code type} and parses each record of that type; records that parse
-     * to null are skipped, and an answer with none left is {@code NO_RECORDS}.
-     */
-    private <T> CompletableFuture<Answer<T>> records(String name, DnsRecordType type, RecordParser<T> parser) {
-        CompletableFuture<Answer<T>> answer = new CompletableFuture<>();
-        Future<List<DnsRecord>> lookup;
-        try {
-            lookup = resolver.resolveAll(new DefaultDnsQuestion(name, type));
-        } catch (RuntimeException e) {
-            answer.complete(Answer.failed(classify(e), e));
-            return answer;
-        }
-        lookup.addListener(done -> {
-            if (!lookup.isSuccess()) {
-                Throwable cause = lookup.cause();
-                answer.complete(Answer.failed(classify(cause), cause));
-                return;
-            }
-            List<DnsRecord> records = lookup.getNow();
-            try {
-                List<T> values = new ArrayList<>(records.size());
-                long minTtlSeconds = Long.MAX_VALUE;
-                for (DnsRecord record : records) {
-                    if (!record.type().equals(type) || !(record instanceof DnsRawRecord raw)) {
-                        continue;
-                    }
-                    T value = parser.parse(record, raw.content());
-                    if (value != null) {
-                        values.add(value);
-                        minTtlSeconds = Math.min(minTtlSeconds, record.timeToLive());
-                    }
-                }
-                answer.complete(
-                        values.isEmpty()
-                                ? Answer.failed(DnsResolutionException.Kind.NO_RECORDS, null)
-                                : new Answer<>(values, minTtlSeconds, null, null));
-            } catch (RuntimeException e) {
-                answer.complete(Answer.failed(DnsResolutionException.Kind.OTHER, e));
-            } finally {
-                // The resolver hands us reference-counted records; we own them from here.
-                for (DnsRecord record : records) {
-                    ReferenceCountUtil.release(record);
-                }
-            }
-        });
-        return answer;
-    }
-
-    private @Nullable InetAddress parseAddress(String name, DnsRecordType type, ByteBuf content) {
-        int length = type.equals(DnsRecordType.A) ? 4 : 16;
-        byte[] bytes = ByteBufUtil.getBytes(content);
-        if (bytes.length != length) {
-            LOG.log(
-                    System.Logger.Level.DEBUG,
-                    () -> "ignoring a " + type.name() + " record of " + bytes.length + " bytes for " + name);
-            return null;
-        }
-        try {
-            // Keeps the host name on the address, for TLS server names and diagnostics.
-            return InetAddress.getByAddress(stripDot(name), bytes);
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("unreachable: the length was checked", e);
-        }
-    }
-
-    private @Nullable SrvTarget parseSrv(DnsRecord record, ByteBuf content) {
-        if (content.readableBytes() < 7) {
-            LOG.log(System.Logger.Level.DEBUG, () -> "ignoring a short SRV record for " + host);
-            return null;
-        }
-        // A duplicate, so reading does not move the record's own indexes. The target name may use
-        // compression pointers into the whole message, which the content buffer still holds.
-        ByteBuf in = content.duplicate();
-        int priority = in.readUnsignedShort();
-        int weight = in.readUnsignedShort();
-        int srvPort = in.readUnsignedShort();
-        String target = DefaultDnsRecordDecoder.decodeName(in);
-        if (srvPort == 0 || target.equals(".")) {
-            // RFC 2782: a target of "." means the service is decidedly not available at this name.
-            return null;
-        }
-        return new SrvTarget(target, srvPort, priority, weight);
-    }
-
-    private static String stripDot(String name) {
-        return name.endsWith(".") && name.length() > 1 ? name.substring(0, name.length() - 1) : name;
-    }
-
     private void succeeded(Map<InetSocketAddress, DnsEndpoint> endpoints, long minTtlSeconds) {
-        Duration delay = clamp(minTtlSeconds);
-        boolean recovered;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            recovered = consecutiveFailures > 0;
-            status = Status.OK;
-            ttl = delay;
-            everSucceeded = true;
-            lastSuccessNanos = clock.nanoTime();
-            consecutiveFailures = 0;
-            lookups++;
+        DnsRefresh.Outcome outcome = refresh.succeeded(minTtlSeconds);
+        if (outcome == null) {
+            return; // closed
         }
-        // Outside our lock: subscribers run here and may read state().
+        // Outside any lock: subscribers run here and may read state().
         int changes = source.replaceAll(endpoints);
-        if (recovered) {
+        if (outcome.recovered()) {
             LOG.log(
                     System.Logger.Level.INFO,
                     () -> "DNS for " + host + " recovered: " + endpoints.size() + " endpoints");
@@ -543,73 +299,46 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
             LOG.log(
                     System.Logger.Level.DEBUG,
                     () -> "DNS for " + host + ": " + changes + " changes, " + endpoints.size()
-                            + " endpoints, next lookup in " + delay);
+                            + " endpoints, next lookup in " + outcome.delay());
         }
-        scheduleAndReport(delay, null);
+        scheduleAndReport(outcome.delay(), null);
     }
 
     private void failed(DnsResolutionException error) {
-        Duration delay;
-        boolean drop = false;
-        int failures;
-        Status now;
-        Status before;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            before = status;
-            consecutiveFailures++;
-            failures = consecutiveFailures;
-            long nanos = clock.nanoTime();
-            if (failures == 1) {
-                failingSinceNanos = nanos;
-            }
-            lastError = error;
-            lookups++;
-            boolean holdOver = nanos - failingSinceNanos >= hold.toNanos();
-            if (source.size() == 0) {
-                status = Status.FAILED;
-            } else if (!holdOver) {
-                status = Status.HOLDING;
-            } else if (error.kind() == DnsResolutionException.Kind.NXDOMAIN) {
-                drop = true;
-                status = Status.FAILED;
-            } else {
-                status = Status.STALE;
-            }
-            now = status;
-            delay = backoff.delay(failures);
+        DnsRefresh.Outcome outcome = refresh.failed(error, source.size());
+        if (outcome == null) {
+            return; // closed
         }
-        if (drop) {
+        Duration delay = outcome.delay();
+        if (outcome.drop()) {
             int removed = source.replaceAll(Map.of());
             LOG.log(
                     System.Logger.Level.WARNING,
                     () -> error.getMessage() + " for longer than the hold of " + hold + "; removed all " + removed
                             + " endpoints");
-        } else if (failures == 1) {
+        } else if (outcome.failures() == 1) {
             LOG.log(
                     System.Logger.Level.WARNING,
                     () -> error.getMessage() + "; keeping " + source.size() + " endpoints, retrying in " + delay);
-        } else if (now == Status.STALE && before != Status.STALE) {
+        } else if (outcome.after() == Status.STALE && outcome.before() != Status.STALE) {
             LOG.log(
                     System.Logger.Level.WARNING,
                     () -> error.getMessage() + " for longer than the hold of " + hold
                             + "; still serving the last good answer (" + source.size() + " endpoints)");
         } else {
-            LOG.log(System.Logger.Level.DEBUG, () -> error.getMessage() + " (" + failures + " failures in a row)");
+            LOG.log(
+                    System.Logger.Level.DEBUG,
+                    () -> error.getMessage() + " (" + outcome.failures() + " failures in a row)");
         }
         scheduleAndReport(delay, error);
     }
 
     private void scheduleAndReport(Duration delay, @Nullable DnsResolutionException error) {
+        if (!refresh.scheduleNext(delay)) {
+            return; // closed
+        }
         CompletableFuture<State> waiting;
         synchronized (this) {
-            if (closed) {
-                return;
-            }
-            timerDueNanos = clock.nanoTime() + delay.toNanos();
-            timer = clock.schedule(delay, this::lookup);
             waiting = nextLookup;
             nextLookup = null;
         }
@@ -624,85 +353,9 @@ public final class DnsDiscover implements Discover<InetSocketAddress, DnsEndpoin
         }
     }
 
-    private Duration clamp(long ttlSeconds) {
-        Duration answered = Duration.ofSeconds(Math.max(0, Math.min(ttlSeconds, Integer.MAX_VALUE)));
-        if (answered.compareTo(minTtl) < 0) {
-            return minTtl;
-        }
-        return answered.compareTo(maxTtl) > 0 ? maxTtl : answered;
-    }
-
-    private static DnsResolutionException.Kind classify(@Nullable Throwable failure) {
-        boolean unknownHost = false;
-        int depth = 0;
-        // Bounded, in case of a cause cycle.
-        for (Throwable cause = failure; cause != null && depth < 16; cause = cause.getCause(), depth++) {
-            if (cause instanceof DnsErrorCauseException dns) {
-                DnsResponseCode code = dns.getCode();
-                if (code.intValue() == DnsResponseCode.NXDOMAIN.intValue()) {
-                    return DnsResolutionException.Kind.NXDOMAIN;
-                }
-                return code.intValue() == DnsResponseCode.SERVFAIL.intValue()
-                        ? DnsResolutionException.Kind.SERVFAIL
-                        : DnsResolutionException.Kind.OTHER;
-            }
-            if (cause instanceof DnsNameResolverTimeoutException) {
-                return DnsResolutionException.Kind.TIMEOUT;
-            }
-            if (cause instanceof UnknownHostException) {
-                unknownHost = true;
-            }
-        }
-        // Netty reports "the server answered, but with nothing we asked for" as an UnknownHostException
-        // with no DNS error or timeout behind it.
-        return unknownHost ? DnsResolutionException.Kind.NO_RECORDS : DnsResolutionException.Kind.OTHER;
-    }
-
     @Override
     public String toString() {
         return "DnsDiscover[" + host + ":" + port + ", " + state().status() + "]";
-    }
-
-    /** The outcome of one query: parsed values and their smallest TTL, or a failure. */
-    private record Answer<T>(
-            List<T> values,
-            long minTtlSeconds,
-            DnsResolutionException.@Nullable Kind kind,
-            @Nullable Throwable cause) {
-
-        static <T> Answer<T> failed(DnsResolutionException.Kind kind, @Nullable Throwable cause) {
-            return new Answer<>(List.of(), Long.MAX_VALUE, kind, cause);
-        }
-
-        List<T> addresses() {
-            return values;
-        }
-
-        boolean isTransient() {
-            return kind == DnsResolutionException.Kind.SERVFAIL
-                    || kind == DnsResolutionException.Kind.TIMEOUT
-                    || kind == DnsResolutionException.Kind.OTHER;
-        }
-    }
-
-    /** The outcome of one whole lookup: the endpoints and their smallest TTL, or the error. */
-    private record Result(
-            Map<InetSocketAddress, DnsEndpoint> endpoints,
-            long minTtlSeconds,
-            @Nullable DnsResolutionException error) {
-        static Result failed(DnsResolutionException error) {
-            return new Result(Map.of(), Long.MAX_VALUE, error);
-        }
-    }
-
-    /** One SRV record: where the service runs and how to prefer it. */
-    private record SrvTarget(String name, int port, int priority, int weight) {}
-
-    /** Parses one record's data; null skips the record. */
-    @FunctionalInterface
-    private interface RecordParser<T> {
-        @Nullable
-        T parse(DnsRecord record, ByteBuf content);
     }
 
     /** Where a discovery stands, as reported by {@link State#status()}. */

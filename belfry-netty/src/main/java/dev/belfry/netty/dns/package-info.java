@@ -18,6 +18,13 @@
  *            after the hold period NXDOMAIN removes every endpoint, other errors mark it STALE
  * </pre>
  *
+ * <p><b>Inside.</b> {@code DnsDiscover} wires two package-private parts together: {@code DnsLookup}
+ * does one lookup (A/AAAA or SRV queries through Netty's resolver, record parsing, releasing the
+ * records, and the rule that a transient failure of any query fails the whole lookup), and {@code
+ * DnsRefresh} is the refresh policy: the TTL clamp, the backoff after failures, the hold and the
+ * STALE/FAILED decisions, as a state machine on the core's {@link dev.belfry.time.Clock} that its
+ * tests drive on a manual clock.
+ *
  * <p><b>Errors.</b> Lookups fail as {@link dev.belfry.netty.dns.DnsResolutionException} with a
  * {@link dev.belfry.netty.dns.DnsResolutionException.Kind} (NXDOMAIN, NO_RECORDS, SERVFAIL, TIMEOUT,
  * OTHER). At start-up the failure of the first lookup fails the future {@code start()} returns,

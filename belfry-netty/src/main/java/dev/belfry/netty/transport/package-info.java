@@ -10,6 +10,12 @@
  * forced choice is never silently replaced by another. An unknown name fails with {@link
  * java.lang.IllegalArgumentException} listing the valid ones.
  *
+ * <p>{@link dev.belfry.netty.transport.Transport#selectForRelay()} is the rule for a process that
+ * relays TCP connections with half-close passed on (the proxy): the same property when it is set,
+ * but NIO when it is not, because Netty 4.2.18's epoll and io_uring transports each lose or delay
+ * part of a half-closed connection (the method's documentation gives the two failures). Other
+ * components take the transport of the process they run in rather than choosing their own.
+ *
  * <p>The chosen {@link dev.belfry.netty.transport.Transport} creates event-loop groups (Netty 4.2's
  * {@code MultiThreadIoEventLoopGroup} with the transport's {@code IoHandlerFactory}) and names the
  * server, client and datagram channel classes that register with them; mixing transports between a

@@ -7,11 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.belfry.backoff.Backoff;
 import dev.belfry.discover.Change;
 import dev.belfry.discover.Discover;
-import dev.belfry.netty.NoLeaks;
 import dev.belfry.netty.dns.DnsDiscover.State;
 import dev.belfry.netty.dns.DnsDiscover.Status;
 import dev.belfry.netty.dns.DnsResolutionException.Kind;
 import dev.belfry.test.ManualClock;
+import dev.belfry.test.NoNettyLeaks;
 import dev.belfry.test.VerifyAfterEach;
 import io.netty.channel.EventLoopGroup;
 import io.netty.resolver.ResolvedAddressTypes;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * TestDnsServer}, while re-resolution and backoff timers run on a {@link ManualClock}, so every
  * "when" is decided by the test and only the network round trip takes real (bounded) time.
  */
-@ExtendWith({VerifyAfterEach.class, NoLeaks.class})
+@ExtendWith({VerifyAfterEach.class, NoNettyLeaks.class})
 class DnsDiscoverTest {
     private static final String HOST = "api.belfry.test";
     private static final int PORT = 8080;

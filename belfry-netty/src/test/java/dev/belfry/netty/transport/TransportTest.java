@@ -4,7 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.belfry.netty.NoLeaks;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-@ExtendWith(NoLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 class TransportTest {
     private final List<EventLoopGroup> groups = new ArrayList<>();
 
@@ -108,6 +108,45 @@ class TransportTest {
             assertThatThrownBy(Transport::select).hasMessageStartingWith("belfry.transport must be one of");
             System.clearProperty(Transport.PROPERTY);
             assertThat(Transport.select()).isEqualTo(Transport.best());
+        } finally {
+            if (before == null) {
+                System.clearProperty(Transport.PROPERTY);
+            } else {
+                System.setProperty(Transport.PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void theRelayRuleTakesNioUnlessTheSettingNamesAnother() {
+        Function<Transport, @Nullable Throwable> allAvailable = unavailable();
+
+        assertThat(Transport.selectForRelay(null, "t", allAvailable)).isEqualTo(Transport.NIO);
+        assertThat(Transport.selectForRelay(" ", "t", allAvailable)).isEqualTo(Transport.NIO);
+        assertThat(Transport.selectForRelay("epoll", "t", allAvailable)).isEqualTo(Transport.EPOLL);
+        assertThat(Transport.selectForRelay("io_uring", "t", allAvailable)).isEqualTo(Transport.IO_URING);
+        assertThat(Transport.selectForRelay("auto", "t", unavailable(Transport.IO_URING)))
+                .isEqualTo(Transport.EPOLL);
+    }
+
+    @Test
+    void theRelayRuleFailsLikeSelectOnABadSetting() {
+        assertThatThrownBy(() -> Transport.selectForRelay("epoll", "belfry.transport", unavailable(Transport.EPOLL)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("belfry.transport=epoll but the epoll transport is not available here");
+        assertThatThrownBy(() -> Transport.selectForRelay("kqueue", "belfry.transport", unavailable()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("belfry.transport must be one of auto, io_uring, epoll, nio, was 'kqueue'");
+    }
+
+    @Test
+    void selectForRelayReadsTheSystemProperty() {
+        String before = System.getProperty(Transport.PROPERTY);
+        try {
+            System.clearProperty(Transport.PROPERTY);
+            assertThat(Transport.selectForRelay()).isEqualTo(Transport.NIO);
+            System.setProperty(Transport.PROPERTY, "auto");
+            assertThat(Transport.selectForRelay()).isEqualTo(Transport.best());
         } finally {
             if (before == null) {
                 System.clearProperty(Transport.PROPERTY);

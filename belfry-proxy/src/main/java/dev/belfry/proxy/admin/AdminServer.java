@@ -1,9 +1,9 @@
 package dev.belfry.proxy.admin;
 
 import dev.belfry.Checks;
+import dev.belfry.netty.accept.AcceptErrors;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
-import dev.belfry.proxy.net.AcceptErrors;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -1,11 +1,18 @@
 package dev.belfry.proxy.admin;
 
 import dev.belfry.Checks;
+import dev.belfry.breaker.BreakerListener;
+import dev.belfry.breaker.CircuitState;
+import dev.belfry.retry.RetryListener;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.Locale;
 import java.util.function.DoubleConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The proxy's Prometheus metrics: counters and gauges read from a {@link ProxyStatus} at scrape
@@ -17,6 +24,10 @@ import java.util.function.DoubleConsumer;
  * once per connection attempt, through a recorder it looks up once per backend with {@link
  * #connectLatency}.
  *
+ * <p>The core layers a cluster is built from report their decisions through listeners this class
+ * hands out: {@link #retryListener} for a cluster's retry layer, {@link #breakerListener} for a
+ * circuit breaker. Each listener looks its counters up once, so an event is one atomic add.
+ *
  * <table>
  *   <caption>Metrics (counters get the {@code _total} suffix in the exposition)</caption>
  *   <tr><th>name</th><th>type</th><th>labels</th></tr>
@@ -27,6 +38,11 @@ import java.util.function.DoubleConsumer;
  *   <tr><td>{@code belfry_backend_connect_failures_total}</td><td>counter</td><td>cluster, backend</td></tr>
  *   <tr><td>{@code belfry_backend_healthy}</td><td>gauge (1 or 0)</td><td>cluster, backend</td></tr>
  *   <tr><td>{@code belfry_backend_connect_seconds}</td><td>histogram</td><td>cluster, backend</td></tr>
+ *   <tr><td>{@code belfry_cluster_retries_total}</td><td>counter</td><td>cluster</td></tr>
+ *   <tr><td>{@code belfry_cluster_retry_budget_exhausted_total}</td><td>counter</td><td>cluster</td></tr>
+ *   <tr><td>{@code belfry_breaker_transitions_total}</td><td>counter</td><td>cluster, backend (empty
+ *       for a breaker over the whole cluster), from, to ({@code closed}, {@code open} or {@code
+ *       half_open})</td></tr>
  *   <tr><td>{@code belfry_bytes_total}</td><td>counter</td><td>listener, cluster, backend, direction
  *       ({@code client_to_backend} or {@code backend_to_client})</td></tr>
  *   <tr><td>{@code belfry_ready}</td><td>gauge (1 or 0)</td><td>none</td></tr>
@@ -47,6 +63,9 @@ public final class ProxyMetrics {
 
     private final PrometheusRegistry registry;
     private final Histogram connectSeconds;
+    private final Counter retries;
+    private final Counter budgetExhausted;
+    private final Counter breakerTransitions;
 
     private ProxyMetrics(PrometheusRegistry registry, ProxyStatus status) {
         this.registry = registry;
@@ -58,6 +77,24 @@ public final class ProxyMetrics {
                 .labelNames("cluster", "backend")
                 .classicOnly()
                 .classicUpperBounds(CONNECT_BUCKETS)
+                .withoutExemplars()
+                .register(registry);
+        this.retries = Counter.builder()
+                .name("belfry_cluster_retries")
+                .help("Requests a cluster tried again on another attempt (for L4: connects retried)")
+                .labelNames("cluster")
+                .withoutExemplars()
+                .register(registry);
+        this.budgetExhausted = Counter.builder()
+                .name("belfry_cluster_retry_budget_exhausted")
+                .help("Retries a cluster wanted but its retry budget refused")
+                .labelNames("cluster")
+                .withoutExemplars()
+                .register(registry);
+        this.breakerTransitions = Counter.builder()
+                .name("belfry_breaker_transitions")
+                .help("Circuit breaker state changes, by the state left and the state entered")
+                .labelNames("cluster", "backend", "from", "to")
                 .withoutExemplars()
                 .register(registry);
         // Idempotent per registry: the instrumentation remembers where it registered.
@@ -110,5 +147,65 @@ public final class ProxyMetrics {
         Checks.notNull(cluster, "cluster");
         Checks.notNull(backend, "backend");
         connectSeconds.remove(cluster, backend);
+    }
+
+    /**
+     * A listener for the retry layer of cluster {@code cluster}: counts its retries in {@code
+     * belfry_cluster_retries_total} and the retries its budget refused in {@code
+     * belfry_cluster_retry_budget_exhausted_total}. Listeners for the same cluster share counters,
+     * so a cluster rebuilt on reload keeps counting where it was.
+     */
+    public RetryListener retryListener(String cluster) {
+        Checks.notNull(cluster, "cluster");
+        return new ClusterRetries(cluster, retries.labelValues(cluster), budgetExhausted.labelValues(cluster));
+    }
+
+    /**
+     * A listener for a circuit breaker of {@code cluster}: counts each state change in {@code
+     * belfry_breaker_transitions_total}. {@code backend} names the backend the breaker guards, or
+     * is {@code null} for a breaker over the whole cluster (an empty label).
+     */
+    public BreakerListener breakerListener(String cluster, @Nullable String backend) {
+        Checks.notNull(cluster, "cluster");
+        return new BreakerTransitions(breakerTransitions, cluster, backend == null ? "" : backend);
+    }
+
+    /** Counts one cluster's retries; two atomic counters, looked up once. */
+    private record ClusterRetries(String cluster, CounterDataPoint retried, CounterDataPoint refused)
+            implements RetryListener {
+        @Override
+        public void onRetry(int attempt, @Nullable Throwable cause) {
+            retried.inc();
+        }
+
+        @Override
+        public void onBudgetExhausted() {
+            refused.inc();
+        }
+
+        @Override
+        public String toString() {
+            return "retry metrics of cluster " + cluster;
+        }
+    }
+
+    /**
+     * Counts one breaker's transitions. The label set depends on the transition, so each is looked up
+     * when it happens: transitions are rare, and the lookup is a map read.
+     */
+    private record BreakerTransitions(Counter counter, String cluster, String backend) implements BreakerListener {
+        @Override
+        public void onStateChange(CircuitState from, CircuitState to) {
+            counter.labelValues(cluster, backend, label(from), label(to)).inc();
+        }
+
+        private static String label(CircuitState state) {
+            return state.name().toLowerCase(Locale.ROOT);
+        }
+
+        @Override
+        public String toString() {
+            return "breaker metrics of cluster " + cluster + (backend.isEmpty() ? "" : ", backend " + backend);
+        }
     }
 }

@@ -5,12 +5,15 @@
  * loopback ({@code 127.0.0.1:9901}) unless {@code [admin] listen} says otherwise: the endpoints
  * include a reload trigger and expose the topology, so exposing them beyond the host is a deliberate
  * choice. The proxy engine implements {@link dev.belfry.proxy.admin.ProxyStatus}, the only thing the
- * server reads, and feeds connect latencies to {@link dev.belfry.proxy.admin.ProxyMetrics}.
+ * server reads, and feeds connect latencies to {@link dev.belfry.proxy.admin.ProxyMetrics}; the
+ * core layers of its clusters report retries and breaker transitions through the listeners {@code
+ * ProxyMetrics} hands out.
  *
  * <pre>
  *   engine ──implements──▶ ProxyStatus ◀──reads── AdminServer ── /live /ready /health / /reload
  *      │                        ▲
- *      └─ connectLatency() ──▶ ProxyMetrics ──registry──▶ AdminServer ── /metrics
+ *      ├─ connectLatency() ──▶ ProxyMetrics ──registry──▶ AdminServer ── /metrics
+ *      └─ retryListener(), breakerListener() ──▶ ┘
  * </pre>
  *
  * <table>

@@ -45,8 +45,14 @@ public final class ConfigLoader {
     private static final Set<String> SHORT_KEYS = Set.of("host", "port", "backends");
     private static final Set<String> ADMIN_KEYS = Set.of("listen");
     private static final Set<String> LOG_KEYS = Set.of("level", "json");
-    private static final Set<String> LISTENER_KEYS =
-            Set.of("name", "listen", "cluster", "max_connections", "idle_timeout", "accept_proxy_protocol");
+    private static final Set<String> LISTENER_KEYS = Set.of(
+            "name",
+            "listen",
+            "cluster",
+            "max_connections",
+            "idle_timeout",
+            "accept_proxy_protocol",
+            "proxy_protocol_timeout");
     private static final Set<String> CLUSTER_KEYS = Set.of(
             "name",
             "balancer",
@@ -266,11 +272,20 @@ public final class ConfigLoader {
                 section.intValue("max_connections", ListenerConfig.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE);
         Duration idleTimeout = section.duration("idle_timeout", ListenerConfig.DEFAULT_IDLE_TIMEOUT, false);
         ProxyProtocol accept = section.choice("accept_proxy_protocol", ProxyProtocol.NONE, PROXY_PROTOCOLS);
+        Duration headerTimeout =
+                section.duration("proxy_protocol_timeout", ListenerConfig.DEFAULT_PROXY_HEADER_TIMEOUT, false);
+        if (accept == ProxyProtocol.NONE && section.has("proxy_protocol_timeout")) {
+            section.problem(
+                    section.keyPosition("proxy_protocol_timeout"),
+                    "proxy_protocol_timeout applies only with accept_proxy_protocol = \"v1\" or \"v2\"");
+        }
         ListenerConfig config = null;
         if (problems.count() == before && name != null && listen != null && cluster != null) {
             InetSocketAddress address = listen;
             config = build(
-                    section, () -> new ListenerConfig(name, address, cluster, maxConnections, idleTimeout, accept));
+                    section,
+                    () -> new ListenerConfig(
+                            name, address, cluster, maxConnections, idleTimeout, accept, headerTimeout));
         }
         return new ListenerDraft(section, config, name, cluster);
     }

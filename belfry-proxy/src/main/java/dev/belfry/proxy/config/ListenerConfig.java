@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param maxConnections open client connections at most; the excess are closed at once and counted
  * @param idleTimeout a connection with no bytes either way for this long is closed
  * @param acceptProxyProtocol whether clients must send a PROXY protocol header, and which version
+ * @param proxyHeaderTimeout with {@code acceptProxyProtocol}, how long a client has from its connect
+ *     to send the whole header before it is closed and counted as a header failure (default 5 s)
  */
 public record ListenerConfig(
         String name,
@@ -20,13 +22,17 @@ public record ListenerConfig(
         String cluster,
         int maxConnections,
         Duration idleTimeout,
-        ProxyProtocol acceptProxyProtocol) {
+        ProxyProtocol acceptProxyProtocol,
+        Duration proxyHeaderTimeout) {
 
     /** Default for {@link #maxConnections}. */
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 
     /** Default for {@link #idleTimeout}. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+
+    /** Default for {@link #proxyHeaderTimeout}. */
+    public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(5);
 
     public ListenerConfig {
         Checks.notNull(name, "name");
@@ -35,5 +41,17 @@ public record ListenerConfig(
         Checks.positive(maxConnections, "max_connections");
         Checks.positive(idleTimeout, "idle_timeout");
         Checks.notNull(acceptProxyProtocol, "accept_proxy_protocol");
+        Checks.positive(proxyHeaderTimeout, "proxy_protocol_timeout");
+    }
+
+    /** A listener with the default {@link #proxyHeaderTimeout}. */
+    public ListenerConfig(
+            String name,
+            InetSocketAddress listen,
+            String cluster,
+            int maxConnections,
+            Duration idleTimeout,
+            ProxyProtocol acceptProxyProtocol) {
+        this(name, listen, cluster, maxConnections, idleTimeout, acceptProxyProtocol, DEFAULT_PROXY_HEADER_TIMEOUT);
     }
 }

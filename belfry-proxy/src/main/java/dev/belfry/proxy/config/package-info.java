@@ -22,7 +22,7 @@
  *       {@code info} (default), {@code debug}, {@code trace}) and {@code json} (default false);
  *   <li>{@code [[listeners]]}: {@code name}, {@code listen}, {@code cluster}, {@code
  *       max_connections}, {@code idle_timeout}, {@code accept_proxy_protocol} ({@code "none"},
- *       {@code "v1"}, {@code "v2"});
+ *       {@code "v1"}, {@code "v2"}), {@code proxy_protocol_timeout} (with v1 or v2; default 5 s);
  *   <li>{@code [[clusters]]}: {@code name}, {@code balancer} (a {@link
  *       dev.belfry.proxy.config.Balancing#configName()}), {@code connect_timeout}, {@code
  *       connect_retries}, {@code max_connections_per_backend}, {@code send_proxy_protocol}, {@code

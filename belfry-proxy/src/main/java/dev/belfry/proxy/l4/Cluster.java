@@ -78,7 +78,8 @@ final class Cluster implements AutoCloseable {
                 settings.transport(),
                 settings.clock(),
                 (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()),
-                settings.connectListener());
+                settings.connectListener(),
+                settings.retryListeners());
         // A backend back in rotation (healthy again, or out of ejection) ramps up again. The
         // balancer is built after the monitor, so the listener finds it through this holder.
         AtomicReference<@Nullable Balancer<ConnectRequest, BackendConnection>> built = new AtomicReference<>();
@@ -131,7 +132,11 @@ final class Cluster implements AutoCloseable {
         }
         this.balancer = builder.build();
         built.set(balancer);
-        this.service = new ConnectRetry(balancer, config.connectRetries(), RetryBudget.of(settings.clock()));
+        this.service = new ConnectRetry(
+                balancer,
+                config.connectRetries(),
+                RetryBudget.of(settings.clock()),
+                settings.retryListeners().apply(config.name()));
         if (dns != null) {
             dns.start().whenComplete((state, failure) -> {
                 if (failure != null) {
@@ -147,8 +152,9 @@ final class Cluster implements AutoCloseable {
 
     private static HealthMonitor<InetSocketAddress> monitor(
             ClusterConfig config, ClusterSettings settings, HealthMonitor.Listener<InetSocketAddress> listener) {
-        HealthMonitor.Builder<InetSocketAddress> builder =
-                HealthMonitor.<InetSocketAddress>builder(settings.clock()).listener(listener);
+        HealthMonitor.Builder<InetSocketAddress> builder = HealthMonitor.<InetSocketAddress>builder()
+                .clock(settings.clock())
+                .listener(listener);
         HealthCheckConfig check = config.healthCheck();
         if (check != null) {
             builder.interval(check.interval())

@@ -4,6 +4,7 @@ import dev.belfry.Forwarding;
 import dev.belfry.Futures;
 import dev.belfry.Service;
 import dev.belfry.retry.RetryBudget;
+import dev.belfry.retry.RetryListener;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
@@ -16,17 +17,20 @@ import org.jspecify.annotations.Nullable;
  * A retry first asks the balancer, without waiting, for a backend this request has not tried (the
  * backends refuse repeats); if none can take it now, it asks again allowing repeats, which may wait
  * for capacity as a first attempt does. The core retry layer cannot say "another endpoint", hence
- * this small layer over the balancer. Cancelling the future cancels the attempt in flight.
- * Thread-safe.
+ * this small layer over the balancer. Each retry, and each retry the budget refused, is reported
+ * to a {@link RetryListener}. Cancelling the future cancels the attempt in flight. Thread-safe.
  */
 final class ConnectRetry extends Forwarding<ConnectRequest, BackendConnection, ConnectRequest, BackendConnection> {
     private final int retries;
     private final RetryBudget budget;
+    private final RetryListener listener;
 
-    ConnectRetry(Service<ConnectRequest, BackendConnection> inner, int retries, RetryBudget budget) {
+    ConnectRetry(
+            Service<ConnectRequest, BackendConnection> inner, int retries, RetryBudget budget, RetryListener listener) {
         super(inner);
         this.retries = retries;
         this.budget = budget;
+        this.listener = RetryListener.guarded(listener);
     }
 
     @Override
@@ -66,7 +70,8 @@ final class ConnectRetry extends Forwarding<ConnectRequest, BackendConnection, C
                     return;
                 }
                 Throwable cause = Futures.unwrap(failure);
-                if (cause instanceof ConnectFailedException && retried < retries && budget.tryWithdraw()) {
+                if (cause instanceof ConnectFailedException && retried < retries && withdraw()) {
+                    listener.onRetry(retried + 2, cause);
                     request.avoidTried(true);
                     CompletableFuture<BackendConnection> next;
                     try {
@@ -87,6 +92,15 @@ final class ConnectRetry extends Forwarding<ConnectRequest, BackendConnection, C
                 Futures.completeFrom(result, null, cause);
             });
         }
+    }
+
+    /** Takes a token from the budget, telling the listener when there was none. */
+    private boolean withdraw() {
+        if (budget.tryWithdraw()) {
+            return true;
+        }
+        listener.onBudgetExhausted();
+        return false;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.belfry.proxy.l4;
 
+import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.AdminConfig;
 import dev.belfry.proxy.config.BackendConfig;
 import dev.belfry.proxy.config.Balancing;
@@ -75,7 +76,7 @@ final class L4Main {
             stopped.countDown();
         }));
         System.out.println("belfry l4 listening on " + proxy.address("bench") + " -> " + backends + ", transport "
-                + L4Proxy.defaultTransport().setting());
+                + Transport.selectForRelay().setting());
         stopped.await();
     }
 

@@ -1,12 +1,13 @@
 package dev.belfry.proxy.l4;
 
 import dev.belfry.Checks;
+import dev.belfry.netty.accept.AcceptErrors;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyConfig;
-import dev.belfry.proxy.net.AcceptErrors;
+import dev.belfry.retry.RetryListener;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -27,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,19 +62,16 @@ public final class L4Proxy implements AutoCloseable {
     /** Per-channel write buffer bounds: above the high mark a channel is unwritable and its peer is not read. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
-    /** The default time a client has to send its PROXY protocol header. */
-    public static final Duration DEFAULT_PROXY_HEADER_TIMEOUT = Duration.ofSeconds(5);
-
     private final EventLoopGroup group;
     private final boolean ownsGroup;
     private final Transport transport;
     private final Clock clock;
     // Clusters replaced by a reload, kept open until the connects they started have finished.
     private final List<Cluster> retiring = new ArrayList<>();
-    private final Duration proxyHeaderTimeout;
     private final ClusterSettings settings;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+    private final RelayEngine relayEngine = new Relays();
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private volatile Map<String, Cluster> clusters = Map.of();
     private volatile boolean accepting = true;
@@ -83,38 +82,16 @@ public final class L4Proxy implements AutoCloseable {
     private L4Proxy(Builder builder) {
         this.config = builder.config;
         this.clock = builder.clock;
-        this.proxyHeaderTimeout = builder.proxyHeaderTimeout;
         if (builder.group != null) {
             this.group = builder.group;
             this.transport = Checks.notNull(builder.transport, "transport");
             this.ownsGroup = false;
         } else {
-            this.transport = defaultTransport();
+            this.transport = Transport.selectForRelay();
             this.group = transport.newEventLoopGroup(config.ioThreads(), "belfry-io");
             this.ownsGroup = true;
         }
-        this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener);
-    }
-
-    /**
-     * The transport the engine uses when not given event loops: the one the {@value
-     * Transport#PROPERTY} property names if it is set, else NIO.
-     *
-     * <p>Not the native transports by default, because with Netty 4.2.18 both mishandle a half-closed
-     * connection: on epoll, once a peer has sent FIN (half-closure allowed), the socket has left the
-     * epoll set, so a later write that must wait for the socket to drain fails with {@code
-     * epoll_ctl: ENOENT} and the rest of the other direction is lost (seen about once in 200 runs of
-     * the byte-exact relay test: a client that half-closes while a large response is still flowing
-     * to it); on io_uring, a backend reset while the relay has paused reading it is noticed only at
-     * the idle timeout. NIO passes both. Set the property to {@code epoll} or {@code io_uring} to
-     * use a native transport anyway (lower CPU per connection, with those risks).
-     */
-    public static Transport defaultTransport() {
-        String chosen = System.getProperty(Transport.PROPERTY);
-        if (chosen == null || chosen.isBlank()) {
-            return Transport.NIO;
-        }
-        return Transport.select();
+        this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener, builder.retryListeners);
     }
 
     /** A builder of an engine for {@code config}. */
@@ -178,7 +155,7 @@ public final class L4Proxy implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        Relay.accept(L4Proxy.this, listener, channel);
+                        Relay.accept(relayEngine, listener, channel);
                     }
                 })
                 .bind(config.listen())
@@ -364,9 +341,9 @@ public final class L4Proxy implements AutoCloseable {
         }
         // The closes run before the event loops shut down, which would otherwise close the
         // channels first and log each connection with the wrong reason.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = clock.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         for (io.netty.util.concurrent.Future<?> task : closing) {
-            long left = deadline - System.nanoTime();
+            long left = deadline - clock.nanoTime();
             if (left <= 0 || !task.awaitUninterruptibly(left, TimeUnit.NANOSECONDS)) {
                 LOG.warn(
                         "{} connection(s) still closing after 5 s; the event loops close the rest",
@@ -420,30 +397,36 @@ public final class L4Proxy implements AutoCloseable {
         return relays.size();
     }
 
-    // ---- for the relays ------------------------------------------------------------------------
+    // ---- what relays see of the engine (RelayEngine, implemented privately) ---------------------
 
-    boolean accepting() {
-        return accepting;
+    private final class Relays implements RelayEngine {
+        @Override
+        public boolean accepting() {
+            return accepting;
+        }
+
+        @Override
+        public @Nullable Cluster cluster(String name) {
+            return clusters.get(name);
+        }
+
+        @Override
+        public Clock clock() {
+            return clock;
+        }
+
+        @Override
+        public void opened(Relay relay) {
+            relays.add(relay);
+        }
+
+        @Override
+        public void closed(Relay relay) {
+            L4Proxy.this.closed(relay);
+        }
     }
 
-    @Nullable
-    Cluster cluster(String name) {
-        return clusters.get(name);
-    }
-
-    Clock clock() {
-        return clock;
-    }
-
-    Duration proxyHeaderTimeout() {
-        return proxyHeaderTimeout;
-    }
-
-    void opened(Relay relay) {
-        relays.add(relay);
-    }
-
-    void closed(Relay relay) {
+    private void closed(Relay relay) {
         relays.remove(relay);
         if (relays.isEmpty()) {
             List<CompletableFuture<Void>> waiters;
@@ -498,10 +481,10 @@ public final class L4Proxy implements AutoCloseable {
         private @Nullable Transport transport;
         private Clock clock = Clock.system();
         private boolean clockSet;
-        private Duration proxyHeaderTimeout = DEFAULT_PROXY_HEADER_TIMEOUT;
-        private boolean proxyHeaderTimeoutSet;
         private ConnectListener connectListener = NO_CONNECT_LISTENER;
         private boolean connectListenerSet;
+        private Function<String, RetryListener> retryListeners = cluster -> RetryListener.none();
+        private boolean retryListenersSet;
 
         private Builder(ProxyConfig config) {
             this.config = Checks.notNull(config, "config");
@@ -509,7 +492,7 @@ public final class L4Proxy implements AutoCloseable {
 
         /**
          * The event loops to run on and their transport (they must match); the caller keeps
-         * ownership. Default: a group of {@code io_threads} threads of {@link Transport#select()},
+         * ownership. Default: a group of {@code io_threads} threads of {@link Transport#selectForRelay()},
          * owned and shut down by the engine.
          */
         public Builder eventLoopGroup(EventLoopGroup group, Transport transport) {
@@ -527,19 +510,22 @@ public final class L4Proxy implements AutoCloseable {
             return this;
         }
 
-        /** How long a client has to send its PROXY protocol header, where one is expected; default 5 s. */
-        public Builder proxyHeaderTimeout(Duration timeout) {
-            Checks.notSetTwice(proxyHeaderTimeoutSet ? proxyHeaderTimeout : null, "proxyHeaderTimeout");
-            this.proxyHeaderTimeout = Checks.positive(timeout, "proxyHeaderTimeout");
-            proxyHeaderTimeoutSet = true;
-            return this;
-        }
-
         /** Told of every backend connect's outcome; default none. */
         public Builder connectListener(ConnectListener listener) {
             Checks.notSetTwice(connectListenerSet ? connectListener : null, "connectListener");
             this.connectListener = Checks.notNull(listener, "connectListener");
             connectListenerSet = true;
+            return this;
+        }
+
+        /**
+         * Gives each cluster, by name, the listener its connect retries report to (retries, and
+         * retries the budget refused); called again for a cluster rebuilt on reload. Default none.
+         */
+        public Builder retryListeners(Function<String, RetryListener> perCluster) {
+            Checks.notSetTwice(retryListenersSet ? retryListeners : null, "retryListeners");
+            this.retryListeners = Checks.notNull(perCluster, "retryListeners");
+            retryListenersSet = true;
             return this;
         }
 

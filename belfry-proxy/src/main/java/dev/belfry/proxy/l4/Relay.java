@@ -4,6 +4,7 @@ import dev.belfry.Futures;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
+import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -62,7 +63,9 @@ final class Relay {
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
-    private final L4Proxy engine;
+    private final RelayEngine engine;
+    // Time is read through the engine's clock (the system clock in the proxy), never System.nanoTime().
+    private final Clock clock;
     private final Listener listener;
     private final ListenerConfig config;
     private final Channel inbound;
@@ -76,7 +79,7 @@ final class Relay {
     private @Nullable ScheduledFuture<?> headerTimer;
     private @Nullable ScheduledFuture<?> idleTimer;
     private final long idleNanos;
-    // System.nanoTime() of the last read on either side: the idle timeout counts from there.
+    // The clock's nanoTime() at the last read on either side: the idle timeout counts from there.
     private long lastRead;
     private long fromClient;
     private long fromBackend;
@@ -87,14 +90,15 @@ final class Relay {
     private boolean backPaused;
     private boolean closed;
 
-    private Relay(L4Proxy engine, Listener listener, ListenerConfig config, Channel inbound) {
+    private Relay(RelayEngine engine, Listener listener, ListenerConfig config, Channel inbound) {
         this.engine = engine;
+        this.clock = engine.clock();
         this.listener = listener;
         this.config = config;
         this.inbound = inbound;
-        this.startNanos = engine.clock().nanoTime();
+        this.startNanos = clock.nanoTime();
         this.idleNanos = config.idleTimeout().toNanos();
-        this.lastRead = System.nanoTime();
+        this.lastRead = startNanos;
         this.client = address(inbound.remoteAddress());
         this.destination = address(inbound.localAddress());
     }
@@ -104,7 +108,7 @@ final class Relay {
     }
 
     /** Sets up a just-accepted client channel, or closes it at once if its listener is full. */
-    static void accept(L4Proxy engine, Listener listener, Channel channel) {
+    static void accept(RelayEngine engine, Listener listener, Channel channel) {
         ListenerConfig config = listener.config();
         if (!engine.accepting() || !listener.stats().admit(config.maxConnections())) {
             channel.close();
@@ -157,7 +161,7 @@ final class Relay {
         if (closed) {
             return;
         }
-        long quiet = System.nanoTime() - lastRead;
+        long quiet = clock.nanoTime() - lastRead;
         if (quiet >= idleNanos) {
             close("idle timeout", false);
         } else {
@@ -394,7 +398,7 @@ final class Relay {
                     config.name(),
                     Addresses.format(client),
                     stats == null ? "-" : stats.cluster() + "/" + Addresses.format(stats.address()),
-                    (engine.clock().nanoTime() - startNanos) / 1_000_000,
+                    (clock.nanoTime() - startNanos) / 1_000_000,
                     fromClient,
                     fromBackend,
                     reason);
@@ -430,7 +434,7 @@ final class Relay {
                     ctx.read();
                 }
             } else {
-                long timeout = engine.proxyHeaderTimeout().toMillis();
+                long timeout = config.proxyHeaderTimeout().toMillis();
                 headerTimer = ctx.executor()
                         .schedule(
                                 () -> {
@@ -452,7 +456,7 @@ final class Relay {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            lastRead = System.nanoTime();
+            lastRead = clock.nanoTime();
             Channel out = outbound;
             if (out == null) {
                 // Bytes read before the backend is connected (the first read, or what came with the
@@ -523,7 +527,7 @@ final class Relay {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            lastRead = System.nanoTime();
+            lastRead = clock.nanoTime();
             int n = buf.readableBytes();
             fromBackend += n;
             BackendStats stats = backend;

@@ -27,10 +27,14 @@
  * without the per-connection system calls and exceptions a relay does not need.
  * One INFO line per closed connection goes to the {@code dev.belfry.proxy.l4.connections} logger
  * with the bytes each way, the duration, the backend and the reason.
+ * A relay sees the engine only through {@code RelayEngine} (admission, the cluster, the clock, the
+ * register of open relays), which the engine implements privately; it reads time only from that
+ * clock.
  *
  * <p><b>Errors.</b> A client whose connection finds no backend (none admitted it within the
  * connect timeout, or every try failed) is closed and counted; a client that sends a malformed
- * PROXY header, the wrong version, or none within the header timeout is closed and counted. Accept
+ * PROXY header, the wrong version, or none within the listener's {@code proxy_protocol_timeout}
+ * (default 5 s) is closed and counted. Accept
  * failures (such as running out of file descriptors) are logged at most once per 10 s and the
  * listener keeps listening.
  *

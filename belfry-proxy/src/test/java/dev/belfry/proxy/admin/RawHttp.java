@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -82,6 +83,19 @@ final class RawHttp implements AutoCloseable {
         } catch (IOException e) {
             // A reset is a close too (the server closed with our unread bytes pending).
             return true;
+        }
+    }
+
+    /** Whether the server closes the connection within {@code wait}: end of stream or a reset by then. */
+    boolean closedByServerWithin(Duration wait) throws IOException {
+        int before = socket.getSoTimeout();
+        socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
+        try {
+            return closedByServer();
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(before);
+            }
         }
     }
 

@@ -56,6 +56,41 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theProxyHeaderWaitIsAListenerSettingDefaultingToFiveSeconds() throws Exception {
+        String listener = """
+                [[listeners]]
+                name = "web"
+                listen = "0.0.0.0:8080"
+                cluster = "app"
+                accept_proxy_protocol = "v2"
+                %s
+                [[clusters]]
+                name = "app"
+                [[clusters.backends]]
+                address = "127.0.0.1:9001"
+                """;
+
+        ListenerConfig set = ConfigLoader.parse(listener.formatted("proxy_protocol_timeout = \"250ms\""), "test.toml")
+                .listeners()
+                .get(0);
+        ListenerConfig unset = ConfigLoader.parse(listener.formatted(""), "test.toml")
+                .listeners()
+                .get(0);
+
+        assertThat(set.proxyHeaderTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(unset.proxyHeaderTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(problems(listener.formatted("proxy_protocol_timeout = \"0s\"")))
+                .singleElement()
+                .asString()
+                .startsWith("test.toml:6:")
+                .contains("proxy_protocol_timeout");
+        assertThat(problems(listener.replace("accept_proxy_protocol = \"v2\"\n", "")
+                        .formatted("proxy_protocol_timeout = \"1s\"")))
+                .containsExactly("test.toml:5:1: proxy_protocol_timeout applies only with accept_proxy_protocol ="
+                        + " \"v1\" or \"v2\"");
+    }
+
+    @Test
     void theIssuesExampleParsesToTheDocumentedRecords() throws Exception {
         Path file = resource("example.toml");
         ProxyConfig config = ConfigLoader.load(file);

@@ -7,16 +7,12 @@ import static org.awaitility.Awaitility.await;
 import dev.belfry.netty.dns.TestDnsServer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A cluster whose backends come from DNS, through the whole proxy: a real DNS server on loopback
@@ -27,33 +23,20 @@ import org.junit.jupiter.api.io.TempDir;
 class DnsClusterTest {
     private static final String NAME = "app.belfry.test";
 
-    @TempDir
-    Path dir;
-
-    // Closed last opened first after each test.
-    private final Deque<AutoCloseable> opened = new ArrayDeque<>();
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        while (!opened.isEmpty()) {
-            opened.pop().close();
-        }
-    }
-
-    private <T extends AutoCloseable> T open(T closeable) {
-        opened.push(closeable);
-        return closeable;
-    }
+    @RegisterExtension
+    final Fixture fixture = new Fixture();
 
     @Test
     void backendsFollowTheDnsAnswerAsItsTtlRunsOut() throws Exception {
-        TestDnsServer dns = open(TestDnsServer.start());
-        LineBackend one = open(LineBackend.start("one", InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
+        TestDnsServer dns = fixture.open(TestDnsServer.start());
+        LineBackend one =
+                fixture.open(LineBackend.start("one", InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
         int port = one.address().getPort();
-        open(LineBackend.start("two", InetAddress.getByAddress(new byte[] {127, 0, 0, 2}), port));
+        fixture.open(LineBackend.start("two", InetAddress.getByAddress(new byte[] {127, 0, 0, 2}), port));
         dns.set(NAME, 1, "127.0.0.1");
         InetSocketAddress server = dns.address();
-        InProcessProxy proxy = open(InProcessProxy.start(dir.resolve("belfry.toml"), """
+        InProcessProxy proxy =
+                fixture.proxy("""
                 io_threads = 1
                 [admin]
                 listen = "127.0.0.1:0"
@@ -69,8 +52,7 @@ class DnsClusterTest {
                 name = "%s"
                 port = %d
                 servers = ["%s:%d"]
-                """.formatted(
-                        NAME, port, server.getAddress().getHostAddress(), server.getPort())));
+                """.formatted(NAME, port, server.getAddress().getHostAddress(), server.getPort()));
         InetSocketAddress web = proxy.listener("web");
         await().atMost(10, SECONDS)
                 .pollInterval(Duration.ofMillis(50))

@@ -5,44 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Active TCP health checks through the whole proxy: a backend goes down, then comes back. */
 @Timeout(value = 60, unit = SECONDS)
 class HealthCheckTest {
-    @TempDir
-    Path dir;
-
-    private @Nullable LineBackend a;
-    private @Nullable LineBackend b;
-    private @Nullable InProcessProxy proxy;
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        if (a != null) {
-            a.close();
-        }
-        if (b != null) {
-            b.close();
-        }
-    }
+    @RegisterExtension
+    final Fixture fixture = new Fixture();
 
     @Test
     void aStoppedBackendTurnsUnhealthyGetsNoConnectsAndComesBackWhenRestarted() throws Exception {
-        a = LineBackend.start("a");
-        b = LineBackend.start("b");
-        proxy = InProcessProxy.start(dir.resolve("belfry.toml"), """
+        LineBackend a = fixture.backend("a");
+        LineBackend b = fixture.backend("b");
+        InProcessProxy proxy = fixture.proxy("""
                 io_threads = 1
                 [admin]
                 listen = "127.0.0.1:0"
@@ -94,10 +74,10 @@ class HealthCheckTest {
 
     @Test
     void aBackendBackInRotationRampsUpOverTheSlowStartInsteadOfTakingItsShareAtOnce() throws Exception {
-        a = LineBackend.start("a");
-        b = LineBackend.start("b");
+        LineBackend a = fixture.backend("a");
+        LineBackend b = fixture.backend("b");
         long started = System.nanoTime();
-        proxy = InProcessProxy.start(dir.resolve("belfry.toml"), """
+        InProcessProxy proxy = fixture.proxy("""
                 io_threads = 1
                 [admin]
                 listen = "127.0.0.1:0"

@@ -28,12 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
 /** Clients that misbehave: silent, garbage PROXY headers, too many connections. */
 @Timeout(value = 60, unit = SECONDS)
 class HostileClientTest {
+    // As proxy_protocol_timeout in the listener's config below.
     private static final Duration HEADER_TIMEOUT = Duration.ofMillis(300);
 
     @TempDir
     Path dir;
 
-    private final Transport transport = L4Proxy.defaultTransport();
+    private final Transport transport = Transport.selectForRelay();
     private final EventLoopGroup group = transport.newEventLoopGroup(1, "hostile-test");
     private final List<Socket> sockets = new ArrayList<>();
     private @Nullable LineBackend backend;
@@ -175,13 +176,13 @@ class HostileClientTest {
                         listen = "127.0.0.1:0"
                         cluster = "app"
                         accept_proxy_protocol = "v1"
+                        proxy_protocol_timeout = "300ms"
                         [[clusters]]
                         name = "app"
                         [[clusters.backends]]
                         address = "%s"
                         """.formatted(backend.hostPort()), "hostile.toml"))
                 .eventLoopGroup(group, transport)
-                .proxyHeaderTimeout(HEADER_TIMEOUT)
                 .build();
         engine.start();
         return engine.address("web");

@@ -7,39 +7,22 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import org.jspecify.annotations.Nullable;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Passive outlier detection through the whole proxy: backends that refuse connections. */
 @Timeout(value = 60, unit = SECONDS)
 class OutlierEjectionTest {
-    @TempDir
-    Path dir;
-
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-    private @Nullable InProcessProxy proxy;
-
-    @AfterEach
-    void stopEverything() throws Exception {
-        if (proxy != null) {
-            proxy.close();
-        }
-        for (AutoCloseable closeable : closeables.reversed()) {
-            closeable.close();
-        }
-    }
+    @RegisterExtension
+    final Fixture fixture = new Fixture();
 
     @Test
     void aRefusingBackendIsEjectedAfterTwoFailuresAndTrafficGoesToTheHealthyOne() throws Exception {
-        LineBackend good = backend("good");
+        LineBackend good = fixture.backend("good");
         String refusing = refusing();
-        proxy = InProcessProxy.start(dir.resolve("belfry.toml"), config(50, refusing, good.hostPort()));
+        InProcessProxy proxy = fixture.proxy(config(50, refusing, good.hostPort()));
         AdminClient admin = proxy.admin();
         InetSocketAddress web = proxy.listener("web");
 
@@ -61,16 +44,19 @@ class OutlierEjectionTest {
         assertThat(good.accepted() - before).isEqualTo(10);
         assertThat(admin.backend(refusing).connectFailures()).isEqualTo(2);
         assertThat(admin.get("/metrics").body())
-                .contains("belfry_backend_connect_failures_total{backend=\"" + refusing + "\",cluster=\"app\"} 2.0");
+                .contains("belfry_backend_connect_failures_total{backend=\"" + refusing + "\",cluster=\"app\"} 2.0")
+                // Each refused connect was retried on the good backend, within the budget.
+                .contains("belfry_cluster_retries_total{cluster=\"app\"} 2.0")
+                .contains("belfry_cluster_retry_budget_exhausted_total{cluster=\"app\"} 0.0");
     }
 
     @Test
     void noMoreThanTheMaximumEjectedPercentIsEjected() throws Exception {
-        LineBackend good = backend("good");
+        LineBackend good = fixture.backend("good");
         String refusing1 = refusing();
         String refusing2 = refusing();
         // 34 % of three backends: at most one ejected at a time.
-        proxy = InProcessProxy.start(dir.resolve("belfry.toml"), config(34, refusing1, refusing2, good.hostPort()));
+        InProcessProxy proxy = fixture.proxy(config(34, refusing1, refusing2, good.hostPort()));
         AdminClient admin = proxy.admin();
         InetSocketAddress web = proxy.listener("web");
 
@@ -90,12 +76,6 @@ class OutlierEjectionTest {
         assertThat(kept.connectFailures()).isGreaterThan(2);
         assertThat(admin.state(good.hostPort())).isEqualTo("healthy");
         assertThat(good.accepted()).isGreaterThan(0);
-    }
-
-    private LineBackend backend(String name) throws IOException {
-        LineBackend backend = LineBackend.start(name);
-        closeables.add(backend);
-        return backend;
     }
 
     /** An address nothing listens on, as {@code 127.0.0.1:PORT}: connects to it are refused. */

@@ -4,7 +4,6 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +12,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Reloads while clients open connections in a loop: backends added and removed, weights and the
@@ -28,32 +26,26 @@ class ReloadUnderTrafficTest {
     private static final int CLIENTS = 8;
     private static final int ROUNDS = 4;
 
-    @TempDir
-    Path dir;
+    @RegisterExtension
+    final Fixture fixture = new Fixture();
 
     private final List<LineBackend> backends = new ArrayList<>();
     private final List<Thread> clients = new ArrayList<>();
     private final AtomicBoolean stop = new AtomicBoolean();
-    private @Nullable InProcessProxy proxy;
 
+    // Before the fixture closes the proxy and backends: the clients stop first.
     @AfterEach
-    void stopEverything() throws Exception {
+    void stopClients() throws InterruptedException {
         stop.set(true);
         for (Thread client : clients) {
             client.join(10_000);
-        }
-        if (proxy != null) {
-            proxy.close();
-        }
-        for (LineBackend backend : backends) {
-            backend.close();
         }
     }
 
     @Test
     void reloadsUnderTrafficFailNoConnection() throws Exception {
         for (String name : List.of("a", "b", "c")) {
-            backends.add(LineBackend.start(name));
+            backends.add(fixture.backend(name));
         }
         LineBackend a = backends.get(0);
         LineBackend b = backends.get(1);
@@ -73,7 +65,7 @@ class ReloadUnderTrafficTest {
                 config("round-robin", a, 1, b, 1, c, 1),
                 config("consistent-hash", a, 1, b, 1),
                 config("round-robin", a, 1, b, 1));
-        proxy = InProcessProxy.start(dir.resolve("belfry.toml"), steps.get(0));
+        InProcessProxy proxy = fixture.proxy(steps.get(0));
         InetSocketAddress web = proxy.listener("web");
 
         AtomicInteger completed = new AtomicInteger();

@@ -17,6 +17,7 @@ import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.LogConfig;
 import dev.belfry.proxy.config.ProxyConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
@@ -45,7 +46,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NettyLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(value = 60, unit = SECONDS)
 class L4ProxyTest {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -53,7 +54,7 @@ class L4ProxyTest {
 
     // BELFRY_TEST_TRANSPORT=epoll|io_uring runs the relay tests on a native transport (see docs/proxy.md).
     private final Transport transport = System.getenv(TRANSPORT_VARIABLE) == null
-            ? L4Proxy.defaultTransport()
+            ? Transport.selectForRelay()
             : Transport.select(System.getenv(TRANSPORT_VARIABLE), TRANSPORT_VARIABLE);
     private final EventLoopGroup group = transport.newEventLoopGroup(2, "l4-test");
     private final List<AutoCloseable> closeables = new ArrayList<>();
@@ -585,9 +586,9 @@ class L4ProxyTest {
     @Test
     void aClientThatNeverSendsItsProxyHeaderIsClosedAfterTheHeaderTimeout() throws Exception {
         TestBackend backend = backend(TestBackend.ECHO);
-        start(
-                config(proxyListener(ProxyProtocol.V2), cluster("app", Balancing.ROUND_ROBIN, backend.address())),
-                Duration.ofMillis(200));
+        start(config(
+                proxyListener(ProxyProtocol.V2, Duration.ofMillis(200)),
+                cluster("app", Balancing.ROUND_ROBIN, backend.address())));
 
         try (Socket client = connect("web")) {
             assertThat(readOrReset(client)).isEqualTo(-1);
@@ -733,14 +734,7 @@ class L4ProxyTest {
     }
 
     private void start(ProxyConfig config) {
-        start(config, L4Proxy.DEFAULT_PROXY_HEADER_TIMEOUT);
-    }
-
-    private void start(ProxyConfig config, Duration headerTimeout) {
-        proxy = L4Proxy.builder(config)
-                .eventLoopGroup(group, transport)
-                .proxyHeaderTimeout(headerTimeout)
-                .build();
+        proxy = L4Proxy.builder(config).eventLoopGroup(group, transport).build();
         proxy.start();
     }
 
@@ -780,18 +774,18 @@ class L4ProxyTest {
         }
     }
 
-    /** Waits until {@code counter} stops moving for a while and returns its value. */
-    private static long awaitStable(AtomicLong counter) throws InterruptedException {
-        long last = -1;
-        for (int i = 0; i < 100; i++) {
-            long now = counter.get();
-            if (now == last) {
-                return now;
-            }
-            last = now;
-            Thread.sleep(300);
-        }
-        throw new AssertionError("the backend never stalled: " + counter.get() + " bytes written");
+    /** Waits (30 s at most) until {@code counter} stops moving for 300 ms and returns its value. */
+    private static long awaitStable(AtomicLong counter) {
+        AtomicLong last = new AtomicLong(-1);
+        await().alias("the backend stalling (bytes written stop growing)")
+                .atMost(30, SECONDS)
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(300))
+                .until(() -> {
+                    long now = counter.get();
+                    return last.getAndSet(now) == now;
+                });
+        return last.get();
     }
 
     private static String readLine(InputStream in) throws IOException {
@@ -869,6 +863,10 @@ class L4ProxyTest {
 
     private static ListenerConfig proxyListener(ProxyProtocol version) {
         return new ListenerConfig("web", loopback(), "app", 10_000, Duration.ofSeconds(30), version);
+    }
+
+    private static ListenerConfig proxyListener(ProxyProtocol version, Duration headerTimeout) {
+        return new ListenerConfig("web", loopback(), "app", 10_000, Duration.ofSeconds(30), version, headerTimeout);
     }
 
     static ClusterConfig cluster(String name, Balancing balancing, InetSocketAddress... backends) {

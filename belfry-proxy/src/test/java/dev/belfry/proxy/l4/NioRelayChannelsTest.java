@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.test.NoNettyLeaks;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(NettyLeaks.class)
+@ExtendWith(NoNettyLeaks.class)
 @Timeout(value = 30, unit = SECONDS)
 class NioRelayChannelsTest {
     private final EventLoopGroup group = Transport.NIO.newEventLoopGroup(1, "relay-channels-test");

@@ -1,0 +1,247 @@
+package dev.belfry.http;
+
+import dev.belfry.Checks;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An immutable, ordered, multi-valued set of HTTP header fields with case-insensitive names.
+ *
+ * <p>Names are stored lower-case (the form HTTP/2 requires on the wire); values are kept as given, in
+ * the order they were added, so repeated fields ({@code set-cookie}, {@code via}) keep their order.
+ * Names must be tokens and values must not hold CR, LF or NUL: a builder rejects them with a message
+ * naming the field, so a header can never split a message. Thread-safe (immutable).
+ */
+public final class Headers implements Iterable<Map.Entry<String, String>> {
+    private static final Headers EMPTY = new Headers(new String[0]);
+
+    // name0, value0, name1, value1, ...: compact, ordered, and cheap to scan for the few fields a
+    // message carries.
+    private final String[] fields;
+
+    private Headers(String[] fields) {
+        this.fields = fields;
+    }
+
+    /** No header fields. */
+    public static Headers empty() {
+        return EMPTY;
+    }
+
+    /** Headers from alternating names and values: {@code Headers.of("content-type", "text/plain")}. */
+    public static Headers of(String... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("names and values must come in pairs, got " + namesAndValues.length);
+        }
+        Builder builder = builder();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            builder.add(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return builder.build();
+    }
+
+    /** A builder with no fields. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding these fields, to add or replace some. */
+    public Builder toBuilder() {
+        Builder builder = new Builder();
+        builder.fields.addAll(Arrays.asList(fields));
+        return builder;
+    }
+
+    /** The first value of {@code name}, or {@code null} if absent. */
+    public @Nullable String get(String name) {
+        String lower = HttpMethod.lower(name);
+        for (int i = 0; i < fields.length; i += 2) {
+            if (fields[i].equals(lower)) {
+                return fields[i + 1];
+            }
+        }
+        return null;
+    }
+
+    /** Every value of {@code name}, in order; empty if absent. */
+    public List<String> getAll(String name) {
+        String lower = HttpMethod.lower(name);
+        List<String> values = new ArrayList<>(2);
+        for (int i = 0; i < fields.length; i += 2) {
+            if (fields[i].equals(lower)) {
+                values.add(fields[i + 1]);
+            }
+        }
+        return Collections.unmodifiableList(values);
+    }
+
+    /** Whether {@code name} is present. */
+    public boolean contains(String name) {
+        return get(name) != null;
+    }
+
+    /** The distinct names, lower-case, in first-seen order. */
+    public Set<String> names() {
+        Set<String> names = new LinkedHashSet<>();
+        for (int i = 0; i < fields.length; i += 2) {
+            names.add(fields[i]);
+        }
+        return Collections.unmodifiableSet(names);
+    }
+
+    /** The number of fields (a name with two values counts twice). */
+    public int size() {
+        return fields.length / 2;
+    }
+
+    /** Whether there are no fields. */
+    public boolean isEmpty() {
+        return fields.length == 0;
+    }
+
+    /** Calls {@code action} with each field's name and value, in order. */
+    public void forEach(BiConsumer<String, String> action) {
+        for (int i = 0; i < fields.length; i += 2) {
+            action.accept(fields[i], fields[i + 1]);
+        }
+    }
+
+    @Override
+    public Iterator<Map.Entry<String, String>> iterator() {
+        return new Iterator<>() {
+            private int next;
+
+            @Override
+            public boolean hasNext() {
+                return next < fields.length;
+            }
+
+            @Override
+            public Map.Entry<String, String> next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                var entry = Map.entry(fields[next], fields[next + 1]);
+                next += 2;
+                return entry;
+            }
+        };
+    }
+
+    @Override
+    public boolean equals(@Nullable Object other) {
+        return other instanceof Headers that && Arrays.equals(fields, that.fields);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(fields);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder out = new StringBuilder("[");
+        for (int i = 0; i < fields.length; i += 2) {
+            if (i > 0) {
+                out.append(", ");
+            }
+            out.append(fields[i]).append(": ").append(fields[i + 1]);
+        }
+        return out.append(']').toString();
+    }
+
+    static boolean isTokenChar(char c) {
+        return (c >= 'a' && c <= 'z')
+                || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9')
+                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+
+    static String checkName(@Nullable String name) {
+        Checks.notNull(name, "header name");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("header name must not be empty");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (!isTokenChar(name.charAt(i))) {
+                throw new IllegalArgumentException("header name must be a token, was '" + name + "'");
+            }
+        }
+        return HttpMethod.lower(name);
+    }
+
+    static String checkValue(String name, @Nullable String value) {
+        Checks.notNull(value, "value of header " + name);
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\r' || c == '\n' || c == 0) {
+                throw new IllegalArgumentException("value of header " + name + " must not contain CR, LF or NUL");
+            }
+        }
+        return value;
+    }
+
+    /** Collects fields; not thread-safe. */
+    public static final class Builder {
+        private final List<String> fields = new ArrayList<>();
+
+        private Builder() {}
+
+        /** Adds a field after any with the same name. */
+        public Builder add(String name, String value) {
+            String lower = checkName(name);
+            fields.add(lower);
+            fields.add(checkValue(lower, value));
+            return this;
+        }
+
+        /** Replaces every field named {@code name} with this one value (added at the end). */
+        public Builder set(String name, String value) {
+            remove(name);
+            return add(name, value);
+        }
+
+        /** Removes every field named {@code name}. */
+        public Builder remove(String name) {
+            String lower = HttpMethod.lower(name);
+            for (int i = fields.size() - 2; i >= 0; i -= 2) {
+                if (fields.get(i).equals(lower)) {
+                    fields.remove(i + 1);
+                    fields.remove(i);
+                }
+            }
+            return this;
+        }
+
+        /** Adds every field of {@code headers}. */
+        public Builder addAll(Headers headers) {
+            fields.addAll(Arrays.asList(headers.fields));
+            return this;
+        }
+
+        /** The first value of {@code name} added so far, or {@code null}. */
+        public @Nullable String get(String name) {
+            String lower = HttpMethod.lower(name);
+            for (int i = 0; i < fields.size(); i += 2) {
+                if (fields.get(i).equals(lower)) {
+                    return fields.get(i + 1);
+                }
+            }
+            return null;
+        }
+
+        /** Immutable headers holding the fields added so far. */
+        public Headers build() {
+            return fields.isEmpty() ? EMPTY : new Headers(fields.toArray(new String[0]));
+        }
+    }
+}

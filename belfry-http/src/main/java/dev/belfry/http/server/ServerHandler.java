@@ -1,0 +1,758 @@
+package dev.belfry.http.server;
+
+import dev.belfry.Futures;
+import dev.belfry.Service;
+import dev.belfry.http.BadRequestException;
+import dev.belfry.http.BodyTooLargeException;
+import dev.belfry.http.ConnectionClosedException;
+import dev.belfry.http.Headers;
+import dev.belfry.http.HttpMethod;
+import dev.belfry.http.HttpRequest;
+import dev.belfry.http.HttpResponse;
+import dev.belfry.http.internal.StreamBody;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Serves the exchanges of one HTTP/1.1 connection, or the single exchange of one HTTP/2 stream (the
+ * stream's frames converted to HTTP/1 objects by Netty), one exchange at a time.
+ *
+ * <p>Event-loop confined: every field is touched only on the channel's event loop; futures and
+ * publishers completing elsewhere hop back to it. Pipelined requests wait in {@code pending} until
+ * the response before them is written, so they are answered in order, and the socket is not read
+ * while they wait.
+ */
+final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Source, StrictRequestDecoder.Listener {
+    private static final System.Logger LOG = System.getLogger(ServerHandler.class.getName());
+
+    /** Asks an HTTP/1.1 connection to finish its exchange in flight and close. */
+    enum Signal {
+        DRAIN
+    }
+
+    enum Mode {
+        HTTP1,
+        HTTP2_STREAM
+    }
+
+    private final Service<HttpRequest, HttpResponse> service;
+    private final ServerLimits limits;
+    private final Mode mode;
+    private final @Nullable ResponseEncoder encoder;
+
+    private @Nullable ChannelHandlerContext ctx;
+    private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
+    private @Nullable ScheduledFuture<?> timer;
+    private boolean timingHead;
+
+    // The exchange in flight.
+    private boolean exchangeActive;
+    private boolean readingBody;
+    private @Nullable StreamBody requestBody;
+    private long bodyBytes;
+    private boolean expectContinue;
+    private boolean keepAlive;
+    private boolean isHead;
+    private HttpVersion version = HttpVersion.HTTP_1_1;
+    private @Nullable CompletableFuture<HttpResponse> inflight;
+    private long exchangeCount;
+    private boolean responseStarted;
+    private @Nullable BodyWriter writer;
+
+    private boolean closeAfter;
+    private boolean closing;
+    private boolean draining;
+
+    ServerHandler(
+            Service<HttpRequest, HttpResponse> service,
+            ServerLimits limits,
+            Mode mode,
+            @Nullable ResponseEncoder encoder) {
+        this.service = service;
+        this.limits = limits;
+        this.mode = mode;
+        this.encoder = encoder;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext context) {
+        this.ctx = context;
+        if (context.channel().isActive()) {
+            waitForRequest();
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext context) {
+        cancelTimer(); // upgraded to HTTP/2: this connection's HTTP/1.1 timers no longer apply
+        releasePending();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) throws Exception {
+        waitForRequest();
+        super.channelActive(context);
+    }
+
+    // ---- reading ----------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        if (!(msg instanceof HttpObject object) || closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        pending.add(object);
+        process();
+    }
+
+    private void process() {
+        while (!pending.isEmpty() && !closing) {
+            HttpObject next = pending.peek();
+            if (next instanceof io.netty.handler.codec.http.HttpRequest head) {
+                if (exchangeActive) {
+                    break; // pipelined: answered after the response in flight
+                }
+                pending.poll();
+                startExchange(head);
+                if (head instanceof LastHttpContent) {
+                    ReferenceCountUtil.release(head);
+                }
+            } else {
+                pending.poll();
+                onContent((HttpContent) next);
+            }
+        }
+        readIfWanted();
+    }
+
+    private void readIfWanted() {
+        if (closing || ctx == null) {
+            return;
+        }
+        if (!exchangeActive) {
+            if (pending.isEmpty()) {
+                ctx.read();
+            }
+        } else if (readingBody) {
+            StreamBody body = requestBody;
+            if (body != null && body.wantsMore()) {
+                demand();
+            }
+        } else if (pending.isEmpty() && mode == Mode.HTTP1) {
+            // The request is read whole and its response is in flight: one more read notices a
+            // client that goes away (cancelling the handler) and buffers at most one read of a
+            // pipelined request.
+            ctx.read();
+        }
+    }
+
+    private void startExchange(io.netty.handler.codec.http.HttpRequest head) {
+        cancelTimer();
+        if (head.decoderResult().isFailure()) {
+            Throwable cause = head.decoderResult().cause();
+            rejectAndClose(statusForDecoderFailure(cause), describe(cause));
+            return;
+        }
+        HttpHeaders nettyHeaders = head.headers();
+        if (nettyHeaders.size() > limits.maxHeaderCount()) {
+            rejectAndClose(431, "more than " + limits.maxHeaderCount() + " header fields");
+            return;
+        }
+        version = head.protocolVersion();
+        if (mode == Mode.HTTP1) {
+            int hosts = nettyHeaders.getAll(HttpHeaderNames.HOST).size();
+            if (hosts > 1) {
+                rejectAndClose(400, "more than one Host header");
+                return;
+            }
+            if (hosts == 0 && version.equals(HttpVersion.HTTP_1_1)) {
+                rejectAndClose(400, "missing Host header");
+                return;
+            }
+        }
+        long contentLength;
+        try {
+            contentLength = HttpUtil.getContentLength(head, -1L);
+        } catch (NumberFormatException e) {
+            rejectAndClose(400, "invalid Content-Length");
+            return;
+        }
+        if (contentLength > limits.maxRequestBodyBytes()) {
+            rejectAndClose(413, "request body larger than " + limits.maxRequestBodyBytes() + " bytes");
+            return;
+        }
+        boolean endOfStream = head instanceof LastHttpContent;
+        boolean hasBody = !endOfStream
+                && (mode == Mode.HTTP2_STREAM
+                        ? contentLength != 0
+                        : contentLength > 0 || HttpUtil.isTransferEncodingChunked(head));
+        HttpRequest request;
+        StreamBody body = null;
+        try {
+            Headers.Builder headers = Headers.builder();
+            for (Map.Entry<String, String> field : nettyHeaders) {
+                String name = field.getKey();
+                if (mode == Mode.HTTP2_STREAM && name.startsWith("x-http2-")) {
+                    continue; // Netty's conversion bookkeeping, not the client's
+                }
+                headers.add(name, field.getValue());
+            }
+            var builder = HttpRequest.builder(HttpMethod.of(head.method().name()), head.uri())
+                    .headers(headers.build());
+            if (hasBody) {
+                body = new StreamBody(ctx().executor(), contentLength, this);
+                builder.body(body);
+            }
+            request = builder.build();
+        } catch (IllegalArgumentException e) {
+            rejectAndClose(400, e.getMessage());
+            return;
+        }
+        exchangeActive = true;
+        readingBody = !endOfStream;
+        requestBody = body;
+        bodyBytes = 0;
+        responseStarted = false;
+        isHead = request.method().equals(HttpMethod.HEAD);
+        keepAlive = mode == Mode.HTTP2_STREAM || HttpUtil.isKeepAlive(head);
+        expectContinue = mode == Mode.HTTP1 && hasBody && HttpUtil.is100ContinueExpected(head);
+        long exchange = ++exchangeCount;
+        CompletableFuture<HttpResponse> future = Futures.call(service, request);
+        inflight = future;
+        future.whenComplete((response, failure) -> onLoop(() -> respond(exchange, response, failure)));
+    }
+
+    private void onContent(HttpContent content) {
+        if (!readingBody) {
+            content.release(); // the rest of a rejected request, or a stray after an error
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            String reason =
+                    "malformed body: " + describe(content.decoderResult().cause());
+            rejectAndClose(400, reason); // first, so the handler's failure that follows is ignored
+            failRequestBody(new BadRequestException(reason));
+            return;
+        }
+        ByteBuf data = content.content();
+        bodyBytes += data.readableBytes();
+        if (bodyBytes > limits.maxRequestBodyBytes()) {
+            content.release();
+            rejectAndClose(413, "request body larger than " + limits.maxRequestBodyBytes() + " bytes");
+            failRequestBody(new BodyTooLargeException(limits.maxRequestBodyBytes()));
+            return;
+        }
+        StreamBody body = requestBody;
+        boolean last = content instanceof LastHttpContent;
+        if (body == null || body.finished()) {
+            content.release();
+        } else if (data.isReadable()) {
+            body.offer(data); // ownership of the content's buffer passes to the body
+        } else {
+            content.release();
+        }
+        if (last) {
+            readingBody = false;
+            if (body != null) {
+                body.end(trailersOf((LastHttpContent) content));
+            }
+        }
+    }
+
+    private static Headers trailersOf(LastHttpContent last) {
+        HttpHeaders trailing = last.trailingHeaders();
+        if (trailing.isEmpty()) {
+            return Headers.empty();
+        }
+        Headers.Builder trailers = Headers.builder();
+        for (Map.Entry<String, String> field : trailing) {
+            trailers.add(field.getKey(), field.getValue());
+        }
+        return trailers.build();
+    }
+
+    /** The request body's subscriber wants more: read (after a 100 Continue if one is owed). */
+    @Override
+    public void demand() {
+        if (closing || ctx == null) {
+            return;
+        }
+        if (expectContinue) {
+            expectContinue = false;
+            write(
+                    new DefaultFullHttpResponse(
+                            HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER),
+                    true);
+        }
+        ctx.read();
+    }
+
+    /** The request body was cancelled or discarded before its end. */
+    @Override
+    public void cancelled() {
+        // HTTP/1.1 cannot find the next request without reading this body to the end: close after
+        // the response. An HTTP/2 stream is reset when the exchange ends.
+        closeAfter = true;
+    }
+
+    @Override
+    public void headStarted() {
+        if (!exchangeActive && !timingHead && ctx != null) {
+            timingHead = true;
+            arm(limits.headerReadTimeout(), this::headerReadTimedOut);
+        }
+    }
+
+    private void waitForRequest() {
+        if (mode == Mode.HTTP1) {
+            timingHead = false;
+            arm(limits.idleTimeout(), this::idleTimedOut);
+        }
+        readIfWanted();
+    }
+
+    private void idleTimedOut() {
+        if (!exchangeActive && !closing) {
+            closing = true;
+            ctx().close();
+        }
+    }
+
+    private void headerReadTimedOut() {
+        if (!exchangeActive && !closing) {
+            rejectAndClose(408, "request headers not received within " + limits.headerReadTimeout());
+        }
+    }
+
+    // ---- writing ----------------------------------------------------------------------------
+
+    private void respond(long exchange, @Nullable HttpResponse response, @Nullable Throwable failure) {
+        if (exchange != exchangeCount
+                || inflight == null
+                || closing
+                || !ctx().channel().isActive()) {
+            if (response != null) {
+                response.body().discard();
+            }
+            return;
+        }
+        inflight = null;
+        HttpResponse answer = response;
+        if (failure != null || answer == null) {
+            Throwable cause = failure != null ? failure : new NullPointerException("null response");
+            if (FailureStatus.of(cause) == 500) {
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "request failed with an unexpected exception",
+                        Futures.unwrap(cause));
+            }
+            answer = FailureStatus.response(cause);
+        }
+        StreamBody body = requestBody;
+        if (body != null && !body.finished() && !body.hasSubscriber() && answer.body() != body) {
+            body.discard(); // the handler answered without reading it (nor sending it back)
+        }
+        if (expectContinue) {
+            expectContinue = false; // never asked for: the client may or may not send it now
+            closeAfter = true;
+        }
+        writeHead(answer);
+    }
+
+    private void writeHead(HttpResponse response) {
+        int status = response.status();
+        DefaultHttpResponse head = new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status));
+        HttpHeaders out = head.headers();
+        response.headers().forEach((name, value) -> {
+            if (!name.equals("connection") && !name.equals("transfer-encoding") && !name.equals("keep-alive")) {
+                out.add(name, value);
+            }
+        });
+        boolean noBody = isHead || status == 204 || status == 304 || status < 200;
+        long length = response.body().contentLength();
+        if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && status != 204 && status != 304 && status >= 200) {
+            if (length >= 0) {
+                out.set(HttpHeaderNames.CONTENT_LENGTH, length);
+            } else if (mode == Mode.HTTP1) {
+                if (version.equals(HttpVersion.HTTP_1_1)) {
+                    out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                } else {
+                    keepAlive = false; // HTTP/1.0: the close delimits the body
+                }
+            }
+        }
+        if (mode == Mode.HTTP1) {
+            if (!keepAlive || closeAfter || draining) {
+                closeAfter = true;
+                out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (version.equals(HttpVersion.HTTP_1_0)) {
+                out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            }
+            if (encoder != null) {
+                encoder.nextResponseHasNoBody(isHead);
+            }
+        }
+        responseStarted = true;
+        write(head, false);
+        if (noBody) {
+            response.body().discard();
+            finishResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+            return;
+        }
+        BodyWriter bodyWriter = new BodyWriter(response);
+        writer = bodyWriter;
+        response.body().subscribeBuffers(bodyWriter);
+        if (!bodyWriter.wroteSinceFlush) {
+            ctx().flush(); // the body is slow to start: let the client see the head now
+        }
+    }
+
+    private void finishResponse(LastHttpContent last) {
+        ChannelFuture written = ctx().writeAndFlush(last);
+        written.addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
+    }
+
+    private void exchangeDone(boolean written) {
+        writer = null;
+        if (!exchangeActive) {
+            return;
+        }
+        exchangeActive = false;
+        StreamBody body = requestBody;
+        requestBody = null;
+        boolean bodyUnread = readingBody;
+        if (bodyUnread && body != null && !body.finished()) {
+            body.discard();
+        }
+        if (!written || closeAfter || (mode == Mode.HTTP2_STREAM && bodyUnread)) {
+            closing = true;
+            ctx().close();
+            return;
+        }
+        if (mode == Mode.HTTP2_STREAM) {
+            return; // the stream is complete in both directions
+        }
+        readingBody = false;
+        waitForRequest();
+        process();
+    }
+
+    private void abortResponse(Throwable cause) {
+        LOG.log(System.Logger.Level.DEBUG, "response body failed after its head was sent; closing", cause);
+        failRequestBody(new ConnectionClosedException("response aborted"));
+        exchangeActive = false;
+        closing = true;
+        ctx().close(); // HTTP/1.1: the client sees a truncated body; HTTP/2: the stream is reset
+    }
+
+    /** Answers {@code status} with a short text and closes, abandoning any exchange in flight. */
+    private void rejectAndClose(int status, @Nullable String reason) {
+        closing = true;
+        cancelTimer();
+        CompletableFuture<HttpResponse> future = inflight;
+        inflight = null;
+        if (future != null) {
+            future.cancel(false);
+        }
+        releasePending();
+        if (responseStarted || !ctx().channel().isActive()) {
+            ctx().close();
+            return;
+        }
+        responseStarted = true;
+        String text = HttpResponseStatus.valueOf(status).reasonPhrase() + (reason == null ? "" : ": " + reason) + "\n";
+        var response = new DefaultFullHttpResponse(
+                version, HttpResponseStatus.valueOf(status), Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpResponse.TEXT_UTF8)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        if (mode == Mode.HTTP1) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            if (encoder != null) {
+                encoder.nextResponseHasNoBody(false);
+            }
+        }
+        ctx().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void write(Object message, boolean flush) {
+        ChannelFuture future = flush ? ctx().writeAndFlush(message) : ctx().write(message);
+        future.addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
+    }
+
+    // ---- lifecycle --------------------------------------------------------------------------
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
+        if (event == Signal.DRAIN) {
+            draining = true;
+            if (!exchangeActive && !closing) {
+                closing = true;
+                context.close();
+            }
+            return;
+        }
+        super.userEventTriggered(context, event);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) throws Exception {
+        BodyWriter bodyWriter = writer;
+        if (bodyWriter != null && context.channel().isWritable()) {
+            bodyWriter.resume();
+        }
+        super.channelWritabilityChanged(context);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) throws Exception {
+        closing = true;
+        cancelTimer();
+        releasePending();
+        failRequestBody(new ConnectionClosedException("the client closed the connection"));
+        CompletableFuture<HttpResponse> future = inflight;
+        inflight = null;
+        if (future != null) {
+            future.cancel(false); // the client is gone: cancel the handler's work
+        }
+        BodyWriter bodyWriter = writer;
+        writer = null;
+        if (bodyWriter != null) {
+            bodyWriter.cancel();
+        }
+        super.channelInactive(context);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        LOG.log(System.Logger.Level.DEBUG, "closing connection after an error", cause);
+        closing = true;
+        context.close();
+    }
+
+    private void failRequestBody(Throwable cause) {
+        StreamBody body = requestBody;
+        if (body != null && readingBody) {
+            readingBody = false;
+            body.fail(cause);
+        }
+    }
+
+    private void releasePending() {
+        HttpObject object;
+        while ((object = pending.poll()) != null) {
+            ReferenceCountUtil.release(object);
+        }
+    }
+
+    private void arm(Duration delay, Runnable task) {
+        cancelTimer();
+        timer = ctx().executor().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimer() {
+        ScheduledFuture<?> current = timer;
+        timer = null;
+        if (current != null) {
+            current.cancel(false);
+        }
+    }
+
+    private ChannelHandlerContext ctx() {
+        ChannelHandlerContext context = ctx;
+        if (context == null) {
+            throw new IllegalStateException("handler not added to a pipeline");
+        }
+        return context;
+    }
+
+    private void onLoop(Runnable task) {
+        var executor = ctx().executor();
+        if (executor.inEventLoop()) {
+            task.run();
+        } else {
+            executor.execute(task);
+        }
+    }
+
+    private static int statusForDecoderFailure(@Nullable Throwable cause) {
+        if (cause instanceof TooLongHttpLineException) {
+            return 414;
+        }
+        if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+            return 431;
+        }
+        return 400;
+    }
+
+    private static String describe(@Nullable Throwable cause) {
+        if (cause == null) {
+            return "malformed request";
+        }
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /**
+     * Writes a response body chunk by chunk: the next chunk is requested when the previous one is
+     * written into a writable channel, so a slow client holds the handler back.
+     */
+    private final class BodyWriter implements Flow.Subscriber<ByteBuf> {
+        private final HttpResponse response;
+        private Flow.@Nullable Subscription subscription;
+        private boolean done;
+        private boolean waitingForWritability;
+        private boolean requesting;
+        private boolean again;
+        private boolean signalled;
+        boolean wroteSinceFlush;
+
+        BodyWriter(HttpResponse response) {
+            this.response = response;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            onLoop(() -> {
+                if (done || writer != this) {
+                    s.cancel();
+                    return;
+                }
+                subscription = s;
+                requestNext();
+            });
+        }
+
+        @Override
+        public void onNext(ByteBuf chunk) {
+            onLoop(() -> {
+                signalled = true;
+                if (done || writer != this) {
+                    chunk.release();
+                    return;
+                }
+                ChannelFuture written = ctx().write(new DefaultHttpContent(chunk));
+                wroteSinceFlush = true;
+                written.addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        cancel();
+                    }
+                });
+                if (ctx().channel().isWritable()) {
+                    requestNext();
+                } else {
+                    ctx().flush();
+                    wroteSinceFlush = false;
+                    waitingForWritability = true;
+                }
+            });
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            onLoop(() -> {
+                if (done || writer != this) {
+                    return;
+                }
+                done = true;
+                writer = null;
+                abortResponse(failure);
+            });
+        }
+
+        @Override
+        public void onComplete() {
+            onLoop(() -> {
+                if (done || writer != this) {
+                    return;
+                }
+                done = true;
+                Headers trailers =
+                        response.body().trailers().toCompletableFuture().getNow(Headers.empty());
+                LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
+                if (!trailers.isEmpty()) {
+                    last = new DefaultLastHttpContent();
+                    HttpHeaders fields = last.trailingHeaders();
+                    trailers.forEach((name, value) -> fields.add(name, value));
+                }
+                finishResponse(last);
+            });
+        }
+
+        void resume() {
+            if (waitingForWritability && !done) {
+                waitingForWritability = false;
+                requestNext();
+            }
+        }
+
+        void cancel() {
+            if (done) {
+                return;
+            }
+            done = true;
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+
+        private void requestNext() {
+            Flow.Subscription s = subscription;
+            if (s == null) {
+                return;
+            }
+            if (requesting) {
+                again = true; // asked from inside onNext: the loop below requests once more
+                return;
+            }
+            signalled = false;
+            requesting = true;
+            try {
+                do {
+                    again = false;
+                    s.request(1);
+                } while (again && !done);
+            } finally {
+                requesting = false;
+            }
+            if (!signalled && wroteSinceFlush) {
+                // The next chunk is not here yet: send what is written so far.
+                ctx().flush();
+                wroteSinceFlush = false;
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/**
+ * The HTTP server: serves any {@code Service<HttpRequest, HttpResponse>} over HTTP/1.1 and h2c.
+ *
+ * <pre>
+ *   socket ──▶ ProtocolSelector ──┬─ HTTP/1.1: StrictRequestDecoder ─▶ ServerHandler (one per connection)
+ *                                 │    (Upgrade: h2c ─▶ switches to the HTTP/2 pipeline below)
+ *                                 └─ h2c preface: Http2FrameCodec ─▶ Http2MultiplexHandler
+ *                                                  └─ per stream: Http2StreamFrameToHttpObjectCodec ─▶ ServerHandler
+ *   ServerHandler ──▶ service.call(request) ──▶ response head, then the body as the socket drains
+ * </pre>
+ *
+ * <p>Reads follow demand: a connection is read only while a request head is awaited or the
+ * request body's subscriber wants more, so a slow handler holds the client back through TCP (or
+ * HTTP/2 flow control) instead of making the server buffer. Malformed requests get 400 (414 for a
+ * long request line, 431 for too many or too large headers, 413 for a body over the limit) and a
+ * closed connection; the service never sees them. A failed response future maps to a status with
+ * {@link dev.belfry.http.server.FailureStatus} and no stack trace reaches the client.
+ *
+ * <p>The service is called on the connection's event loop and must not block; wrap blocking code
+ * with {@link dev.belfry.http.server.BlockingHandler}, which runs it on virtual threads.
+ */
+@NullMarked
+package dev.belfry.http.server;
+
+import org.jspecify.annotations.NullMarked;

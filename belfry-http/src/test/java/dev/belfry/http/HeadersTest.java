@@ -1,0 +1,60 @@
+package dev.belfry.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HeadersTest {
+    @Test
+    void namesAreCaseInsensitiveAndStoredLowerCase() {
+        Headers headers = Headers.of("Content-Type", "text/plain", "X-Trace", "a");
+
+        assertThat(headers.get("content-type")).isEqualTo("text/plain");
+        assertThat(headers.get("CONTENT-TYPE")).isEqualTo("text/plain");
+        assertThat(headers.names()).containsExactly("content-type", "x-trace");
+    }
+
+    @Test
+    void keepsEveryValueInTheOrderAdded() {
+        Headers headers = Headers.builder()
+                .add("set-cookie", "a=1")
+                .add("via", "1.1 x")
+                .add("Set-Cookie", "b=2")
+                .build();
+
+        assertThat(headers.getAll("set-cookie")).containsExactly("a=1", "b=2");
+        assertThat(headers.size()).isEqualTo(3);
+        List<String> seen = new ArrayList<>();
+        headers.forEach((name, value) -> seen.add(name + "=" + value));
+        assertThat(seen).containsExactly("set-cookie=a=1", "via=1.1 x", "set-cookie=b=2");
+    }
+
+    @Test
+    void setReplacesEveryValueAndRemoveDropsThem() {
+        Headers headers = Headers.of("a", "1", "b", "2", "a", "3");
+
+        Headers changed = headers.toBuilder().set("A", "9").remove("b").build();
+
+        assertThat(changed.getAll("a")).containsExactly("9");
+        assertThat(changed.contains("b")).isFalse();
+        assertThat(headers.getAll("a")).as("the original is unchanged").containsExactly("1", "3");
+    }
+
+    @Test
+    void rejectsValuesThatWouldSplitAMessage() {
+        assertThatThrownBy(() -> Headers.of("x", "a\r\nInjected: yes"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("header x");
+        assertThatThrownBy(() -> Headers.of("x", "a\0b")).hasMessageContaining("NUL");
+        assertThatThrownBy(() -> Headers.of("bad name", "v")).hasMessageContaining("token");
+    }
+
+    @Test
+    void equalWhenTheSameFieldsInTheSameOrder() {
+        assertThat(Headers.of("A", "1", "b", "2")).isEqualTo(Headers.of("a", "1", "B", "2"));
+        assertThat(Headers.of("a", "1", "b", "2")).isNotEqualTo(Headers.of("b", "2", "a", "1"));
+    }
+}
