@@ -478,7 +478,11 @@ public final class CircuitBreaker<Req, Res> implements Service<Req, Res> {
                     settle(ticket, true, isFailure(response, cause));
                 }
             }
-            Futures.completeFrom(this, response, failure);
+            // Settling may wake readiness waiters on this thread, and one may cancel this call (a
+            // buffer handing on a hedge's backup that wins): then the answer reaches no one.
+            if (!Futures.completeFrom(this, response, failure) && failure == null) {
+                Futures.discard(response);
+            }
         }
 
         @Override

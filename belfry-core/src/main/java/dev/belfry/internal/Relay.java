@@ -44,12 +44,19 @@ public class Relay<S, T> extends CompletableFuture<T> implements BiConsumer<S, T
         return source;
     }
 
-    /** Called when the source completes: settles, then completes this future with its outcome. */
+    /**
+     * Called when the source completes: settles, then completes this future with its outcome. A
+     * response that can no longer complete it (the caller cancelled, possibly from inside {@link
+     * #onSettled}, whose release of a permit can run the next caller's work on this thread) reaches
+     * no one and is discarded (closed if it is {@link AutoCloseable}).
+     */
     @Override
     @SuppressWarnings("unchecked") // S is T unless a subclass overrides this method
     public void accept(@Nullable S value, @Nullable Throwable failure) {
         onSettled();
-        Futures.completeFrom(this, (T) value, failure);
+        if (!Futures.completeFrom(this, (T) value, failure) && failure == null) {
+            Futures.discard(value);
+        }
     }
 
     @Override
