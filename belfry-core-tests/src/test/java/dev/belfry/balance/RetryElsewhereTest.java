@@ -140,8 +140,11 @@ class RetryElsewhereTest extends LayerContractTest {
 
     @Test
     void stopsWhenTheBudgetIsSpent() {
-        RetryBudget empty =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(0).build(clock);
+        RetryBudget empty = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(0)
+                .clock(clock)
+                .build();
         RetryElsewhere<String, String> retry =
                 RetryElsewhere.builder(abc(), empty).maxRetries(2).build();
         CompletableFuture<String> result = retry.call("req");
@@ -227,8 +230,11 @@ class RetryElsewhereTest extends LayerContractTest {
         a.handle().allow(0);
         Map<String, Service<String, String>> endpoints = new LinkedHashMap<>();
         endpoints.put("a", a);
-        RetryBudget budget =
-                RetryBudget.builder().minRetriesPerSecond(0).retryRatio(1).build(clock);
+        RetryBudget budget = RetryBudget.builder()
+                .minRetriesPerSecond(0)
+                .retryRatio(1)
+                .clock(clock)
+                .build();
         RetryElsewhere<String, String> retry =
                 RetryElsewhere.builder(balancer(endpoints), budget).build();
         assertThat(retry.tryCall("req")).isNull();

@@ -44,7 +44,8 @@ class CircuitBreakerDiscardTest {
                 .consecutiveFailures(1)
                 .halfOpenCalls(1)
                 .openInterval(Backoff.constant(Duration.ofMillis(10)))
-                .build(clock)
+                .clock(clock)
+                .build()
                 .wrap(inner);
         breaker.call("fails");
         calls.poll().completeExceptionally(new IllegalStateException("down"));

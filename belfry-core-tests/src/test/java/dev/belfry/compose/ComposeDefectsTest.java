@@ -115,7 +115,8 @@ class ComposeDefectsTest {
     void aThrowingPushbackTestStillCompletesTheCaller() {
         MockService<String, String> endpoint = MockService.create();
         Balancer<String, String> balancer = Balancer.builder(Discover.of(Map.of("a", endpoint)))
-                .p2c(PeakEwma.<String, String>builder(clock)
+                .p2c(PeakEwma.<String, String>builder()
+                        .clock(clock)
                         .failurePenalty(Duration.ofMillis(100))
                         .pushback(response -> {
                             throw new IllegalStateException("a bug in the pushback test");
@@ -137,7 +138,8 @@ class ComposeDefectsTest {
     @Test
     void aThrowingHealthFailureTestStillCompletesTheCaller() {
         MockService<String, String> endpoint = MockService.create();
-        HealthMonitor<String> monitor = HealthMonitor.<String>builder(clock)
+        HealthMonitor<String> monitor = HealthMonitor.<String>builder()
+                .clock(clock)
                 .failureTest(failure -> {
                     throw new IllegalStateException("a bug in the failure test");
                 })

@@ -201,7 +201,8 @@ final class Run {
             case "leastConnections" -> builder.leastConnections();
             case "consistentHash" -> builder.consistentHash(Req::key);
             case "p2c-ewma-pushback" ->
-                builder.p2c(PeakEwma.<Req, Res>builder(clock)
+                builder.p2c(PeakEwma.<Req, Res>builder()
+                        .clock(clock)
                         .failurePenalty(Duration.ofMillis(100))
                         .pushback(response -> {
                             if (spec.throwingPredicates() && response.request.key() == 0) {
@@ -226,7 +227,8 @@ final class Run {
             }
             return !(failure instanceof OverloadedException);
         };
-        return HealthMonitor.<Integer>builder(clock)
+        return HealthMonitor.<Integer>builder()
+                .clock(clock)
                 .random(random)
                 .interval(Duration.ofSeconds(1))
                 .jitter(Duration.ofMillis(100))
@@ -321,14 +323,16 @@ final class Run {
                         .minSamples(h.minSamples())
                         .maxExtra(h.maxExtra())
                         .window(Duration.ofMillis(100))
-                        .build(clock)
+                        .clock(clock)
+                        .build()
                         .wrap(inner);
             case Scenario.Breaker b -> {
                 CircuitBreaker<Req, Res> breaker = CircuitBreakerLayer.<Req, Res>builder()
                         .consecutiveFailures(b.consecutiveFailures())
                         .halfOpenCalls(b.halfOpenCalls())
                         .openInterval(Backoff.exponential(Duration.ofMillis(10), Duration.ofMillis(200), random))
-                        .build(clock)
+                        .clock(clock)
+                        .build()
                         .wrap(inner);
                 breakers.put(breaker, inner);
                 yield breaker;
@@ -340,7 +344,7 @@ final class Run {
                 if (c.cacheMs() > 0) {
                     builder.cacheFor(Duration.ofMillis(c.cacheMs()));
                 }
-                yield builder.build(clock).wrap(inner);
+                yield builder.clock(clock).build().wrap(inner);
             }
         };
     }

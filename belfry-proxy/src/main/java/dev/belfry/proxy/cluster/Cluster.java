@@ -163,7 +163,7 @@ public final class Cluster<Req, Res> implements AutoCloseable {
             Predicate<? super Throwable> ejectOn,
             HealthMonitor.Listener<InetSocketAddress> listener) {
         HealthMonitor.Builder<InetSocketAddress> builder =
-                HealthMonitor.<InetSocketAddress>builder(clock).listener(listener);
+                HealthMonitor.<InetSocketAddress>builder().clock(clock).listener(listener);
         HealthCheckConfig check = config.healthCheck();
         if (check != null) {
             builder.interval(check.interval())
