@@ -60,7 +60,9 @@ class BufferTest extends LayerContractTest {
         a.handle().allow(1);
         Service<String, String> steer = Steer.of(List.of(a, b), (request, count) -> request.startsWith("a") ? 0 : 1);
         Buffer<String, String> buffer = new Buffer<>(steer, 1, clock);
-        CompletableFuture<String> first = buffer.call("a-1");
+        // A's only slot is taken by a call that did not go through the buffer, so the buffer
+        // hears of it ending only by looking again.
+        CompletableFuture<String> first = steer.call("a-1");
         CompletableFuture<String> second = buffer.call("a-2");
         assertThat(buffer.queued()).isEqualTo(1);
         MockService.Pending<String, String> one = a.handle().next();
@@ -76,6 +78,25 @@ class BufferTest extends LayerContractTest {
         assertThat(buffer.call("b-1")).as("later calls go through").isNotDone();
         assertThat(b.handle().respondNext("b")).isEqualTo("b-1");
         assertThat(clock.pendingTasks()).isZero();
+    }
+
+    @Test
+    void aCallItSentEndingResumesTheQueueAtOnce() {
+        MockService<String, String> a = MockService.create();
+        a.handle().allow(1);
+        Service<String, String> steer = Steer.of(List.of(a, MockService.<String, String>create()), (r, n) -> 0);
+        Buffer<String, String> buffer = new Buffer<>(steer, 1, clock);
+        CompletableFuture<String> first = buffer.call("a-1");
+        CompletableFuture<String> second = buffer.call("a-2");
+        assertThat(clock.pendingTasks()).as("rechecking").isEqualTo(1);
+        a.handle().allow(1);
+        a.handle().respondNext("one");
+        assertThat(first).isCompletedWithValue("one");
+        assertThat(a.handle().respondNext("two"))
+                .as("sent with no clock advance")
+                .isEqualTo("a-2");
+        assertThat(second).isCompletedWithValue("two");
+        assertThat(clock.pendingTasks()).as("the recheck was cancelled").isZero();
     }
 
     @Test

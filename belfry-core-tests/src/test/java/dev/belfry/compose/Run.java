@@ -299,7 +299,7 @@ final class Run {
                 yield new RateLimit<>(inner, limiter);
             }
             case Scenario.Buffer b -> {
-                dev.belfry.buffer.Buffer<Req, Res> buffer = new dev.belfry.buffer.Buffer<>(inner, b.capacity());
+                dev.belfry.buffer.Buffer<Req, Res> buffer = new dev.belfry.buffer.Buffer<>(inner, b.capacity(), clock);
                 buffers.add(buffer);
                 yield buffer;
             }

@@ -55,6 +55,7 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
     private boolean parked;
     private @Nullable CompletableFuture<Void> spaceSignal;
     private Clock.@Nullable Scheduled recheck;
+    private long recheckRound;
 
     // Work-in-progress counter: whoever moves it from 0 drains; others only ask for another pass.
     private final AtomicInteger wip = new AtomicInteger();
@@ -117,7 +118,30 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
                 return null;
             }
         }
-        return tryInner(request);
+        CompletableFuture<Res> admitted = tryInner(request);
+        if (admitted != null && !admitted.isDone()) {
+            admitted.whenComplete((response, failure) -> resumeAfterCompletion());
+        }
+        return admitted;
+    }
+
+    /**
+     * A call this buffer sent has ended, so capacity below may have come back: resume a drain
+     * that waits on the clock at once, instead of at its next recheck. (A drain parked on the
+     * inner's {@code whenReady} is resumed by that signal.)
+     */
+    private void resumeAfterCompletion() {
+        Clock.Scheduled pending;
+        synchronized (lock) {
+            if (closed || queue.isEmpty() || recheck == null) {
+                return;
+            }
+            pending = recheck;
+            recheck = null;
+            parked = false;
+        }
+        pending.cancel();
+        drain();
     }
 
     private @Nullable CompletableFuture<Res> enqueue(Req request) {
@@ -169,7 +193,10 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
                 immediateWakeups = 0;
                 recheckNanos = FIRST_RECHECK_NANOS;
                 remove(head);
-                admitted.whenComplete((response, failure) -> Futures.completeFrom(head.result, response, failure));
+                admitted.whenComplete((response, failure) -> {
+                    Futures.completeFrom(head.result, response, failure);
+                    resumeAfterCompletion();
+                });
                 // If the caller cancelled (or close failed it) during the hand-over, cancel below.
                 head.result.whenComplete((response, failure) -> {
                     if (!admitted.isDone()) {
@@ -217,8 +244,14 @@ public final class Buffer<Req, Res> implements Service<Req, Res> {
                 return;
             }
             parked = true;
+            // The task takes the lock, so it cannot run before `recheck` is set; one that a
+            // completion already replaced (or close cancelled) finds another timer there and stops.
+            long round = ++recheckRound;
             recheck = clock.schedule(Duration.ofNanos(delay), () -> {
                 synchronized (lock) {
+                    if (recheckRound != round || recheck == null) {
+                        return;
+                    }
                     recheck = null;
                     parked = false;
                 }

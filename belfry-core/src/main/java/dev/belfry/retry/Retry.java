@@ -12,7 +12,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -132,8 +131,10 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
         return cause == null || cause instanceof UnprocessedException || policy.isIdempotent(original);
     }
 
-    // Calls waiting out a backoff, so close() can stop their timers.
-    private final Set<Execution> backingOff = ConcurrentHashMap.newKeySet();
+    // Calls waiting out a backoff, so close() can stop their timers, each with the failure that
+    // made it wait (empty for a response the policy retried). Kept here rather than in a field of
+    // every call: only calls in a backoff pay for it.
+    private final ConcurrentHashMap<Execution, Optional<Throwable>> backingOff = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     @Override
@@ -155,7 +156,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
     public void close() {
         closed = true;
         attempts.close();
-        for (Execution execution : backingOff) {
+        for (Execution execution : backingOff.keySet()) {
             execution.stopWaiting();
         }
     }
@@ -193,10 +194,6 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
      * is its attempts' completion callback and carries the caller's cancellation down to them.
      */
     private final class Execution extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
-        // The failure that made this call wait out a backoff; null while not waiting or for a
-        // response the policy retried. Written before the wait starts, read by close().
-        private volatile @Nullable Throwable waitedOn;
-
         private final Req original;
         /**
          * What is in progress: the first attempt's future when the request is sent again as it is
@@ -323,8 +320,7 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
             }
             Futures.discard(response);
             listener.onRetry(attempt + 1, cause);
-            waitedOn = failure;
-            backingOff.add(this);
+            backingOff.put(this, Optional.ofNullable(failure));
             synchronized (this) {
                 // Scheduled under the lock: the task takes this lock, so it cannot start before
                 // `current` is set, and never runs on this thread.
@@ -337,12 +333,11 @@ public final class Retry<Req, Res> implements Service<Req, Res> {
 
         /** Closed while waiting out a backoff: stops the timer and ends with the reason it waited. */
         void stopWaiting() {
-            backingOff.remove(this);
+            Optional<Throwable> reason = backingOff.remove(this);
             abandon();
-            Throwable reason = waitedOn;
             completeExceptionally(
-                    reason != null
-                            ? reason
+                    reason != null && reason.isPresent()
+                            ? reason.get()
                             : new ServiceClosedException("retry closed while waiting to repeat the request"));
         }
 
