@@ -1,6 +1,7 @@
 package dev.belfry.channel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -90,16 +91,9 @@ class WarmPoolLoopbackTest {
     }
 
     private static PoolStatus awaitStatus(WarmPool<?, ?, ?> pool, Predicate<PoolStatus> condition) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        PoolStatus status = pool.status().get(1, TimeUnit.SECONDS);
-        while (!condition.test(status)) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("condition not met within 10 s; last status " + status);
-            }
-            Thread.sleep(20);
-            status = pool.status().get(1, TimeUnit.SECONDS);
-        }
-        return status;
+        return await().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> pool.status().get(1, TimeUnit.SECONDS), condition);
     }
 
     private Set<String> callMany(WarmPool<InetSocketAddress, String, String> pool, int n) throws Exception {

@@ -2,6 +2,7 @@ package dev.belfry.http.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.belfry.Service;
 import dev.belfry.http.Body;
@@ -39,6 +40,8 @@ class HttpServerLoopbackTest {
 
     private final CompletableFuture<HttpResponse> held = new CompletableFuture<>();
     private final CompletableFuture<Boolean> heldCancelled = new CompletableFuture<>();
+    // Completed when a request reaches the /hold handler: the server has read its head.
+    private final CompletableFuture<Void> holdReached = new CompletableFuture<>();
     private final List<HttpServer> servers = new ArrayList<>();
     private final HttpClient client = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -54,6 +57,7 @@ class HttpServerLoopbackTest {
         case "/echo" -> request.body().collectUtf8(1024).thenApply(text -> HttpResponse.text("echo " + text));
         case "/hold" -> {
             request.body().discard();
+            holdReached.complete(null);
             held.whenComplete((r, f) -> heldCancelled.complete(held.isCancelled()));
             yield held;
         }
@@ -187,7 +191,7 @@ class HttpServerLoopbackTest {
             out.write("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"
                     .getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            Thread.sleep(100); // let the server read the head before the client goes away
+            holdReached.get(10, TimeUnit.SECONDS); // the server has the head before the client goes away
         }
 
         assertThat(heldCancelled.get(10, TimeUnit.SECONDS)).isTrue();
@@ -199,15 +203,14 @@ class HttpServerLoopbackTest {
         var inflight = client.sendAsync(
                 java.net.http.HttpRequest.newBuilder(uri(server, "/hold")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
-        while (!held.isDone() && server.connectionCount() == 0) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(100);
+        holdReached.get(10, TimeUnit.SECONDS);
 
         CompletableFuture<Void> stopped = server.shutdown(Duration.ofSeconds(5));
-        Thread.sleep(100);
-        assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), server.port()).close())
-                .isInstanceOf(ConnectException.class);
+        // The listening socket closes on the event loop: wait for that, bounded.
+        await().atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThatThrownBy(
+                                () -> new Socket(InetAddress.getLoopbackAddress(), server.port()).close())
+                        .isInstanceOf(ConnectException.class));
         assertThat(stopped).isNotDone();
         held.complete(HttpResponse.text("finished"));
 
