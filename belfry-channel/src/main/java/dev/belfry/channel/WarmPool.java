@@ -8,6 +8,7 @@ import dev.belfry.ServiceClosedException;
 import dev.belfry.balance.Balancer;
 import dev.belfry.balance.NoEndpointsException;
 import dev.belfry.discover.DiscoverSource;
+import dev.belfry.internal.SerialExecutor;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -112,7 +113,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         this.random = builder.random;
         this.log = builder.log;
         this.connector = builder.connector;
-        this.serial = new SerialExecutor(log);
+        this.serial = new SerialExecutor(failure -> log.warn("pool task failed: " + failure));
         this.lastError = new RecordedError(NOT_RESOLVED, clock.nanoTime(), clock.nanoTime(), 1);
         this.balancer = Balancer.builder(rotation)
                 .p2c()

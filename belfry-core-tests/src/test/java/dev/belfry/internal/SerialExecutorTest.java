@@ -1,4 +1,4 @@
-package dev.belfry.balance;
+package dev.belfry.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,10 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class SerialTest {
+class SerialExecutorTest {
     @Test
     void anErrorInATaskIsLoggedAndLaterTasksStillRun() {
-        Serial serial = new Serial();
+        List<Throwable> failures = new ArrayList<>();
+        SerialExecutor serial = new SerialExecutor(failures::add);
         List<String> ran = new ArrayList<>();
         serial.execute(() -> {
             ran.add("first");
@@ -22,5 +23,6 @@ class SerialTest {
             ran.add("third");
         });
         assertThat(ran).containsExactly("first", "second", "third", "fourth");
+        assertThat(failures).singleElement().isInstanceOf(AssertionError.class);
     }
 }

@@ -7,6 +7,7 @@ import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.discover.Change;
 import dev.belfry.discover.Discover;
+import dev.belfry.internal.SerialExecutor;
 import dev.belfry.load.Load;
 import dev.belfry.time.Clock;
 import java.time.Duration;
@@ -77,7 +78,8 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
     private final RandomGenerator random;
     private final @Nullable Duration maxWait;
     private final long slowStartNanos;
-    private final Serial serial = new Serial();
+    private final SerialExecutor serial = new SerialExecutor(
+            failure -> LOG.log(System.Logger.Level.ERROR, "balancer task failed; the balancer goes on", failure));
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Snapshot<Req, Res> snapshot;
 

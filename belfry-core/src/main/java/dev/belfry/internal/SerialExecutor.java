@@ -1,19 +1,28 @@
-package dev.belfry.balance;
+package dev.belfry.internal;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Runs tasks one at a time, in submission order, on whichever thread finds it idle (grpc-java's
- * synchronization context): the balancer's own executor for state changes, with no thread of its
- * own, so discovery and readiness changes are applied as they happen, traffic or not.
+ * synchronization context): the executor of a balancer's or a pool's state, with no thread of its
+ * own, so changes are applied as they happen, traffic or not, and on a manual clock everything
+ * happens on the test's thread.
+ *
+ * <p>A task that throws, even an {@code Error} from user code, is handed to the failure handler and
+ * the executor goes on: a task that failed must never leave the others queued for ever.
  */
-final class Serial implements Executor {
-    private static final System.Logger LOG = System.getLogger(Balancer.class.getName());
-
+public final class SerialExecutor implements Executor {
     private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger work = new AtomicInteger();
+    private final Consumer<Throwable> onFailure;
+
+    /** An executor that hands what a task throws to {@code onFailure} (which must not throw). */
+    public SerialExecutor(Consumer<Throwable> onFailure) {
+        this.onFailure = onFailure;
+    }
 
     @Override
     public void execute(Runnable task) {
@@ -29,9 +38,7 @@ final class Serial implements Executor {
                 try {
                     next.run();
                 } catch (Throwable e) {
-                    // An Error from user code (a connect function, a listener) must not leave the
-                    // counter raised: every later task would queue behind it and never run.
-                    LOG.log(System.Logger.Level.ERROR, "balancer task failed; the balancer goes on", e);
+                    onFailure.accept(e);
                 }
             }
             missed = work.addAndGet(-missed);
