@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,45 +39,8 @@ public final class ConfigLoader {
     /** The admin server's address when {@code [admin] listen} is not set. */
     public static final InetSocketAddress DEFAULT_ADMIN_LISTEN = ConfigValues.listenAddress("127.0.0.1:9901");
 
-    private static final Set<String> COMMON_KEYS = Set.of("io_threads", "admin", "log");
-    private static final Set<String> FULL_KEYS = Set.of("listeners", "clusters");
-    private static final Set<String> SHORT_KEYS = Set.of("host", "port", "backends");
-    private static final Set<String> ADMIN_KEYS = Set.of("listen");
-    private static final Set<String> LOG_KEYS = Set.of("level", "json");
-    private static final Set<String> LISTENER_KEYS = Set.of(
-            "name",
-            "listen",
-            "cluster",
-            "max_connections",
-            "idle_timeout",
-            "accept_proxy_protocol",
-            "proxy_protocol_timeout");
-    private static final Set<String> CLUSTER_KEYS = Set.of(
-            "name",
-            "balancer",
-            "connect_timeout",
-            "connect_retries",
-            "max_connections_per_backend",
-            "send_proxy_protocol",
-            "drain_timeout",
-            "slow_start",
-            "health_check",
-            "outlier_detection",
-            "backends",
-            "dns");
-    private static final Set<String> HEALTH_KEYS =
-            Set.of("kind", "interval", "timeout", "rise", "fall", "path", "expected_status");
-    private static final Set<String> OUTLIER_KEYS =
-            Set.of("consecutive_failures", "base_ejection_time", "max_ejection_time", "max_ejected_percent");
-    private static final Set<String> BACKEND_KEYS = Set.of("address", "weight");
-    private static final Set<String> SHORT_BACKEND_KEYS = Set.of("host", "port", "weight");
-    private static final Set<String> DNS_KEYS = Set.of("name", "port", "servers");
-
-    private static final Map<String, String> BACKEND_HINTS = Map.of(
-            "host", "backends take address = \"HOST:PORT\"",
-            "port", "backends take address = \"HOST:PORT\"");
-    private static final Map<String, String> SHORT_BACKEND_HINTS =
-            Map.of("address", "the short format's backends take host = \"...\" and port = ...");
+    private static final List<String> FULL_KEYS = List.of("listeners", "clusters");
+    private static final List<String> SHORT_KEYS = List.of("host", "port", "backends");
 
     private static final Map<String, Balancing> BALANCERS = new LinkedHashMap<>();
     private static final Map<String, ProxyProtocol> PROXY_PROTOCOLS = new LinkedHashMap<>();
@@ -98,8 +60,6 @@ public final class ConfigLoader {
             LOG_LEVELS.put(level, level);
         }
     }
-
-    private static final Duration DEFAULT_MAX_EJECTION = Duration.ofMinutes(5);
 
     private final Problems problems;
     private final int defaultIoThreads;
@@ -160,11 +120,25 @@ public final class ConfigLoader {
             }
             throw new ConfigException(loader.problems.sorted());
         }
-        ProxyConfig config = loader.bind(new Section(loader.problems, toml, "", START), source);
+        Section root = new Section(loader.problems, toml, "", START);
+        ProxyConfig config = loader.bind(root, source);
+        root.reportUnknownKeys();
         if (config == null || loader.problems.count() > 0) {
             throw new ConfigException(loader.problems.sorted());
         }
         return config;
+    }
+
+    /**
+     * The keys the reader accepts in each table of {@code text}, by table path without array
+     * indices ({@code clusters.health_check}; {@code ""} for the top level): what the tests hold
+     * {@code docs/configuration.md} to. Only the tables present in {@code text} are read.
+     */
+    static Map<String, Set<String>> acceptedKeys(String text) {
+        ConfigLoader loader = new ConfigLoader("(keys)", 1);
+        Section root = new Section(loader.problems, Toml.parse(text), "", START);
+        loader.bind(root, null);
+        return root.acceptedKeys();
     }
 
     /** A listener as read, with where its parts are written, for the checks across tables. */
@@ -182,10 +156,6 @@ public final class ConfigLoader {
 
     private @Nullable ProxyConfig bind(Section root, @Nullable Path source) {
         boolean shortFormat = SHORT_KEYS.stream().anyMatch(root::has);
-        Set<String> allowed = new LinkedHashSet<>(COMMON_KEYS);
-        allowed.addAll(FULL_KEYS);
-        allowed.addAll(SHORT_KEYS);
-        root.allowOnly(allowed, Map.of());
 
         int ioThreads = root.intValue("io_threads", defaultIoThreads, 1, 1024);
         AdminConfig admin = admin(root);
@@ -196,6 +166,7 @@ public final class ConfigLoader {
         if (shortFormat) {
             for (String key : FULL_KEYS) {
                 if (root.has(key)) {
+                    root.accept(key);
                     root.problem(
                             root.keyPosition(key),
                             "'" + key + "' cannot be mixed with the short format's top-level host, port and"
@@ -238,7 +209,6 @@ public final class ConfigLoader {
         if (section == null) {
             return new AdminConfig(DEFAULT_ADMIN_LISTEN);
         }
-        section.allowOnly(ADMIN_KEYS, Map.of());
         if (section.has("listen")) {
             adminListenPosition = section.valuePosition("listen");
         }
@@ -253,13 +223,11 @@ public final class ConfigLoader {
         if (section == null) {
             return new LogConfig("info", false);
         }
-        section.allowOnly(LOG_KEYS, Map.of());
         return new LogConfig(section.choice("level", "info", LOG_LEVELS), section.bool("json", false));
     }
 
     private ListenerDraft listener(Section section) {
         int before = problems.count();
-        section.allowOnly(LISTENER_KEYS, Map.of());
         String name = name(section, "the listener's name, used in logs and metrics");
         InetSocketAddress listen = null;
         if (!section.has("listen")) {
@@ -303,7 +271,6 @@ public final class ConfigLoader {
 
     private ClusterDraft cluster(Section section) {
         int before = problems.count();
-        section.allowOnly(CLUSTER_KEYS, Map.of());
         String name = name(section, "the cluster's name, which listeners refer to");
         Balancing balancer = section.choice("balancer", Balancing.P2C_PEAK_EWMA, BALANCERS);
         Duration connectTimeout = section.duration("connect_timeout", ClusterConfig.DEFAULT_CONNECT_TIMEOUT, false);
@@ -377,17 +344,16 @@ public final class ConfigLoader {
             return null;
         }
         int before = problems.count();
-        section.allowOnly(HEALTH_KEYS, Map.of());
         HealthCheckConfig.Kind kind = section.choice("kind", HealthCheckConfig.Kind.TCP, HEALTH_KINDS);
         int beforeTimes = problems.count();
-        Duration interval = section.duration("interval", Duration.ofSeconds(2), false);
-        Duration timeout = section.duration("timeout", Duration.ofSeconds(1), false);
+        Duration interval = section.duration("interval", HealthCheckConfig.DEFAULT_INTERVAL, false);
+        Duration timeout = section.duration("timeout", HealthCheckConfig.DEFAULT_TIMEOUT, false);
         // Compared only when both are valid: a default standing in for a bad value proves nothing.
         boolean timesValid = problems.count() == beforeTimes;
-        int rise = section.intValue("rise", 2, 1, 100);
-        int fall = section.intValue("fall", 3, 1, 100);
+        int rise = section.intValue("rise", HealthCheckConfig.DEFAULT_RISE, 1, 100);
+        int fall = section.intValue("fall", HealthCheckConfig.DEFAULT_FALL, 1, 100);
         String path = section.string("path", "a string like \"/healthz\"");
-        int expectedStatus = section.intValue("expected_status", 200, 100, 599);
+        int expectedStatus = section.intValue("expected_status", HealthCheckConfig.DEFAULT_EXPECTED_STATUS, 100, 599);
         if (timesValid && timeout.compareTo(interval) > 0) {
             section.problem(
                     section.has("timeout") ? section.valuePosition("timeout") : section.valuePosition("interval"),
@@ -420,15 +386,16 @@ public final class ConfigLoader {
             return null;
         }
         int before = problems.count();
-        section.allowOnly(OUTLIER_KEYS, Map.of());
-        int failures = section.intValue("consecutive_failures", 5, 1, 1000);
+        int failures = section.intValue("consecutive_failures", OutlierConfig.DEFAULT_CONSECUTIVE_FAILURES, 1, 1000);
         int beforeTimes = problems.count();
-        Duration base = section.duration("base_ejection_time", Duration.ofSeconds(30), false);
+        Duration base = section.duration("base_ejection_time", OutlierConfig.DEFAULT_BASE_EJECTION_TIME, false);
         // An unset maximum never undercuts a long base: the default is 300 s or the base, if longer.
-        Duration defaultMax = base.compareTo(DEFAULT_MAX_EJECTION) > 0 ? base : DEFAULT_MAX_EJECTION;
+        Duration defaultMax = base.compareTo(OutlierConfig.DEFAULT_MAX_EJECTION_TIME) > 0
+                ? base
+                : OutlierConfig.DEFAULT_MAX_EJECTION_TIME;
         Duration max = section.duration("max_ejection_time", defaultMax, false);
         boolean timesValid = problems.count() == beforeTimes;
-        int percent = section.intValue("max_ejected_percent", 10, 0, 100);
+        int percent = section.intValue("max_ejected_percent", OutlierConfig.DEFAULT_MAX_EJECTED_PERCENT, 0, 100);
         if (timesValid && max.compareTo(base) < 0) {
             section.problem(
                     section.valuePosition("max_ejection_time"),
@@ -443,7 +410,8 @@ public final class ConfigLoader {
 
     private @Nullable BackendConfig backend(Section section) {
         int before = problems.count();
-        section.allowOnly(BACKEND_KEYS, BACKEND_HINTS);
+        section.hint("host", "backends take address = \"HOST:PORT\"");
+        section.hint("port", "backends take address = \"HOST:PORT\"");
         InetSocketAddress address = null;
         if (!section.has("address")) {
             section.missing("address", "where to connect, like \"127.0.0.1:9001\"");
@@ -463,7 +431,6 @@ public final class ConfigLoader {
             return null;
         }
         int before = problems.count();
-        section.allowOnly(DNS_KEYS, Map.of());
         String name = section.requiredString("name", "a host name", "the host name to resolve");
         if (name != null && !ConfigValues.isHostName(name)) {
             section.problem(
@@ -510,7 +477,7 @@ public final class ConfigLoader {
         }
         for (Section section : sections) {
             int start = problems.count();
-            section.allowOnly(SHORT_BACKEND_KEYS, SHORT_BACKEND_HINTS);
+            section.hint("address", "the short format's backends take host = \"...\" and port = ...");
             String backendHost =
                     section.requiredString("host", "a string like \"127.0.0.1\"", "the backend's address or name");
             if (!section.has("port")) {

@@ -25,6 +25,12 @@ public record HealthCheckConfig(
         @Nullable String path,
         int expectedStatus) {
 
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+    public static final int DEFAULT_RISE = 2;
+    public static final int DEFAULT_FALL = 3;
+    public static final int DEFAULT_EXPECTED_STATUS = 200;
+
     /** How a backend is checked. */
     public enum Kind {
         TCP,

@@ -13,6 +13,13 @@ import java.time.Duration;
  */
 public record OutlierConfig(
         int consecutiveFailures, Duration baseEjectionTime, Duration maxEjectionTime, int maxEjectedPercent) {
+    public static final int DEFAULT_CONSECUTIVE_FAILURES = 5;
+    public static final Duration DEFAULT_BASE_EJECTION_TIME = Duration.ofSeconds(30);
+    /** The longest ejection when none is set, unless the base is longer (then the base). */
+    public static final Duration DEFAULT_MAX_EJECTION_TIME = Duration.ofMinutes(5);
+
+    public static final int DEFAULT_MAX_EJECTED_PERCENT = 10;
+
     public OutlierConfig {
         Checks.positive(consecutiveFailures, "consecutive_failures");
         Checks.positive(baseEjectionTime, "base_ejection_time");

@@ -6,9 +6,13 @@ import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.tomlj.TomlArray;
@@ -19,18 +23,35 @@ import org.tomlj.TomlTable;
 /**
  * One TOML table being read into a record: typed getters that record a problem (at the value's
  * position) instead of throwing, and return a default so reading can go on and find more problems.
+ *
+ * <p>The keys a table accepts are the keys its reader asks for: every getter (and {@link #missing},
+ * {@link #accept}) declares its key, and {@link #reportUnknownKeys} reports, for every table opened
+ * from the same root, each key that no reader asked for. There is no separate list of keys to keep
+ * in step with the reading code.
  */
 final class Section {
     private final Problems problems;
     private final TomlTable table;
     private final String path;
     private final TomlPosition position;
+    /** Every section opened from the same root, this one included, in the order opened. */
+    private final List<Section> opened;
 
+    private final Set<String> known = new LinkedHashSet<>();
+    private final Map<String, String> hints = new HashMap<>();
+
+    /** A root section (the whole file). */
     Section(Problems problems, TomlTable table, String path, TomlPosition position) {
+        this(problems, table, path, position, new ArrayList<>());
+    }
+
+    private Section(Problems problems, TomlTable table, String path, TomlPosition position, List<Section> opened) {
         this.problems = problems;
         this.table = table;
         this.path = path;
         this.position = position;
+        this.opened = opened;
+        opened.add(this);
     }
 
     /** Where the table starts: its header, or line 1 for the top level. */
@@ -71,25 +92,60 @@ final class Section {
         return keyPosition(key);
     }
 
-    /** Reports every key not in {@code allowed}, suggesting the closest allowed one. */
-    void allowOnly(Set<String> allowed, Map<String, String> hints) {
+    /**
+     * Declares {@code key} as one this table accepts without reading it here (a key whose presence
+     * is reported as a problem of its own, say).
+     */
+    void accept(String key) {
+        known.add(key);
+    }
+
+    /** What to say, instead of "did you mean", when {@code key} is found and not accepted. */
+    void hint(String key, String text) {
+        hints.put(key, text);
+    }
+
+    /**
+     * Reports, in every table opened from this root, each key that no reader asked for, suggesting
+     * the closest accepted one. Call once, after reading.
+     */
+    void reportUnknownKeys() {
+        for (Section section : opened) {
+            section.reportOwnUnknownKeys();
+        }
+    }
+
+    private void reportOwnUnknownKeys() {
         for (String key : table.keySet()) {
-            if (allowed.contains(key)) {
+            if (known.contains(key)) {
                 continue;
             }
             String where = path.isEmpty() ? "at the top level" : "in " + path;
             String message = "unknown key '" + key + "' " + where;
             String hint = hints.get(key);
-            String closest = ConfigValues.closest(key, allowed);
+            String closest = ConfigValues.closest(key, known);
             if (hint != null) {
                 message += "; " + hint;
             } else if (closest != null) {
                 message += "; did you mean '" + closest + "'?";
-            } else {
-                message += "; expected one of " + String.join(", ", sorted(allowed));
+            } else if (!known.isEmpty()) {
+                message += "; expected one of " + String.join(", ", sorted(known));
             }
             problems.add(keyPosition(key), message);
         }
+    }
+
+    /**
+     * The keys accepted so far, by table path with array indices left out ({@code
+     * clusters.health_check}), over every table opened from this root; the top level is {@code ""}.
+     */
+    Map<String, Set<String>> acceptedKeys() {
+        Map<String, Set<String>> keys = new TreeMap<>();
+        for (Section section : opened) {
+            keys.computeIfAbsent(section.path.replaceAll("\\[[0-9]+\\]", ""), k -> new TreeSet<>())
+                    .addAll(section.known);
+        }
+        return keys;
     }
 
     private static List<String> sorted(Set<String> keys) {
@@ -103,6 +159,7 @@ final class Section {
     }
 
     void missing(String key, String what) {
+        known.add(key);
         String where = path.isEmpty() ? "at the top level" : "in " + path;
         problems.add(position, "missing key '" + key + "' " + where + " (" + what + ")");
     }
@@ -110,6 +167,7 @@ final class Section {
     /** The string at {@code key}, or {@code null} if absent or not a string (reported). */
     @Nullable
     String string(String key, String expected) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return null;
@@ -124,6 +182,7 @@ final class Section {
     /** The string at {@code key}; absent is reported as missing. */
     @Nullable
     String requiredString(String key, String expected, String what) {
+        known.add(key);
         if (!has(key)) {
             missing(key, what);
             return null;
@@ -133,6 +192,7 @@ final class Section {
 
     /** The integer at {@code key}, within {@code [min, max]}; {@code fallback} if absent or bad. */
     long integer(String key, long fallback, long min, long max) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return fallback;
@@ -155,6 +215,7 @@ final class Section {
 
     /** The boolean at {@code key}; {@code fallback} if absent or bad. */
     boolean bool(String key, boolean fallback) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return fallback;
@@ -171,6 +232,7 @@ final class Section {
      * or bad. Zero is accepted only if {@code zeroAllowed}.
      */
     Duration duration(String key, Duration fallback, boolean zeroAllowed) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return fallback;
@@ -215,6 +277,7 @@ final class Section {
      * empty if absent. Bad elements are reported at their own positions and left out.
      */
     <T> List<T> parsedList(String key, String expected, Function<String, T> parser) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return List.of();
@@ -273,13 +336,14 @@ final class Section {
     /** The sub-table at {@code key}, or {@code null} if absent or not a table (reported). */
     @Nullable
     Section table(String key) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return null;
         }
         String child = path.isEmpty() ? key : path + "." + key;
         if (value instanceof TomlTable sub) {
-            return new Section(problems, sub, child, keyPosition(key));
+            return new Section(problems, sub, child, keyPosition(key), opened);
         }
         wrongType(key, "a table ([" + child + "])", value);
         return null;
@@ -287,6 +351,7 @@ final class Section {
 
     /** The tables in the array at {@code key}; empty if absent; non-tables are reported. */
     List<Section> tables(String key) {
+        known.add(key);
         Object value = table.get(List.of(key));
         if (value == null) {
             return List.of();
@@ -302,7 +367,7 @@ final class Section {
             Object element = array.get(i);
             TomlPosition at = array.inputPositionOf(i);
             if (element instanceof TomlTable sub) {
-                sections.add(new Section(problems, sub, child + "[" + i + "]", at == null ? position : at));
+                sections.add(new Section(problems, sub, child + "[" + i + "]", at == null ? position : at, opened));
             } else {
                 problems.add(
                         at == null ? valuePosition(key) : at,

@@ -45,6 +45,12 @@
  * missing keys, unknown clusters, duplicate names and colliding listen addresses. The records'
  * constructors check their own invariants too, so a record built in code is as valid as one read.
  *
+ * <p>Keys, defaults and docs cannot drift apart: a table accepts exactly the keys its reading code
+ * asks for (there is no separate list of keys; a key nothing reads is reported as unknown once
+ * reading is done), the defaults are constants on the records, and {@code ConfigDocsTest} holds
+ * {@code docs/configuration.md}'s examples to the loader (the same keys in every table, and the
+ * values the full example gives are the defaults the loader applies).
+ *
  * <p>Thread-safety: the records are immutable; {@code ConfigLoader} is stateless.
  */
 @NullMarked
