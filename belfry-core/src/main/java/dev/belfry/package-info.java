@@ -4,7 +4,7 @@
  * <p>A {@link dev.belfry.Service} is an asynchronous function from a request to a response with
  * admission control: {@code call} waits for capacity, {@code tryCall} admits only if capacity is free
  * now, {@code readiness}/{@code whenReady} report and signal capacity. A {@link dev.belfry.Layer}
- * wraps a service in another; a {@link dev.belfry.ServiceBuilder} stacks layers, the first added
+ * wraps a service in another; a {@link dev.belfry.builder.ServiceBuilder} stacks layers, the first added
  * outermost:
  *
  * <pre>

@@ -1,7 +1,7 @@
 package dev.belfry.bench;
 
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
+import dev.belfry.builder.ServiceBuilder;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;

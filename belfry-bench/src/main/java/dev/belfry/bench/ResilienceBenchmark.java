@@ -1,7 +1,7 @@
 package dev.belfry.bench;
 
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.retry.RetryPolicy;
 import dev.failsafe.Failsafe;
 import dev.failsafe.FailsafeExecutor;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
 import dev.belfry.ServiceClosedException;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.channel.FakeConnector.FakeMember;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.VerifyAfterEach;

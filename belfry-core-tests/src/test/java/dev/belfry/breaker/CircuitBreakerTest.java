@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Readiness;
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
 import dev.belfry.backoff.Backoff;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Futures;
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
 import dev.belfry.ServiceException;
 import dev.belfry.UnprocessedException;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;

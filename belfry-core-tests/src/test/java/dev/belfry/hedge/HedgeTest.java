@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;

@@ -2,7 +2,7 @@ package dev.belfry.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.belfry.ServiceBuilder;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.http.router.JsonHandler;
 import dev.belfry.http.router.Router;
 import dev.belfry.http.server.HttpServer;

@@ -3,7 +3,7 @@ package dev.belfry.proxy;
 import dev.belfry.Futures;
 import dev.belfry.OverloadedException;
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.time.Clock;
 import dev.belfry.timeout.ElapsedException;
 import java.io.PrintWriter;

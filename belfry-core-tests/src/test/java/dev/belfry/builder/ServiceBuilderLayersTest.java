@@ -1,8 +1,11 @@
-package dev.belfry;
+package dev.belfry.builder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.belfry.OverloadedException;
+import dev.belfry.Service;
+import dev.belfry.Services;
 import dev.belfry.limit.Permits;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.MockService;

@@ -1,8 +1,10 @@
-package dev.belfry;
+package dev.belfry.builder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.belfry.Layer;
+import dev.belfry.Service;
 import dev.belfry.test.MockService;
 import dev.belfry.test.VerifyAfterEach;
 import java.util.ArrayList;

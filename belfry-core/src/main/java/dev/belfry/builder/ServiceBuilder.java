@@ -1,5 +1,9 @@
-package dev.belfry;
+package dev.belfry.builder;
 
+import dev.belfry.Checks;
+import dev.belfry.Layer;
+import dev.belfry.OverloadedException;
+import dev.belfry.Service;
 import dev.belfry.breaker.CircuitBreakerLayer;
 import dev.belfry.buffer.BufferLayer;
 import dev.belfry.coalesce.CoalesceLayer;
