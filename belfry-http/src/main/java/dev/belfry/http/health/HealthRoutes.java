@@ -142,8 +142,13 @@ public final class HealthRoutes {
                 timer.cancel();
                 answer.complete(livenessAnswer(result, failure));
             });
-            // The client went away: stop waiting for the probe.
-            Futures.propagateCancellation(answer, started);
+            answer.whenComplete((response, failure) -> {
+                if (answer.isCancelled()) {
+                    // The client went away: stop the timer and abandon the probe.
+                    timer.cancel();
+                    started.cancel(false);
+                }
+            });
             return answer;
         };
     }

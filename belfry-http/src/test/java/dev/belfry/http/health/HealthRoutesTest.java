@@ -221,6 +221,25 @@ class HealthRoutesTest {
     }
 
     @Test
+    void aClientThatLeavesWhileTheLivenessProbeRunsAbandonsItAndItsTimer() throws Exception {
+        CompletableFuture<CheckResult> hanging = new CompletableFuture<>();
+        String base = base(HealthRoutes.builder(registry()).clock(routesClock).liveness(() -> hanging));
+        int port = Integer.parseInt(base.substring(base.lastIndexOf(':') + 1));
+
+        try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+            socket.getOutputStream()
+                    .write("GET /live HTTP/1.1\r\nHost: x\r\n\r\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            await().atMost(Duration.ofSeconds(10)).until(() -> routesClock.pendingTasks() == 1);
+        }
+
+        await().atMost(Duration.ofSeconds(10)).until(hanging::isCancelled);
+        assertThat(routesClock.pendingTasks())
+                .as("the timeout timer is cancelled too")
+                .isZero();
+    }
+
+    @Test
     void theRoutesNestUnderAPrefixAndAnswerHead() throws Exception {
         HealthRegistry health = registry();
         clock.runDue();
