@@ -1,8 +1,13 @@
 package dev.belfry.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.belfry.builder.ServiceBuilder;
+import dev.belfry.health.registry.CheckResult;
+import dev.belfry.health.registry.Dependency;
+import dev.belfry.health.registry.HealthRegistry;
+import dev.belfry.http.health.HealthRoutes;
 import dev.belfry.http.router.JsonHandler;
 import dev.belfry.http.router.Router;
 import dev.belfry.http.server.HttpServer;
@@ -12,6 +17,7 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,20 +30,31 @@ class ReadmeExampleTest {
 
     record User(long id, String name) {}
 
-    static Router app() {
-        return Router.builder()
+    private final Map<Long, User> users = new ConcurrentHashMap<>();
+
+    HealthRegistry health() {
+        return HealthRegistry.builder()
+                .dependency(Dependency.required(
+                        "users",
+                        () -> CompletableFuture.completedFuture(
+                                CheckResult.healthy("users: " + users.size())))) // a database's ping goes here
+                .build(); // checked now, then every 5 s
+    }
+
+    Router app(HealthRegistry health) {
+        return HealthRoutes.builder(health)
+                .version("1.0.0")
+                .build()
+                .addTo(Router.builder()) // GET /health, /ready, /live
                 .get(
                         "/hello/{name}",
                         request -> CompletableFuture.completedFuture(
                                 HttpResponse.text("hello " + Router.param(request, "name"))))
-                .post(
-                        "/users",
-                        JsonHandler.of(
-                                NewUser.class,
-                                (request, user) -> CompletableFuture.completedFuture(new User(1, user.name()))))
-                .get(
-                        "/health",
-                        request -> CompletableFuture.completedFuture(HttpResponse.json(Map.of("status", "healthy"))))
+                .post("/users", JsonHandler.of(NewUser.class, (request, user) -> {
+                    User created = new User(users.size() + 1, user.name());
+                    users.put(created.id(), created);
+                    return CompletableFuture.completedFuture(created);
+                }))
                 .layer(ServiceBuilder.<HttpRequest, HttpResponse>builder()
                         .timeout(Duration.ofSeconds(2)) // 504 when a route takes longer
                         .concurrencyLimit(256) // at most 256 at once; the rest wait
@@ -47,19 +64,29 @@ class ReadmeExampleTest {
 
     @Test
     void theExampleServesItsRoutes() throws Exception {
-        try (HttpServer server = HttpServer.builder(app()).bind("127.0.0.1", 0).start();
+        HealthRegistry health = health();
+        try (health;
+                HttpServer server =
+                        HttpServer.builder(app(health)).bind("127.0.0.1", 0).start();
                 HttpClient client = HttpClient.newBuilder()
                         .version(HttpClient.Version.HTTP_1_1)
                         .build()) {
             String base = "http://127.0.0.1:" + server.port();
 
             assertThat(get(client, base + "/hello/ada")).isEqualTo("200 hello ada");
-            assertThat(get(client, base + "/health")).isEqualTo("200 {\"status\":\"healthy\"}");
             assertThat(post(client, base + "/users", "{\"name\":\"ada\"}"))
                     .isEqualTo("200 {\"id\":1,\"name\":\"ada\"}");
             assertThat(post(client, base + "/users", "{\"name\":ada}"))
                     .startsWith("400 bad request: malformed JSON body at line 1, column 9: Unrecognized token 'ada'");
             assertThat(get(client, base + "/nope")).startsWith("404 ");
+            // The first check runs on the system clock's timer as the registry is built.
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> get(client, base + "/ready").equals("200 ready\n"));
+            assertThat(get(client, base + "/live")).isEqualTo("200 alive\n");
+            assertThat(get(client, base + "/health"))
+                    .matches("200 \\{\"status\":\"healthy\",\"version\":\"1.0.0\",\"draining\":false,"
+                            + "\"dependencies\":\\[\\{\"name\":\"users\",\"status\":\"healthy\",\"required\":true,"
+                            + "\"latency_ms\":\\d+,\"message\":\"users: [01]\",\"since\":\"[0-9T:.Z-]+\"}]}");
         }
     }
 

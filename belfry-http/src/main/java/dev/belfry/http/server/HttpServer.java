@@ -220,19 +220,27 @@ public final class HttpServer implements AutoCloseable {
                 pipeline.remove(handler);
                 pipeline.channel().config().setAutoRead(true);
             };
-            HttpServerUpgradeHandler.UpgradeCodecFactory h2c =
-                    protocol -> AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)
-                            ? new Http2ServerUpgradeCodec(http2Codec(), http2Multiplex(), new Discard())
-                            : null;
+            HttpServerUpgradeHandler.UpgradeCodecFactory h2c = protocol -> {
+                if (!AsciiString.contentEquals(Http2CodecUtil.HTTP_UPGRADE_PROTOCOL_NAME, protocol)) {
+                    return null;
+                }
+                Http2FrameCodec codec = http2Codec();
+                return new Http2ServerUpgradeCodec(codec, timeouts(codec).installer(), http2Multiplex(), new Discard());
+            };
             int maxUpgradeBody = (int) Math.min(limits.maxRequestBodyBytes(), MAX_UPGRADE_BODY);
             pipeline.addLast(decoder, encoder, new UpgradeHandler(source, h2c, maxUpgradeBody), handler);
         }
 
         void http2(ChannelPipeline pipeline) {
-            pipeline.addLast(http2Codec(), http2Multiplex(), new Discard());
+            Http2FrameCodec codec = http2Codec();
+            pipeline.addLast(timeouts(codec), codec, http2Multiplex(), new Discard());
             // The connection carries every stream's frames and control frames: read it always;
             // each stream's own reads (and so its flow-control window) follow its body's demand.
             pipeline.channel().config().setAutoRead(true);
+        }
+
+        private Http2Timeouts timeouts(Http2FrameCodec codec) {
+            return new Http2Timeouts(codec, limits.http2IdleTimeout(), limits.streamHeaderTimeout());
         }
 
         private Http2FrameCodec http2Codec() {

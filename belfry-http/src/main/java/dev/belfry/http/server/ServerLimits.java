@@ -17,6 +17,11 @@ import java.time.Duration;
  *     exceeding it gets 408 and a close
  * @param idleTimeout time an HTTP/1.1 keep-alive connection may wait for its next request
  * @param maxConcurrentStreams HTTP/2 {@code SETTINGS_MAX_CONCURRENT_STREAMS}
+ * @param http2IdleTimeout time an HTTP/2 connection may stay open with no stream open; then it gets
+ *     GOAWAY ({@code NO_ERROR}) and is closed
+ * @param streamHeaderTimeout time an HTTP/2 client may take to finish a header block it started (a
+ *     HEADERS frame and its CONTINUATION frames); exceeding it gets GOAWAY ({@code
+ *     ENHANCE_YOUR_CALM}) and a close
  */
 public record ServerLimits(
         int maxRequestLineBytes,
@@ -25,7 +30,9 @@ public record ServerLimits(
         long maxRequestBodyBytes,
         Duration headerReadTimeout,
         Duration idleTimeout,
-        int maxConcurrentStreams) {
+        int maxConcurrentStreams,
+        Duration http2IdleTimeout,
+        Duration streamHeaderTimeout) {
 
     /** Validates every limit, naming the one that is wrong. */
     public ServerLimits {
@@ -36,14 +43,26 @@ public record ServerLimits(
         Checks.positive(headerReadTimeout, "headerReadTimeout");
         Checks.positive(idleTimeout, "idleTimeout");
         Checks.positive(maxConcurrentStreams, "maxConcurrentStreams");
+        Checks.positive(http2IdleTimeout, "http2IdleTimeout");
+        Checks.positive(streamHeaderTimeout, "streamHeaderTimeout");
     }
 
     /**
      * 8 KiB request line, 16 KiB and 100 header fields, 10 MiB body, 10 s to read headers, 60 s idle,
-     * 100 concurrent HTTP/2 streams.
+     * 100 concurrent HTTP/2 streams, 5 min idle for an HTTP/2 connection (multiplexing clients keep
+     * theirs open on purpose), 10 s to finish an HTTP/2 header block.
      */
     public static ServerLimits defaults() {
-        return new ServerLimits(8192, 16384, 100, 10L << 20, Duration.ofSeconds(10), Duration.ofSeconds(60), 100);
+        return new ServerLimits(
+                8192,
+                16384,
+                100,
+                10L << 20,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(60),
+                100,
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(10));
     }
 
     public ServerLimits withMaxRequestLineBytes(int value) {
@@ -54,7 +73,9 @@ public record ServerLimits(
                 maxRequestBodyBytes,
                 headerReadTimeout,
                 idleTimeout,
-                maxConcurrentStreams);
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout);
     }
 
     public ServerLimits withMaxHeaderBytes(int value) {
@@ -65,7 +86,9 @@ public record ServerLimits(
                 maxRequestBodyBytes,
                 headerReadTimeout,
                 idleTimeout,
-                maxConcurrentStreams);
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout);
     }
 
     public ServerLimits withMaxHeaderCount(int value) {
@@ -76,7 +99,9 @@ public record ServerLimits(
                 maxRequestBodyBytes,
                 headerReadTimeout,
                 idleTimeout,
-                maxConcurrentStreams);
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout);
     }
 
     public ServerLimits withMaxRequestBodyBytes(long value) {
@@ -87,7 +112,9 @@ public record ServerLimits(
                 value,
                 headerReadTimeout,
                 idleTimeout,
-                maxConcurrentStreams);
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout);
     }
 
     public ServerLimits withHeaderReadTimeout(Duration value) {
@@ -98,7 +125,9 @@ public record ServerLimits(
                 maxRequestBodyBytes,
                 value,
                 idleTimeout,
-                maxConcurrentStreams);
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout);
     }
 
     public ServerLimits withIdleTimeout(Duration value) {
@@ -109,7 +138,9 @@ public record ServerLimits(
                 maxRequestBodyBytes,
                 headerReadTimeout,
                 value,
-                maxConcurrentStreams);
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout);
     }
 
     public ServerLimits withMaxConcurrentStreams(int value) {
@@ -120,6 +151,34 @@ public record ServerLimits(
                 maxRequestBodyBytes,
                 headerReadTimeout,
                 idleTimeout,
+                value,
+                http2IdleTimeout,
+                streamHeaderTimeout);
+    }
+
+    public ServerLimits withHttp2IdleTimeout(Duration value) {
+        return new ServerLimits(
+                maxRequestLineBytes,
+                maxHeaderBytes,
+                maxHeaderCount,
+                maxRequestBodyBytes,
+                headerReadTimeout,
+                idleTimeout,
+                maxConcurrentStreams,
+                value,
+                streamHeaderTimeout);
+    }
+
+    public ServerLimits withStreamHeaderTimeout(Duration value) {
+        return new ServerLimits(
+                maxRequestLineBytes,
+                maxHeaderBytes,
+                maxHeaderCount,
+                maxRequestBodyBytes,
+                headerReadTimeout,
+                idleTimeout,
+                maxConcurrentStreams,
+                http2IdleTimeout,
                 value);
     }
 }

@@ -4,7 +4,7 @@
  * <pre>
  *   socket ──▶ ProtocolSelector ──┬─ HTTP/1.1: StrictRequestDecoder ─▶ ServerHandler (one per connection)
  *                                 │    (Upgrade: h2c ─▶ switches to the HTTP/2 pipeline below)
- *                                 └─ h2c preface: Http2FrameCodec ─▶ Http2MultiplexHandler
+ *                                 └─ h2c preface: Http2Timeouts ─▶ Http2FrameCodec ─▶ Http2MultiplexHandler
  *                                                  └─ per stream: Http2StreamFrameToHttpObjectCodec ─▶ ServerHandler
  *   ServerHandler ──▶ service.call(request) ──▶ response head, then the body as the socket drains
  * </pre>
@@ -15,6 +15,11 @@
  * long request line, 431 for too many or too large headers, 413 for a body over the limit) and a
  * closed connection; the service never sees them. A failed response future maps to a status with
  * {@link dev.belfry.http.server.FailureStatus} and no stack trace reaches the client.
+ *
+ * <p>HTTP/2 connections keep Netty's flood limits (rapid reset, control frames, empty DATA,
+ * CONTINUATION) and get two timers of their own from {@link dev.belfry.http.server.ServerLimits}:
+ * an idle timeout with no stream open (GOAWAY {@code NO_ERROR}) and a header-block timeout
+ * (GOAWAY {@code ENHANCE_YOUR_CALM}).
  *
  * <p>The service is called on the connection's event loop and must not block; wrap blocking code
  * with {@link dev.belfry.http.server.BlockingHandler}, which runs it on virtual threads.
