@@ -94,7 +94,8 @@ public record PoolStatus(
      *
      * @param id the member's number within the pool, in order of opening
      * @param address its address, as text
-     * @param state {@code connecting}, {@code never healthy}, {@code healthy} or {@code unhealthy}
+     * @param state {@code connecting}, {@code never healthy}, {@code healthy}, {@code unhealthy}, or
+     *     {@code draining} (dropped, finishing its requests in flight before it is closed)
      * @param serving whether it takes requests now
      * @param inflight requests it has in flight through the pool now (0 when not serving)
      */

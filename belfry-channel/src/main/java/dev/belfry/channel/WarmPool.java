@@ -92,6 +92,8 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     // Confined to the serial executor.
     private final List<Addr<A>> addresses = new ArrayList<>();
     private final Map<Long, Slot<A, Req, Res>> slots = new LinkedHashMap<>();
+    // Dropped members still finishing requests in flight, until their last request ends.
+    private final Map<Long, Slot<A, Req, Res>> draining = new LinkedHashMap<>();
     private final List<Consumer<? super PoolState>> listeners = new ArrayList<>();
     private int cursor;
     private long serialNumber;
@@ -746,6 +748,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         if (slot.inRotation) {
             // The balancer keeps the member's requests in flight and closes its view after them.
             slot.inRotation = false;
+            draining.put(slot.id, slot);
             rotation.remove(slot.id);
         } else if (slot.member != null) {
             closeMember(slot);
@@ -783,6 +786,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     private void viewClosed(Slot<A, Req, Res> slot) {
         slot.views--;
         if (slot.dropped && slot.views == 0 && !slot.inRotation) {
+            draining.remove(slot.id);
             closeMember(slot);
         }
     }
@@ -940,6 +944,9 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                     memberState,
                     slot.inRotation,
                     slot.inRotation ? inflight.getOrDefault(slot.id, 0) : 0));
+        }
+        for (Slot<A, Req, Res> slot : draining.values()) {
+            members.add(new PoolStatus.MemberStatus(slot.id, String.valueOf(slot.addr.address), "draining", false, 0));
         }
         RecordedError error = lastError;
         return new PoolStatus(

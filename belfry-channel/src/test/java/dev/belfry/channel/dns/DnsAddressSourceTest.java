@@ -344,9 +344,15 @@ class DnsAddressSourceTest {
         // The member on the gone address left rotation but is not closed while its call runs.
         assertThat(connector.addresses()).containsExactly("10.0.0.1:8080", "10.0.0.2:8080");
         assertThat(first.isClosed()).isFalse();
-        assertThat(status(users).addresses())
+        PoolStatus draining = status(users);
+        assertThat(draining.addresses())
                 .extracting(PoolStatus.AddressStatus::address)
                 .containsExactly("10.0.0.2:8080");
+        assertThat(draining.memberList())
+                .extracting(PoolStatus.MemberStatus::address, PoolStatus.MemberStatus::state)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.2:8080", "connecting"),
+                        org.assertj.core.groups.Tuple.tuple("10.0.0.1:8080", "draining"));
         FakeMember second = connector.attempt(1).connect();
         second.pass();
         assertThat(users.call("next").get(5, TimeUnit.SECONDS)).isEqualTo("10.0.0.2:8080:next");
@@ -356,6 +362,9 @@ class DnsAddressSourceTest {
         assertThat(inflight.get(5, TimeUnit.SECONDS)).isEqualTo("10.0.0.1:8080:late");
         assertThat(first.isClosed()).isTrue();
         assertThat(second.isClosed()).isFalse();
+        assertThat(status(users).memberList())
+                .extracting(PoolStatus.MemberStatus::state)
+                .containsExactly("healthy");
     }
 
     @Test
