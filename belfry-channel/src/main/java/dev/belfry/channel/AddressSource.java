@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Where a {@link WarmPool} learns the addresses it may connect to: a static list, an IP literal, or
@@ -24,6 +25,24 @@ public interface AddressSource<A> {
      * once, at once.
      */
     AutoCloseable subscribe(Consumer<? super Resolution<A>> listener);
+
+    /**
+     * This source with each address turned into another by {@code mapper} (a resolved {@link
+     * InetSocketAddress} into a {@link java.net.SocketAddress}, say); failures pass unchanged.
+     */
+    default <B> AddressSource<B> map(Function<? super A, ? extends B> mapper) {
+        Checks.notNull(mapper, "mapper");
+        AddressSource<A> self = this;
+        return listener -> self.subscribe(resolution -> {
+            Throwable failure = resolution.failure();
+            listener.accept(
+                    failure != null
+                            ? Resolution.<B>failed(failure)
+                            : Resolution.<B>addresses(resolution.addresses().stream()
+                                    .<B>map(mapper)
+                                    .toList()));
+        });
+    }
 
     /** A source that always answers {@code addresses}. */
     static <A> AddressSource<A> of(List<A> addresses) {

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
@@ -82,17 +83,35 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> firstHealthy = new CompletableFuture<>();
     private final AutoCloseable subscription;
+    private final @Nullable AutoCloseable registration;
+    // Totals for metrics, written on the serial executor and read by scrapes.
+    private final AtomicLong connectErrors = new AtomicLong();
+    private final AtomicLong healthFailures = new AtomicLong();
+    private final AtomicLong resolutionFailures = new AtomicLong();
 
     // Confined to the serial executor.
     private final List<Addr<A>> addresses = new ArrayList<>();
     private final Map<Long, Slot<A, Req, Res>> slots = new LinkedHashMap<>();
+    // Dropped members still finishing requests in flight, until their last request ends.
+    private final Map<Long, Slot<A, Req, Res>> draining = new LinkedHashMap<>();
     private final List<Consumer<? super PoolState>> listeners = new ArrayList<>();
     private int cursor;
+    private long serialNumber;
     private int have;
     private int healthy;
+    private int serving;
+    private int target;
     private boolean critical;
-    private long serialNumber;
     private long opened;
+    // The last answer in force is stale: a later resolution failed or came back empty.
+    private boolean stale;
+    // The figures above as of the end of the last serial task, for counts() on any thread.
+    private volatile PoolCounts counts;
+    private @Nullable RecordedError resolutionError;
+    // Growth: when the pool was last saturated (every serving member busy), and the shrink timer.
+    private long saturatedAt;
+    private boolean saturatedOnce;
+    private Clock.@Nullable Scheduled shrinkTimer;
     private boolean firstConnect = true;
     private boolean resolvedOnce;
     // Written on the serial executor, read by callers that fail fast.
@@ -113,6 +132,8 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         this.random = builder.random;
         this.log = builder.log;
         this.connector = builder.connector;
+        this.target = settings.want();
+        this.counts = new PoolCounts(name, state, target, 0, 0, 0, 0, false, 0, 0, 0);
         this.serial = new SerialExecutor(failure -> log.warn("pool task failed: " + failure));
         this.lastError = new RecordedError(NOT_RESOLVED, clock.nanoTime(), clock.nanoTime(), 1);
         this.balancer = Balancer.builder(rotation)
@@ -121,13 +142,16 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                 .random(random)
                 .maxWait(settings.failFastWait())
                 .build();
-        serial.execute(() -> {
+        onSerial(() -> {
             happy = settings.healthyMin() == 0;
             if (!happy) {
                 becomeUnhappy();
             }
         });
-        this.subscription = builder.source.subscribe(resolution -> serial.execute(() -> resolved(resolution)));
+        ChannelRegistry registry = builder.registry;
+        // Registered before resolution starts, so a duplicate name fails the build with nothing to undo.
+        this.registration = registry == null ? null : registry.register(this);
+        this.subscription = builder.source.subscribe(resolution -> onSerial(() -> resolved(resolution)));
     }
 
     /**
@@ -153,6 +177,10 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     public CompletableFuture<Res> call(Req request) {
         if (closed.get()) {
             return Futures.failed(new ServiceClosedException("pool '" + name + "' is closed"));
+        }
+        if (settings.growth() && counts.serving() > 0 && balancer.readiness() == Readiness.BUSY) {
+            // Every serving member is busy: the call will queue. A reason to grow.
+            onSerial(this::saturated);
         }
         CompletableFuture<Res> inner = balancer.call(request);
         CompletableFuture<Res> result = new CompletableFuture<>();
@@ -202,17 +230,25 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
      */
     public AutoCloseable onStateChange(Consumer<? super PoolState> listener) {
         Checks.notNull(listener, "listener");
-        serial.execute(() -> {
+        onSerial(() -> {
             listeners.add(listener);
             notify(listener, state);
         });
-        return () -> serial.execute(() -> listeners.remove(listener));
+        return () -> onSerial(() -> listeners.remove(listener));
+    }
+
+    /**
+     * The pool's counts now, read without waiting (for metrics scrapes): each figure is current, but
+     * figures read together may straddle a change.
+     */
+    public PoolCounts counts() {
+        return counts;
     }
 
     /** A snapshot of the pool: its state, addresses, members and errors. */
     public CompletableFuture<PoolStatus> status() {
         CompletableFuture<PoolStatus> result = new CompletableFuture<>();
-        serial.execute(() -> result.complete(snapshot()));
+        onSerial(() -> result.complete(snapshot()));
         return result;
     }
 
@@ -227,9 +263,17 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         } catch (Exception e) {
             log.warn(name + ": closing the address source failed: " + e);
         }
-        serial.execute(() -> {
+        if (registration != null) {
+            try {
+                registration.close();
+            } catch (Exception e) {
+                log.warn(name + ": leaving the channel registry failed: " + e);
+            }
+        }
+        onSerial(() -> {
             cancel(addTimer);
             cancel(warnTimer);
+            cancel(shrinkTimer);
             for (Slot<A, Req, Res> slot : slots.values()) {
                 slot.dropped = true;
                 slot.cancelTimers();
@@ -244,6 +288,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             }
             // The balancer closes the views still in rotation, and each view its member.
             balancer.close();
+            serving = 0;
             // Closed is a change away from busy: waiters wake and find the pool closed.
             firstHealthy.complete(null);
         });
@@ -254,6 +299,28 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         return "WarmPool[" + name + "]";
     }
 
+    /** Runs {@code task} on the serial executor, then publishes the counts it may have changed. */
+    private void onSerial(Runnable task) {
+        serial.execute(() -> {
+            try {
+                task.run();
+            } finally {
+                counts = new PoolCounts(
+                        name,
+                        state,
+                        target,
+                        have,
+                        healthy,
+                        serving,
+                        opened,
+                        stale,
+                        connectErrors.get(),
+                        healthFailures.get(),
+                        resolutionFailures.get());
+            }
+        });
+    }
+
     // ---- resolution ----
 
     private void resolved(Resolution<A> resolution) {
@@ -262,22 +329,38 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         }
         Throwable failure = resolution.failure();
         if (failure != null) {
+            resolutionFailures.incrementAndGet();
             String message = "resolution failed: " + describe(failure);
+            resolutionError = repeatOrNew(resolutionError, message);
             // With nothing resolved yet, the failure is the reason the pool is down; otherwise the
-            // last good answer stays in force and the failure is only worth a warning.
+            // last good answer stays in force, stale, and the failure is only worth a warning (once
+            // per run of failures, the repeats are counted in the status).
             if (!resolvedOnce) {
                 setError(message);
             } else {
-                log.warn(name + ": " + message + "; keeping the last answer");
+                if (!stale) {
+                    log.warn(name + ": " + message + "; keeping the last answer");
+                }
+                stale = true;
             }
             return;
         }
         List<A> answer = resolution.addresses();
         if (answer.isEmpty()) {
-            // An empty answer never clobbers the last good one.
+            // An empty answer never clobbers the last good one; it makes it stale.
+            resolutionError = repeatOrNew(resolutionError, "resolution answered no addresses");
+            if (resolvedOnce) {
+                if (!stale) {
+                    log.warn(name + ": resolution answered no addresses; keeping the last answer");
+                }
+                stale = true;
+            } else {
+                setError("resolution answered no addresses");
+            }
             return;
         }
         resolvedOnce = true;
+        stale = false;
         newAddresses(answer);
         if (settings.drainRemovedAddresses()) {
             for (Slot<A, Req, Res> slot : List.copyOf(slots.values())) {
@@ -330,7 +413,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     // ---- opening members ----
 
     private void maybeAdd() {
-        while (!closed.get() && have < settings.want()) {
+        while (!closed.get() && have < target) {
             Addr<A> chosen = null;
             long soonest = Long.MAX_VALUE;
             long now = clock.nanoTime();
@@ -367,7 +450,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         addTimerAt = at;
         addTimer = clock.schedule(
                 Duration.ofNanos(at - now),
-                () -> serial.execute(() -> {
+                () -> onSerial(() -> {
                     addTimer = null;
                     maybeAdd();
                 }));
@@ -390,13 +473,14 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             connecting = CompletableFuture.failedFuture(e);
         }
         slot.connecting = connecting;
-        connecting.whenComplete((member, failure) -> serial.execute(() -> connected(slot, member, failure)));
+        connecting.whenComplete((member, failure) -> onSerial(() -> connected(slot, member, failure)));
     }
 
     private void connected(Slot<A, Req, Res> slot, @Nullable PoolMember<Req, Res> member, @Nullable Throwable failure) {
         slot.connecting = null;
         if (failure != null || member == null) {
             if (!slot.dropped) {
+                connectErrors.incrementAndGet();
                 String message = "connection to " + slot.addr.address + " failed: "
                         + (failure == null ? "the connector yielded no member" : describe(failure));
                 recordError(slot.addr, message);
@@ -412,7 +496,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         }
         slot.connected = true;
         member.closed()
-                .whenComplete((ignored, why) -> serial.execute(() -> {
+                .whenComplete((ignored, why) -> onSerial(() -> {
                     if (!slot.dropped) {
                         recordError(
                                 slot.addr,
@@ -434,7 +518,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     private void scheduleAgeOut(Slot<A, Req, Res> slot, Duration delay) {
         slot.ageTimer = clock.schedule(
                 delay,
-                () -> serial.execute(() -> {
+                () -> onSerial(() -> {
                     slot.ageTimer = null;
                     if (slot.dropped) {
                         return;
@@ -467,7 +551,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         CompletionStage<?> running = check;
         slot.timeoutTimer = clock.schedule(
                 settings.healthTimeout(),
-                () -> serial.execute(() -> {
+                () -> onSerial(() -> {
                     if (slot.round == round) {
                         running.toCompletableFuture().cancel(false);
                         probed(
@@ -476,7 +560,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                                         + settings.healthTimeout().toMillis() + " ms");
                     }
                 }));
-        check.whenComplete((ok, failure) -> serial.execute(() -> {
+        check.whenComplete((ok, failure) -> onSerial(() -> {
             if (slot.round == round) {
                 probed(slot, failure == null ? null : "health check failed: " + describe(failure));
             }
@@ -498,6 +582,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                 becameHealthy(slot);
             }
         } else {
+            healthFailures.incrementAndGet();
             slot.fails++;
             slot.passes = 0;
             recordError(slot.addr, failure);
@@ -511,7 +596,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             updateRotation();
             slot.probeTimer = clock.schedule(
                     settings.healthInterval(),
-                    () -> serial.execute(() -> {
+                    () -> onSerial(() -> {
                         slot.probeTimer = null;
                         probe(slot);
                     }));
@@ -624,7 +709,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     }
 
     private void scheduleWarning(Duration delay) {
-        warnTimer = clock.schedule(delay, () -> serial.execute(this::warnUnhealthy));
+        warnTimer = clock.schedule(delay, () -> onSerial(this::warnUnhealthy));
     }
 
     private void warnUnhealthy() {
@@ -663,6 +748,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         if (slot.inRotation) {
             // The balancer keeps the member's requests in flight and closes its view after them.
             slot.inRotation = false;
+            draining.put(slot.id, slot);
             rotation.remove(slot.id);
         } else if (slot.member != null) {
             closeMember(slot);
@@ -675,6 +761,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     }
 
     private void updateRotation() {
+        int inRotation = 0;
         for (Slot<A, Req, Res> slot : slots.values()) {
             boolean serve = !slot.dropped
                     && slot.connected
@@ -689,12 +776,17 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                 slot.inRotation = false;
                 rotation.remove(slot.id);
             }
+            if (slot.inRotation) {
+                inRotation++;
+            }
         }
+        serving = inRotation;
     }
 
     private void viewClosed(Slot<A, Req, Res> slot) {
         slot.views--;
         if (slot.dropped && slot.views == 0 && !slot.inRotation) {
+            draining.remove(slot.id);
             closeMember(slot);
         }
     }
@@ -710,6 +802,89 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         } catch (RuntimeException e) {
             log.warn(name + ": closing a member on " + slot.addr.address + " failed: " + e);
         }
+    }
+
+    // ---- growth (off unless maxMembers > want) ----
+
+    /** A call found every serving member busy: grow by one member if the last growth has come up. */
+    private void saturated() {
+        if (closed.get()) {
+            return;
+        }
+        long now = clock.nanoTime();
+        saturatedAt = now;
+        saturatedOnce = true;
+        if (target >= settings.maxMembers() || have < target || anyConnecting()) {
+            // At the cap, or a member is still on its way: it may be the capacity that was missing.
+            return;
+        }
+        target++;
+        log.info(name + ": every serving member is busy; growing to " + target + " members (at most "
+                + settings.maxMembers() + ")");
+        maybeAdd();
+        if (shrinkTimer == null) {
+            scheduleShrink(settings.shrinkAfter());
+        }
+    }
+
+    private boolean anyConnecting() {
+        for (Slot<A, Req, Res> slot : slots.values()) {
+            if (!slot.connected) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void scheduleShrink(Duration delay) {
+        shrinkTimer = clock.schedule(delay, () -> onSerial(this::maybeShrink));
+    }
+
+    /**
+     * After {@code shrinkAfter} without saturation, gives back one grown member (an unhealthy or
+     * connecting one first, else the newest healthy one the pool can spare), then looks again.
+     */
+    private void maybeShrink() {
+        shrinkTimer = null;
+        if (closed.get() || target <= settings.want()) {
+            return;
+        }
+        long now = clock.nanoTime();
+        long quietFor = now - saturatedAt;
+        long needed = settings.shrinkAfter().toNanos();
+        if (saturatedOnce && quietFor < needed) {
+            scheduleShrink(Duration.ofNanos(needed - quietFor));
+            return;
+        }
+        if (have > target - 1) {
+            Slot<A, Req, Res> victim = surplus();
+            if (victim == null) {
+                // Every member is healthy and needed for healthyMin: keep them, look again later.
+                scheduleShrink(settings.shrinkAfter());
+                return;
+            }
+            target--;
+            drop(victim);
+        } else {
+            target--;
+        }
+        log.info(name + ": no call found every member busy for " + human(quietFor) + "; shrinking to " + target
+                + " members");
+        if (target > settings.want()) {
+            scheduleShrink(settings.shrinkAfter());
+        }
+    }
+
+    /** The member to give back: one not healthy (connecting included), else the newest healthy one the pool can spare. */
+    private @Nullable Slot<A, Req, Res> surplus() {
+        Slot<A, Req, Res> newest = null;
+        for (Slot<A, Req, Res> slot : slots.values()) {
+            if (!slot.healthy) {
+                return slot;
+            }
+            newest = slot;
+        }
+        return healthy > settings.healthyMin() ? newest : null;
     }
 
     // ---- errors ----
@@ -730,9 +905,12 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     }
 
     private void setError(String message) {
+        lastError = repeatOrNew(lastError, message);
+    }
+
+    private RecordedError repeatOrNew(@Nullable RecordedError last, String message) {
         long now = clock.nanoTime();
-        RecordedError last = lastError;
-        lastError = last != null && last.message().equals(message)
+        return last != null && last.message().equals(message)
                 ? last.repeated(now)
                 : new RecordedError(message, now, now, 1);
     }
@@ -748,7 +926,12 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                     addr.resolved,
                     addr.members,
                     addr.backingOff ? addr.nextAttemptAt : 0,
-                    List.copyOf(addr.errors)));
+                    List.copyOf(addr.errors),
+                    addr.resolved && stale));
+        }
+        Map<Object, Integer> inflight = new HashMap<>();
+        for (var endpoint : balancer.endpoints()) {
+            inflight.put(endpoint.key(), endpoint.inflight());
         }
         List<PoolStatus.MemberStatus> members = new ArrayList<>();
         for (Slot<A, Req, Res> slot : slots.values()) {
@@ -756,7 +939,14 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                     ? "connecting"
                     : slot.healthy ? "healthy" : slot.everHealthy ? "unhealthy" : "never healthy";
             members.add(new PoolStatus.MemberStatus(
-                    slot.id, String.valueOf(slot.addr.address), memberState, slot.inRotation));
+                    slot.id,
+                    String.valueOf(slot.addr.address),
+                    memberState,
+                    slot.inRotation,
+                    slot.inRotation ? inflight.getOrDefault(slot.id, 0) : 0));
+        }
+        for (Slot<A, Req, Res> slot : draining.values()) {
+            members.add(new PoolStatus.MemberStatus(slot.id, String.valueOf(slot.addr.address), "draining", false, 0));
         }
         RecordedError error = lastError;
         return new PoolStatus(
@@ -768,7 +958,12 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                 opened,
                 error == null ? null : error.toString(),
                 addressList,
-                members);
+                members,
+                clock.nanoTime(),
+                target,
+                serving,
+                stale,
+                resolutionError);
     }
 
     private static String describe(Throwable failure) {
@@ -847,7 +1042,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         @Override
         public void close() {
             if (released.compareAndSet(false, true)) {
-                serial.execute(() -> viewClosed(slot));
+                onSerial(() -> viewClosed(slot));
             }
         }
     }
@@ -961,6 +1156,8 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
      *     health interval at a time
      * @param maxConnectionAgeJitter randomisation of that age, as a fraction (0.1)
      * @param failFastWait longest a call waits for a ready member (3 s)
+     * @param maxMembers the most members growth may take the pool to ({@code want}: growth off)
+     * @param shrinkAfter how long without saturation before a grown pool gives back one member (60 s)
      */
     public record Settings(
             int want,
@@ -979,7 +1176,51 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             boolean drainRemovedAddresses,
             @Nullable Duration maxConnectionAge,
             double maxConnectionAgeJitter,
-            Duration failFastWait) {
+            Duration failFastWait,
+            int maxMembers,
+            Duration shrinkAfter) {
+
+        /** Settings without growth ({@code maxMembers} = {@code want}, {@code shrinkAfter} 60 s). */
+        @SuppressWarnings("InlineMeSuggester")
+        public Settings(
+                int want,
+                int healthyMin,
+                int criticalMin,
+                @Nullable Duration warnAfter,
+                @Nullable Duration warnEvery,
+                Duration initialBackoff,
+                double backoffMultiplier,
+                double backoffJitter,
+                Duration maxBackoff,
+                Duration healthInterval,
+                Duration healthTimeout,
+                int rise,
+                int fall,
+                boolean drainRemovedAddresses,
+                @Nullable Duration maxConnectionAge,
+                double maxConnectionAgeJitter,
+                Duration failFastWait) {
+            this(
+                    want,
+                    healthyMin,
+                    criticalMin,
+                    warnAfter,
+                    warnEvery,
+                    initialBackoff,
+                    backoffMultiplier,
+                    backoffJitter,
+                    maxBackoff,
+                    healthInterval,
+                    healthTimeout,
+                    rise,
+                    fall,
+                    drainRemovedAddresses,
+                    maxConnectionAge,
+                    maxConnectionAgeJitter,
+                    failFastWait,
+                    want,
+                    Duration.ofSeconds(60));
+        }
 
         /** Validates: every rule broken is named. */
         public Settings {
@@ -1017,6 +1258,16 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             }
             Checks.inRange(maxConnectionAgeJitter, 0.0, 0.5, "maxConnectionAgeJitter");
             Checks.positive(failFastWait, "failFastWait");
+            if (maxMembers < want) {
+                throw new IllegalArgumentException(
+                        "maxMembers (" + maxMembers + ") must not be below want (" + want + ")");
+            }
+            Checks.positive(shrinkAfter, "shrinkAfter");
+        }
+
+        /** Whether the pool may grow past {@code want} when its members are saturated. */
+        public boolean growth() {
+            return maxMembers > want;
         }
     }
 
@@ -1050,6 +1301,9 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         private @Nullable Duration maxConnectionAge;
         private double maxConnectionAgeJitter = 0.1;
         private Duration failFastWait = Duration.ofSeconds(3);
+        private int maxMembers = -1;
+        private Duration shrinkAfter = Duration.ofSeconds(60);
+        private @Nullable ChannelRegistry registry;
         private Clock clock = Clock.system();
         private RandomGenerator random = ThreadLocalRandom.current();
         private PoolLog log = PoolLog.system();
@@ -1164,6 +1418,32 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             return this;
         }
 
+        /**
+         * Lets the pool grow past {@code want}, up to {@code maxMembers}, while its members are
+         * saturated: when a call finds every serving member busy (each refuses more work, so the call
+         * would queue), the pool opens one more member, and one more at the next such call once that
+         * one has connected. After {@code shrinkAfter} (60 s) with no saturated call it gives one back,
+         * and so on down to {@code want}. Off by default ({@code maxMembers} = {@code want}); warm_channels
+         * lists this as future work. Useful only with members that report busy (a concurrency limit
+         * per connection, an HTTP/1.1 connection, a gRPC stream limit).
+         */
+        public Builder<A, Req, Res> growth(int maxMembers, Duration shrinkAfter) {
+            once("growth");
+            this.maxMembers = Checks.positive(maxMembers, "maxMembers");
+            this.shrinkAfter = Checks.notNull(shrinkAfter, "shrinkAfter");
+            return this;
+        }
+
+        /**
+         * The registry the pool joins at {@code build()} and leaves at {@code close()}, so that the
+         * {@code /debug/channels} page and the metrics see it (none).
+         */
+        public Builder<A, Req, Res> registry(ChannelRegistry registry) {
+            once("registry");
+            this.registry = Checks.notNull(registry, "registry");
+            return this;
+        }
+
         /** The clock for every timer (the system clock). */
         public Builder<A, Req, Res> clock(Clock clock) {
             once("clock");
@@ -1203,7 +1483,9 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
                     drainRemovedAddresses,
                     maxConnectionAge,
                     maxConnectionAgeJitter,
-                    failFastWait);
+                    failFastWait,
+                    maxMembers < 0 ? want : maxMembers,
+                    shrinkAfter);
         }
 
         /**

@@ -21,6 +21,12 @@
  * yields (a gRPC {@code ManagedChannel} to one address, an HTTP/2 connection). See {@code
  * docs/channels.md} for the model, every option and its default beside warm_channels', and the
  * degraded mode.
+ *
+ * <p>Around the engine: {@code dev.belfry.channel.dns} (addresses from DNS, following TTLs), {@code
+ * dev.belfry.channel.socket} ({@code unix:} targets and domain sockets on each transport), {@code
+ * dev.belfry.channel.metrics} (Prometheus metrics) and {@code dev.belfry.channel.diag} (the {@code
+ * /debug/channels} page), the last two reading the pools of a {@link
+ * dev.belfry.channel.ChannelRegistry}.
  */
 @NullMarked
 package dev.belfry.channel;

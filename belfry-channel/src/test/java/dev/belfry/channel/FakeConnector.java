@@ -10,10 +10,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * A connector whose connections, probes and calls the test completes by hand: each connect is a
  * pending {@link Attempt}; each member answers requests with "address:request" unless told to hold
- * them, and each of its health probes is a pending future.
+ * them, and each of its health probes is a pending future. Public for the tests of the pool's
+ * sub-packages (DNS, growth, diagnostics).
  */
-final class FakeConnector implements MemberConnector<String, String, String> {
-    final List<Attempt> attempts = new ArrayList<>();
+public final class FakeConnector implements MemberConnector<String, String, String> {
+    public final List<Attempt> attempts = new ArrayList<>();
 
     @Override
     public synchronized CompletionStage<FakeMember> connect(String address) {
@@ -22,29 +23,29 @@ final class FakeConnector implements MemberConnector<String, String, String> {
         return attempt.future;
     }
 
-    synchronized Attempt attempt(int index) {
+    public synchronized Attempt attempt(int index) {
         return attempts.get(index);
     }
 
-    synchronized int count() {
+    public synchronized int count() {
         return attempts.size();
     }
 
-    synchronized List<String> addresses() {
+    public synchronized List<String> addresses() {
         return attempts.stream().map(a -> a.address).toList();
     }
 
     /** Every member that connected and has not been closed. */
-    synchronized List<FakeMember> open() {
+    public synchronized List<FakeMember> open() {
         return attempts.stream()
                 .map(a -> a.member)
                 .filter(m -> m != null && !m.isClosed())
                 .toList();
     }
 
-    static final class Attempt {
-        final String address;
-        final CompletableFuture<FakeMember> future = new CompletableFuture<>();
+    public static final class Attempt {
+        public final String address;
+        public final CompletableFuture<FakeMember> future = new CompletableFuture<>();
 
         @Nullable
         FakeMember member;
@@ -54,18 +55,18 @@ final class FakeConnector implements MemberConnector<String, String, String> {
         }
 
         /** Completes the connection; returns the member. */
-        FakeMember connect() {
+        public FakeMember connect() {
             FakeMember made = new FakeMember(address);
             member = made;
             future.complete(made);
             return made;
         }
 
-        void fail(String message) {
+        public void fail(String message) {
             future.completeExceptionally(new java.io.IOException(message));
         }
 
-        FakeMember member() {
+        public FakeMember member() {
             FakeMember made = member;
             if (made == null) {
                 throw new AssertionError("attempt to " + address + " has not connected");
@@ -74,14 +75,14 @@ final class FakeConnector implements MemberConnector<String, String, String> {
         }
     }
 
-    static final class FakeMember implements PoolMember<String, String> {
-        final String address;
-        final List<CompletableFuture<Void>> probes = new ArrayList<>();
-        final List<CompletableFuture<String>> held = new ArrayList<>();
-        final CompletableFuture<Void> gone = new CompletableFuture<>();
-        int calls;
-        boolean hold;
-        int closes;
+    public static final class FakeMember implements PoolMember<String, String> {
+        public final String address;
+        public final List<CompletableFuture<Void>> probes = new ArrayList<>();
+        public final List<CompletableFuture<String>> held = new ArrayList<>();
+        public final CompletableFuture<Void> gone = new CompletableFuture<>();
+        public int calls;
+        public boolean hold;
+        public int closes;
 
         FakeMember(String address) {
             this.address = address;
@@ -115,16 +116,16 @@ final class FakeConnector implements MemberConnector<String, String, String> {
             closes++;
         }
 
-        synchronized boolean isClosed() {
+        public synchronized boolean isClosed() {
             return closes > 0;
         }
 
-        synchronized int probeCount() {
+        public synchronized int probeCount() {
             return probes.size();
         }
 
         /** The latest probe, which must still be pending. */
-        synchronized CompletableFuture<Void> pendingProbe() {
+        public synchronized CompletableFuture<Void> pendingProbe() {
             if (probes.isEmpty()) {
                 throw new AssertionError(address + " was never probed");
             }
@@ -135,15 +136,15 @@ final class FakeConnector implements MemberConnector<String, String, String> {
             return last;
         }
 
-        void pass() {
+        public void pass() {
             pendingProbe().complete(null);
         }
 
-        void failProbe(String why) {
+        public void failProbe(String why) {
             pendingProbe().completeExceptionally(new IllegalStateException(why));
         }
 
-        synchronized void releaseHeld() {
+        public synchronized void releaseHeld() {
             for (CompletableFuture<String> pending : held) {
                 Futures.completeFrom(pending, address + ":late", null);
             }

@@ -40,15 +40,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * failure mode (NXDOMAIN, SERVFAIL, or no answer at all so the client times out).
  *
  * <p>Public and in this module's test jar, so that other modules' tests (the proxy's DNS-discovered
- * clusters) can run against it too.
+ * clusters, the warm pools' DNS address source) can run against it too, failure modes included.
  */
 public final class TestDnsServer implements AutoCloseable {
 
     /** How the server answers every query. */
-    enum Mode {
+    public enum Mode {
+        /** The records set for the name, or NXDOMAIN for a name with none. */
         ANSWER,
+        /** NXDOMAIN (rcode 3) for every name. */
         NXDOMAIN,
+        /** SERVFAIL (rcode 2) for every name. */
         SERVFAIL,
+        /** No answer at all, so the client times out. */
         DROP
     }
 
@@ -130,12 +134,21 @@ public final class TestDnsServer implements AutoCloseable {
         services.put(key(name), List.copyOf(parsed));
     }
 
-    void mode(Mode mode) {
+    /**
+     * Forgets {@code name}'s address records: it answers NXDOMAIN from now on (unless it has SRV
+     * records).
+     */
+    public void remove(String name) {
+        answers.remove(key(name));
+    }
+
+    /** Answers every later query as {@code mode} says. */
+    public void mode(Mode mode) {
         this.mode = mode;
     }
 
     /** Queries received so far, of any type. */
-    int queries() {
+    public int queries() {
         return queries.get();
     }
 
