@@ -36,7 +36,7 @@ class CoalesceStressTest {
                     .add(future);
             return future;
         };
-        Coalesce<String, String> service = (Coalesce<String, String>)
+        Coalesce<String, String> service =
                 CoalesceLayer.<String, String>of(r -> r).wrap(inner);
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         try {
@@ -105,7 +105,7 @@ class CoalesceStressTest {
             innerCalls.incrementAndGet();
             return CompletableFuture.supplyAsync(() -> request.toUpperCase(java.util.Locale.ROOT), completer);
         };
-        Coalesce<String, String> service = (Coalesce<String, String>)
+        Coalesce<String, String> service =
                 CoalesceLayer.<String, String>of(r -> r).wrap(inner);
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         int perThread = 2_000;

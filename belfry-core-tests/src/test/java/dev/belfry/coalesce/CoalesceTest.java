@@ -25,7 +25,7 @@ class CoalesceTest extends LayerContractTest {
     }
 
     private Coalesce<String, String> coalescing() {
-        return (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
+        return CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                 .listener(listener)
                 .clock(clock)
                 .build()
@@ -33,7 +33,7 @@ class CoalesceTest extends LayerContractTest {
     }
 
     private Coalesce<String, String> caching(int maxCached) {
-        return (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
+        return CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
                 .cacheFor(TTL)
                 .maxCached(maxCached)
                 .listener(listener)
@@ -54,12 +54,11 @@ class CoalesceTest extends LayerContractTest {
 
     @Test
     void aHungCallTakesNoWaitersPastTheShareAgeFromItsFirstJoinerAndIsCancelledWhenItsLastWaiterLeaves() {
-        Coalesce<String, String> service =
-                (Coalesce<String, String>) CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
-                        .maxShareAge(Duration.ofSeconds(5))
-                        .clock(clock)
-                        .build()
-                        .wrap(inner);
+        Coalesce<String, String> service = CoalesceLayer.<String, String>builder(CoalesceTest::keyOf)
+                .maxShareAge(Duration.ofSeconds(5))
+                .clock(clock)
+                .build()
+                .wrap(inner);
         // Callers keep coming and giving up (their own timeouts), one overlapping the next.
         CompletableFuture<String> first = service.call("GET /a");
         MockService.Pending<String, String> hung = inner.handle().next();
@@ -87,6 +86,45 @@ class CoalesceTest extends LayerContractTest {
         assertThat(fourth).isCompletedWithValue("A");
         assertThat(fifth).isCompletedWithValue("A");
         assertThat(service.trackedKeys()).isZero();
+    }
+
+    @Test
+    void invalidateForgetsACachedResponseSoTheNextRequestCallsTheInnerService() {
+        Coalesce<String, String> service = caching(10);
+        CompletableFuture<String> before = service.call("GET /a");
+        inner.handle().next().respond("old");
+        assertThat(before).isCompletedWithValue("old");
+        assertThat(service.call("GET /a")).as("cached").isCompletedWithValue("old");
+        inner.handle().assertNoMoreRequests();
+
+        service.invalidate("GET /b"); // another key: nothing changes
+        assertThat(service.call("GET /a")).isCompletedWithValue("old");
+        service.invalidate("GET /a");
+        assertThat(service.trackedKeys()).isZero();
+
+        CompletableFuture<String> after = service.call("GET /a");
+        inner.handle().next().respond("new");
+        assertThat(after).isCompletedWithValue("new");
+        assertThat(service.call("GET /a")).as("the new value is cached").isCompletedWithValue("new");
+    }
+
+    @Test
+    void invalidateDuringACallKeepsItsWaitersButTakesNoNewOnesAndDoesNotCacheIt() {
+        Coalesce<String, String> service = caching(10);
+        CompletableFuture<String> reader = service.call("GET /a");
+        MockService.Pending<String, String> stale = inner.handle().next();
+
+        service.invalidate("GET /a"); // a write happened while the read was in flight
+        CompletableFuture<String> later = service.call("GET /a");
+        MockService.Pending<String, String> fresh = inner.handle().next();
+
+        stale.respond("old");
+        assertThat(reader).as("the caller that started before the write").isCompletedWithValue("old");
+        assertThat(later).as("not joined to the call made before the write").isNotDone();
+        fresh.respond("new");
+        assertThat(later).isCompletedWithValue("new");
+        assertThat(service.call("GET /a")).as("only the fresh call is cached").isCompletedWithValue("new");
+        inner.handle().assertNoMoreRequests();
     }
 
     @Test

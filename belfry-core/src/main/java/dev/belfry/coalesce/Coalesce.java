@@ -195,6 +195,24 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
         }
     }
 
+    /**
+     * Forgets what is held for {@code key} (the request's key, as the key function gives it): a
+     * cached response, and a call in flight, which keeps its waiters but takes no new ones and is
+     * not cached when it ends. The next request for the key calls the inner service. Call it after
+     * a write that changes what the key reads, so no request that starts afterwards sees the old
+     * value from here.
+     */
+    public void invalidate(Object key) {
+        Checks.notNull(key, "key");
+        Entry entry = entries.remove(key);
+        if (entry != null) {
+            entry.invalidated = true;
+            synchronized (cached) {
+                cached.remove(entry);
+            }
+        }
+    }
+
     /** How many keys have a call in flight or a cached response; for tests. */
     int trackedKeys() {
         return entries.size();
@@ -318,6 +336,8 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
     private final class Entry extends CompletableFuture<Res> implements BiConsumer<Res, Throwable> {
         final Object key;
         private volatile @Nullable Object link;
+        /** Set by {@link Coalesce#invalidate}: no longer in the table, so not worth caching. */
+        volatile boolean invalidated;
 
         Entry(Object key) {
             this.key = key;
@@ -375,7 +395,7 @@ public final class Coalesce<Req, Res> implements Service<Req, Res> {
             if (call != null && !LINK.compareAndSet(this, null, call)) {
                 joinersFollow(call);
             }
-            boolean keep = failure == null && ttlNanos > 0;
+            boolean keep = failure == null && ttlNanos > 0 && !invalidated;
             if (keep) {
                 synchronized (this) {
                     if (link instanceof Abandoned) {

@@ -59,7 +59,7 @@ public final class CoalesceLayer<Req, Res> implements Layer<Req, Res, Req, Res> 
     }
 
     @Override
-    public Service<Req, Res> wrap(Service<Req, Res> inner) {
+    public Coalesce<Req, Res> wrap(Service<Req, Res> inner) {
         return new Coalesce<>(inner, key, ttlNanos, maxCached, maxShareNanos, clock, listener);
     }
 
