@@ -11,8 +11,8 @@ public final class LogCapture implements AutoCloseable {
     private final Logger logger;
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    private LogCapture(Class<?> type) {
-        this.logger = (Logger) LoggerFactory.getLogger(type);
+    private LogCapture(String name) {
+        this.logger = (Logger) LoggerFactory.getLogger(name);
         appender.setContext(logger.getLoggerContext());
         appender.start();
         logger.addAppender(appender);
@@ -20,7 +20,12 @@ public final class LogCapture implements AutoCloseable {
 
     /** Starts collecting the logger named after {@code type}. */
     public static LogCapture of(Class<?> type) {
-        return new LogCapture(type);
+        return new LogCapture(type.getName());
+    }
+
+    /** Starts collecting the logger named {@code name}. */
+    public static LogCapture of(String name) {
+        return new LogCapture(name);
     }
 
     /** The events logged so far. */
