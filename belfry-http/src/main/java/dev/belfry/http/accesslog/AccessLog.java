@@ -61,6 +61,12 @@ public final class AccessLog extends Forwarding<HttpRequest, HttpResponse, HttpR
         }
 
         HttpRequest counted() {
+            if (request.body().repeatable()) {
+                // A body held in memory stays repeatable (inner retries may send it again); its
+                // size is known without counting.
+                bytesIn.set(request.body().contentLength());
+                return request;
+            }
             return request.toBuilder()
                     .body(Observed.counting(request.body(), bytesIn, null))
                     .build();

@@ -60,7 +60,7 @@ public enum ContentCoding {
     /** A new streaming decoder for one body, failing past {@code maxBytes} inflated bytes. */
     Transform newDecoding(long maxBytes) {
         if (this == BR) {
-            return new Codecs.BrotliDecoding(maxBytes);
+            return new BrotliDecoding(maxBytes);
         }
         return new Codecs.Decoding(this, maxBytes, newDecompressor(ByteBufAllocator.DEFAULT));
     }

@@ -81,6 +81,19 @@ class AccessLogTest {
     }
 
     @Test
+    void aRequestBodyHeldInMemoryStaysRepeatableAndCountsItsLength() {
+        Service<HttpRequest, HttpResponse> service = service(AccessLogLayer.builder());
+        dev.belfry.http.Body body = dev.belfry.http.Body.of("twelve bytes");
+        CompletableFuture<HttpResponse> result = service.call(HttpRequest.post("/retry", body));
+        var pending = inner.handle().next();
+        assertThat(pending.request().body()).isSameAs(body);
+        pending.respond(HttpResponse.of(204));
+        result.join().close();
+
+        assertThat(appender.list.get(0).getFormattedMessage()).contains("bytes_in=12", "status=204");
+    }
+
+    @Test
     void aFailedFutureIsLoggedAtWarnWithTheStatusTheServerWillAnswer() {
         Service<HttpRequest, HttpResponse> service = service(AccessLogLayer.builder());
         CompletableFuture<HttpResponse> result = service.call(HttpRequest.get("/boom"));

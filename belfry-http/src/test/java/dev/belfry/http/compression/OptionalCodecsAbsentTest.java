@@ -51,6 +51,24 @@ class OptionalCodecsAbsentTest {
     }
 
     @Test
+    void aGzipUploadStillInflates() throws java.io.IOException {
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(TEXT.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        var service = DecompressionLayer.create()
+                .wrap(r -> r.body().collectUtf8(1 << 20).thenApply(HttpResponse::text));
+
+        HttpResponse response = service.call(HttpRequest.builder(HttpMethod.POST, "/")
+                        .header("content-encoding", "gzip")
+                        .body(Body.of(gz.toByteArray()))
+                        .build())
+                .join();
+
+        assertThat(response.body().collectUtf8(1 << 20).join()).isEqualTo(TEXT);
+    }
+
+    @Test
     void aBrUploadIsRefusedWith415() {
         var service = DecompressionLayer.create().wrap(r -> CompletableFuture.completedFuture(HttpResponse.of(204)));
 

@@ -212,7 +212,9 @@ public final class TransformedBody extends Body {
                 if (cancelled) {
                     terminate(new CancellationException("body cancelled"), false);
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // An Error too (a codec library missing at run time): the buffers must still be
+                // released and the subscriber told, or the stream would hang holding them.
                 if (chunk != null) {
                     chunk.release();
                 }
