@@ -54,6 +54,20 @@ public final class HttpRequest {
         return b;
     }
 
+    /**
+     * A copy with {@code newTarget} as its target; headers, body and attributes move to the copy
+     * (what a layer that rewrites paths before routing needs).
+     *
+     * @throws IllegalArgumentException if the target is empty or holds spaces or control characters
+     */
+    public HttpRequest withTarget(String newTarget) {
+        Builder b = new Builder(method, newTarget);
+        b.headers.addAll(headers);
+        b.body = body;
+        b.attributes.putAll(attributes);
+        return b.build();
+    }
+
     public HttpMethod method() {
         return method;
     }
