@@ -115,6 +115,11 @@ final class EchoServer implements AutoCloseable {
         @Override
         public void say(EchoRequest request, StreamObserver<EchoReply> responses) {
             record();
+            if (request.getText().equals("unavailable")) {
+                responses.onError(
+                        Status.UNAVAILABLE.withDescription("said by the server").asRuntimeException());
+                return;
+            }
             if (request.getText().equals("bad")) {
                 responses.onError(
                         Status.INVALID_ARGUMENT.withDescription("bad text").asRuntimeException());

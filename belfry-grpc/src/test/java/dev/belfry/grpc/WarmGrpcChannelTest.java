@@ -261,6 +261,75 @@ class WarmGrpcChannelTest {
     }
 
     @Test
+    void anAttemptThatNeverReachedAServerIsRetriedOnAnotherMemberButAServersUnavailableIsNot() throws Exception {
+        // Below the warm channel, each member's own interceptor refuses every other call before
+        // any stream exists, as a refused or GOAWAY'd stream would end: never sent.
+        AtomicInteger turn = new AtomicInteger();
+        List<String> refusedOn = java.util.Collections.synchronizedList(new ArrayList<>());
+        ClientInterceptor refuseEveryOther = new ClientInterceptor() {
+            @Override
+            public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+                    MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
+                if (!method.getFullMethodName().endsWith("/Append") || turn.getAndIncrement() % 2 != 0) {
+                    return next.newCall(method, callOptions);
+                }
+                refusedOn.add(next.authority());
+                return new ClientCall<>() {
+                    @Override
+                    public void start(Listener<RespT> listener, Metadata headers) {
+                        listener.onClose(Status.UNAVAILABLE.withDescription("refused"), new Metadata());
+                    }
+
+                    @Override
+                    public void request(int numMessages) {}
+
+                    @Override
+                    public void cancel(String message, Throwable cause) {}
+
+                    @Override
+                    public void halfClose() {}
+
+                    @Override
+                    public void sendMessage(ReqT message) {}
+                };
+            }
+        };
+        Map<String, String> nameByAuthority = new HashMap<>();
+        for (EchoServer server : servers) {
+            nameByAuthority.put(
+                    server.address().getAddress().getHostAddress() + ":"
+                            + server.address().getPort(),
+                    server.name);
+        }
+        try (WarmGrpcChannel refusing = WarmGrpcChannel.builder("refusing", AddressSource.of(addresses()))
+                .members(member -> member.intercept(refuseEveryOther))
+                .build()) {
+            refusing.whenReady().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            EchoGrpc.EchoBlockingStub stub = EchoGrpc.newBlockingStub(refusing).withDeadlineAfter(5, TimeUnit.SECONDS);
+            for (int i = 0; i < 20; i++) {
+                refusedOn.clear();
+                // Append is not idempotent: only a never-sent attempt may be repeated.
+                EchoReply reply = stub.append(text("a" + i));
+                assertThat(reply.getText()).isEqualTo("a" + i);
+                assertThat(refusedOn).hasSize(1);
+                assertThat(nameByAuthority.get(refusedOn.get(0))).isNotEqualTo(reply.getServer());
+            }
+            assertThat(servers.stream().mapToInt(s -> s.calls.get()).sum()).isEqualTo(20);
+
+            // UNAVAILABLE said by a server reached it: the caller gets it, and nothing is repeated.
+            turn.set(1);
+            assertThatThrownBy(() -> stub.append(text("unavailable")))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                        assertThat(e.getStatus().getDescription()).isEqualTo("said by the server");
+                    });
+            assertThat(servers.stream().mapToInt(s -> s.calls.get()).sum()).isEqualTo(21);
+            refusing.close();
+            assertThat(refusing.awaitTermination(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
     void aServerSwitchedToNotServingStopsGettingCalls() throws Exception {
         EchoServer sick = servers.get(2);
         sick.health.setStatus("", false);
