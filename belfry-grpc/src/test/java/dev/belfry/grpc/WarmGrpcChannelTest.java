@@ -333,8 +333,15 @@ class WarmGrpcChannelTest {
     void aServerSwitchedToNotServingStopsGettingCalls() throws Exception {
         EchoServer sick = servers.get(2);
         sick.health.setStatus("", false);
-        // Watch pushes the change: the member leaves rotation without waiting for the next probe.
-        Thread.sleep(300);
+        // Watch pushes the change: the member leaves rotation without waiting for the next probe
+        // (9 s away), so within a second no call reaches it.
+        await().atMost(Duration.ofSeconds(1))
+                .pollInterval(Duration.ofMillis(20))
+                .until(() -> {
+                    int seen = sick.calls.get();
+                    spread(3);
+                    return sick.calls.get() == seen;
+                });
         int before = sick.calls.get();
         Map<String, Integer> byServer = spread(40);
         assertThat(byServer.keySet()).containsExactlyInAnyOrder("s0", "s1");
