@@ -7,6 +7,7 @@ import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.balance.Balancer;
 import dev.belfry.balance.NoEndpointsException;
+import dev.belfry.balance.Routed;
 import dev.belfry.discover.DiscoverSource;
 import dev.belfry.internal.SerialExecutor;
 import dev.belfry.time.Clock;
@@ -186,15 +187,44 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         CompletableFuture<Res> result = new CompletableFuture<>();
         inner.whenComplete((response, failure) -> {
             if (failure != null && Futures.unwrap(failure) instanceof NoEndpointsException none) {
-                RecordedError error = lastError;
-                result.completeExceptionally(new NoMemberReadyException(
-                        name, settings.failFastWait(), error == null ? null : error.toString(), none));
+                result.completeExceptionally(noMemberReady(none));
             } else {
                 Futures.completeFrom(result, response, failure);
             }
         });
         Futures.propagateCancellation(result, inner);
         return result;
+    }
+
+    /**
+     * Admits {@code request} on a serving member whose key is not in {@code avoid} if one can take
+     * it now, else on an avoided one, waiting as {@link #call} does; answers with the member's key
+     * and its response (see {@link Balancer#route}). For retrying elsewhere a request that a member
+     * certainly did not process: pass the keys already tried.
+     *
+     * <p>Fails with {@link NoMemberReadyException} as {@link #call} does. Cancelling the returned
+     * future while it waits withdraws the request; once it has completed, cancel the response.
+     */
+    public CompletableFuture<Routed<Res>> route(Req request, Set<?> avoid) {
+        if (closed.get()) {
+            return Futures.failed(new ServiceClosedException("pool '" + name + "' is closed"));
+        }
+        CompletableFuture<Routed<Res>> inner = balancer.route(request, avoid);
+        CompletableFuture<Routed<Res>> result = new CompletableFuture<>();
+        inner.whenComplete((routed, failure) -> {
+            if (failure != null && Futures.unwrap(failure) instanceof NoEndpointsException none) {
+                result.completeExceptionally(noMemberReady(none));
+            } else {
+                Futures.completeFrom(result, routed, failure);
+            }
+        });
+        Futures.propagateCancellation(result, inner);
+        return result;
+    }
+
+    private NoMemberReadyException noMemberReady(NoEndpointsException none) {
+        RecordedError error = lastError;
+        return new NoMemberReadyException(name, settings.failFastWait(), error == null ? null : error.toString(), none);
     }
 
     @Override

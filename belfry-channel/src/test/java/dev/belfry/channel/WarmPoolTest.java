@@ -7,6 +7,7 @@ import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
 import dev.belfry.builder.ServiceBuilder;
+import dev.belfry.balance.Routed;
 import dev.belfry.channel.FakeConnector.FakeMember;
 import dev.belfry.test.ManualClock;
 import dev.belfry.test.VerifyAfterEach;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -166,6 +168,26 @@ class WarmPoolTest {
         assertThat(status.lastError()).isEqualTo("health check failed: NOT_SERVING (x3)");
         // Each address's backoff (500 ms +-50 %) ran out during the 3 s wait: replaced at once.
         assertThat(connector.addresses()).containsExactly("a", "b", "c", "a", "b", "c");
+    }
+
+    @Test
+    void routeAvoidsTheMembersAlreadyTriedAndFailsFastLikeCall() {
+        WarmPool<String, String, String> pool = startOn("a", "b");
+        CompletableFuture<Routed<String>> waiting = pool.route("w", Set.of());
+        clock.advance(Duration.ofSeconds(3));
+        assertThat(failure(waiting)).isInstanceOf(NoMemberReadyException.class);
+
+        connectHealthy(0, 2);
+        Routed<String> first = pool.route("x", Set.of()).join();
+        String firstAddress = first.response().join().substring(0, 1);
+        for (int i = 0; i < 20; i++) {
+            Routed<String> retry = pool.route("y", Set.of(first.endpoint())).join();
+            assertThat(retry.endpoint()).isNotEqualTo(first.endpoint());
+            assertThat(retry.response().join()).doesNotStartWith(firstAddress + ":");
+        }
+        // With every member avoided, one of them still takes the request.
+        Routed<String> anyway = pool.route("z", Set.of(0L, 1L)).join();
+        assertThat(anyway.response().join()).endsWith(":z");
     }
 
     @Test

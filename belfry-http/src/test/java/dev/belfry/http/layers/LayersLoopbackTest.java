@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.belfry.Service;
-import dev.belfry.ServiceBuilder;
+import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.accesslog.AccessLogLayer;
