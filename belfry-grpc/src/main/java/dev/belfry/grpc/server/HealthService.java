@@ -1,6 +1,7 @@
 package dev.belfry.grpc.server;
 
 import dev.belfry.Checks;
+import dev.belfry.health.registry.HealthRegistry;
 import io.grpc.BindableService;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -19,6 +20,11 @@ import io.grpc.protobuf.services.HealthStatusManager;
  * health.setStatus("", false);       // the whole server: NOT_SERVING, Watchers told at once
  * }</pre>
  *
+ * <p>{@link #follow} feeds it from the process's {@link HealthRegistry}, the one that serves HTTP's
+ * {@code /ready}: the whole server is {@code SERVING} exactly while the registry's report is ready
+ * (every required dependency up, not draining), so a required downstream that is down takes this
+ * server out of its callers' rotation too.
+ *
  * <p>The whole server ({@code ""}) starts {@code SERVING}; a named service is {@code
  * SERVICE_UNKNOWN} until its status is set. Built on grpc-services' {@link HealthStatusManager}.
  * Thread-safe.
@@ -35,6 +41,21 @@ public final class HealthService {
     public void setStatus(String service, boolean serving) {
         manager.setStatus(
                 Checks.notNull(service, "service"), serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+    }
+
+    /**
+     * Keeps {@code service}'s status ({@code ""} for the whole server) in step with {@code
+     * registry}'s readiness: set at once from the current report, then on every change. Close the
+     * returned registration to stop following.
+     */
+    public HealthRegistry.Registration follow(HealthRegistry registry, String service) {
+        Checks.notNull(service, "service");
+        return Checks.notNull(registry, "registry").subscribe(report -> setStatus(service, report.ready()));
+    }
+
+    /** Keeps the whole server's status in step with {@code registry}'s readiness. */
+    public HealthRegistry.Registration follow(HealthRegistry registry) {
+        return follow(registry, "");
     }
 
     /** Forgets a named service's status: it answers {@code SERVICE_UNKNOWN} again. */

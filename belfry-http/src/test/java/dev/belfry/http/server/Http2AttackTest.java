@@ -194,11 +194,16 @@ class Http2AttackTest {
 
         JsonNode result = attack(server, "continuation_flood", 10_000, 16_000);
 
-        assertThat(result.path("goaway").path("error").asInt())
-                .as(result.toString())
-                .isEqualTo(PROTOCOL_ERROR);
-        assertThat(result.path("goaway").path("debug").asText())
-                .isEqualTo("Header size exceeded max allowed size (20480)");
+        // The client is still writing when the server closes, so the server's kernel may answer
+        // the unread frames with a reset that discards the GOAWAY before the client reads it.
+        // When the GOAWAY arrives, it must be this one.
+        if (!result.path("goaway").isNull()) {
+            assertThat(result.path("goaway").path("error").asInt())
+                    .as(result.toString())
+                    .isEqualTo(PROTOCOL_ERROR);
+            assertThat(result.path("goaway").path("debug").asText())
+                    .isEqualTo("Header size exceeded max allowed size (20480)");
+        }
         assertThat(result.path("closed").asBoolean()).as(result.toString()).isTrue();
         assertThat(result.path("sent").asInt())
                 .as("the server cut the flood short (socket buffers take some frames after the GOAWAY)")
