@@ -179,6 +179,9 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private void startExchange(io.netty.handler.codec.http.HttpRequest head) {
         cancelTimer();
+        if (mode == Mode.HTTP1) {
+            ConnectionCap.busy(ctx().channel());
+        }
         if (head.decoderResult().isFailure()) {
             Throwable cause = head.decoderResult().cause();
             rejectAndClose(statusForDecoderFailure(cause), describe(cause));
@@ -337,6 +340,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private void waitForRequest() {
         if (mode == Mode.HTTP1) {
+            ConnectionCap.waiting(ctx().channel());
             timingHead = false;
             arm(limits.idleTimeout(), this::idleTimedOut);
         }
