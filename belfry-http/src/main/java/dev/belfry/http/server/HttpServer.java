@@ -9,6 +9,7 @@ import dev.belfry.netty.transport.Transport;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -298,18 +299,19 @@ public final class HttpServer implements AutoCloseable {
                             ch.pipeline().addLast(new ProtocolSelector(pipelines));
                         }
                     });
-            try {
-                Channel channel = bootstrap.bind(address).syncUninterruptibly().channel();
-                return new HttpServer(loops, ownsGroup, channel, connections, grace, reserve);
-            } catch (RuntimeException e) {
+            // Awaited, not synced: sync would rethrow a BindException as is, undeclared.
+            ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
                 if (reserve != null) {
                     reserve.release();
                 }
                 if (ownsGroup) {
                     loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
                 }
-                throw new IllegalStateException("cannot listen on " + address + ": " + e.getMessage(), e);
+                Throwable cause = bound.cause();
+                throw new IllegalStateException("cannot listen on " + address + ": " + cause.getMessage(), cause);
             }
+            return new HttpServer(loops, ownsGroup, bound.channel(), connections, grace, reserve);
         }
     }
 

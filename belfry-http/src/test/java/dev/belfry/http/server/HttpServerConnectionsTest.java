@@ -203,6 +203,20 @@ class HttpServerConnectionsTest {
     }
 
     @Test
+    void aPortInUseFailsStartWithAnIllegalStateExceptionNamingTheAddress() throws Exception {
+        try (var taken = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort());
+            assertThatThrownBy(() -> HttpServer.builder(service)
+                            .bind(address)
+                            .reserveDescriptor()
+                            .start())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("cannot listen on " + address + ": ")
+                    .hasCauseInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
     void theReserveIsHeldOnlyWhenAskedFor() {
         server = HttpServer.builder(service).ioThreads(1).reserveDescriptor().start();
         assertThat(server.descriptorReserved()).isTrue();
