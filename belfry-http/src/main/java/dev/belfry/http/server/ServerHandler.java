@@ -334,7 +334,11 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     public void headStarted() {
         if (!exchangeActive && !timingHead && ctx != null) {
             timingHead = true;
-            arm(limits.headerReadTimeout(), this::headerReadTimedOut);
+            // A header-read timeout no shorter than the idle timeout would only extend the wait:
+            // then the idle deadline, running since the last answer, bounds the head too.
+            if (limits.headerReadTimeout().compareTo(limits.idleTimeout()) < 0) {
+                arm(limits.headerReadTimeout(), this::headerReadTimedOut);
+            }
         }
     }
 

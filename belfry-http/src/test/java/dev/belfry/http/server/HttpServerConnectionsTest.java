@@ -186,6 +186,45 @@ class HttpServerConnectionsTest {
     }
 
     @Test
+    void withAHeaderTimeoutNoShorterThanIdleTheIdleDeadlineBoundsATricklingHeadAndClosesSilently() throws Exception {
+        server = HttpServer.builder(service)
+                .ioThreads(1)
+                .limits(ServerLimits.defaults()
+                        .withIdleTimeout(Duration.ofMillis(300))
+                        .withHeaderReadTimeout(Duration.ofMillis(300)))
+                .start();
+        Socket socket = open();
+        socket.setSoTimeout(100);
+        long began = System.nanoTime();
+        send(socket, "GET /x HTTP/1.1\r\nHost: x\r\n");
+        boolean closed = false;
+        // A header line every 100 ms would reset a timer that each byte restarts, forever.
+        for (int i = 0; i < 30 && !closed; i++) {
+            try {
+                send(socket, "X-Slow-" + i + ": y\r\n");
+                closed = closedByServer(socket);
+            } catch (IOException e) {
+                closed = true; // the write met the close
+            }
+        }
+        assertThat(closed).as("closed, with no answer").isTrue();
+        assertThat(Duration.ofNanos(System.nanoTime() - began)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aShorterHeaderTimeoutStillAnswers408() throws Exception {
+        server = HttpServer.builder(service)
+                .ioThreads(1)
+                .limits(ServerLimits.defaults()
+                        .withIdleTimeout(Duration.ofSeconds(30))
+                        .withHeaderReadTimeout(Duration.ofMillis(200)))
+                .start();
+        Socket socket = open();
+        send(socket, "GET /x HTTP/1.1\r\nHost: x\r\n");
+        assertThat(readStatus(socket)).isEqualTo(408);
+    }
+
+    @Test
     void runsOnTheCallersGroupAndLeavesItRunning() throws Exception {
         shared = Transport.NIO.newEventLoopGroup(1, "shared");
         server = HttpServer.builder(service)
