@@ -4,9 +4,13 @@ import dev.belfry.Checks;
 import dev.belfry.Service;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
+import dev.belfry.netty.accept.AcceptErrors;
 import dev.belfry.netty.transport.Transport;
+import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -52,20 +56,37 @@ import org.jspecify.annotations.Nullable;
  * <p>{@link #close()} shuts down gracefully: it stops accepting, answers requests in flight with
  * {@code Connection: close} (HTTP/1.1) or sends GOAWAY (HTTP/2), waits for them up to the grace
  * period, then closes what is left. Thread-safe.
+ *
+ * <p>Accept failures (out of file descriptors, say) are logged at most every ten seconds and pause
+ * accepting for a second (see {@link AcceptErrors}). Two options keep a server reachable when
+ * clients or the rest of the process crowd it: {@link Builder#maxConnections} closes the
+ * connection that has waited longest for a request to make room for a new one, and {@link
+ * Builder#reserveDescriptor} keeps a file descriptor in reserve for the connection that arrives
+ * when the process has none left.
  */
 public final class HttpServer implements AutoCloseable {
     private final EventLoopGroup group;
+    private final boolean ownsGroup;
     private final Channel serverChannel;
     private final ChannelGroup connections;
     private final Duration grace;
+    private final @Nullable DescriptorReserve reserve;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
-    private HttpServer(EventLoopGroup group, Channel serverChannel, ChannelGroup connections, Duration grace) {
+    private HttpServer(
+            EventLoopGroup group,
+            boolean ownsGroup,
+            Channel serverChannel,
+            ChannelGroup connections,
+            Duration grace,
+            @Nullable DescriptorReserve reserve) {
         this.group = group;
+        this.ownsGroup = ownsGroup;
         this.serverChannel = serverChannel;
         this.connections = connections;
         this.grace = grace;
+        this.reserve = reserve;
     }
 
     /** A builder serving {@code service}. */
@@ -89,6 +110,14 @@ public final class HttpServer implements AutoCloseable {
     }
 
     /**
+     * Whether the file descriptor of {@link Builder#reserveDescriptor()} is held now: false if the
+     * option is off, or while the reserve is spent and no descriptor was free to take it back.
+     */
+    public boolean descriptorReserved() {
+        return reserve != null && reserve.held();
+    }
+
+    /**
      * Stops accepting and lets requests in flight finish within {@code deadline}; the future
      * completes when every connection and thread is gone. Idempotent.
      */
@@ -98,6 +127,9 @@ public final class HttpServer implements AutoCloseable {
             return terminated;
         }
         serverChannel.close().addListener(unused -> {
+            if (reserve != null) {
+                reserve.release();
+            }
             for (Channel connection : connections) {
                 if (connection.pipeline().get(Http2FrameCodec.class) != null) {
                     connection.close(); // Netty's HTTP/2 handler sends GOAWAY and waits for the streams
@@ -106,9 +138,15 @@ public final class HttpServer implements AutoCloseable {
                 }
             }
             var allClosed = connections.newCloseFuture();
-            group.schedule((Runnable) connections::close, deadline.toNanos(), TimeUnit.NANOSECONDS);
-            allClosed.addListener(done ->
-                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).addListener(gone -> terminated.complete(null)));
+            var cut = group.schedule((Runnable) connections::close, deadline.toNanos(), TimeUnit.NANOSECONDS);
+            allClosed.addListener(done -> {
+                cut.cancel(false);
+                if (ownsGroup) {
+                    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).addListener(gone -> terminated.complete(null));
+                } else {
+                    terminated.complete(null); // the caller's group: it keeps running
+                }
+            });
         });
         return terminated;
     }
@@ -127,6 +165,10 @@ public final class HttpServer implements AutoCloseable {
         private int ioThreads = Runtime.getRuntime().availableProcessors();
         private Duration grace = Duration.ofSeconds(10);
         private @Nullable Transport transport;
+        private @Nullable EventLoopGroup group;
+        private int maxConnections;
+        private boolean reserveDescriptor;
+        private String name = "the HTTP server";
 
         private Builder(Service<HttpRequest, HttpResponse> service) {
             this.service = Checks.notNull(service, "service");
@@ -139,6 +181,52 @@ public final class HttpServer implements AutoCloseable {
                 throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
             }
             this.address = new InetSocketAddress(host, port);
+            return this;
+        }
+
+        /** Where to listen, as a socket address (port 0 picks a free port). */
+        public Builder bind(InetSocketAddress value) {
+            this.address = Checks.notNull(value, "address");
+            return this;
+        }
+
+        /**
+         * Runs the server on {@code value}, whose event loops belong to {@code loopsTransport},
+         * instead of a group of its own; the caller keeps owning the group ({@link #close()} leaves
+         * it running). {@link #ioThreads} and {@link #transport} do not apply then.
+         */
+        public Builder eventLoopGroup(EventLoopGroup value, Transport loopsTransport) {
+            this.group = Checks.notNull(value, "eventLoopGroup");
+            this.transport = Checks.notNull(loopsTransport, "transport");
+            return this;
+        }
+
+        /**
+         * The most connections open at once; past it a new connection closes the one that has
+         * waited longest for a request (an idle keep-alive connection, or one still sending its
+         * request head), or is itself closed at once if every connection is being answered or
+         * speaks HTTP/2. Unlimited unless set.
+         */
+        public Builder maxConnections(int value) {
+            this.maxConnections = Checks.positive(value, "maxConnections");
+            return this;
+        }
+
+        /**
+         * Keeps one file descriptor open in reserve: when accepting fails because the process has
+         * run out of descriptors, the server closes the reserve and accepts at once instead of
+         * pausing, and takes the reserve back once a descriptor is free again. For a server that
+         * must answer while the rest of the process holds every descriptor (an admin or health
+         * endpoint). Off unless set.
+         */
+        public Builder reserveDescriptor() {
+            this.reserveDescriptor = true;
+            return this;
+        }
+
+        /** How logs name this server, e.g. {@code the admin server}; {@code the HTTP server} unless set. */
+        public Builder name(String value) {
+            this.name = Checks.notNull(value, "name");
             return this;
         }
 
@@ -173,28 +261,57 @@ public final class HttpServer implements AutoCloseable {
          */
         public HttpServer start() {
             Transport chosen = transport != null ? transport : Transport.select();
-            EventLoopGroup group = chosen.newEventLoopGroup(ioThreads, "belfry-http");
+            boolean ownsGroup = group == null;
+            EventLoopGroup loops = group != null ? group : chosen.newEventLoopGroup(ioThreads, "belfry-http");
             ChannelGroup connections = new DefaultChannelGroup("belfry-http", GlobalEventExecutor.INSTANCE);
             Pipelines pipelines = new Pipelines(service, limits, grace);
+            ConnectionCap cap = maxConnections > 0 ? new ConnectionCap(maxConnections) : null;
+            DescriptorReserve reserve = reserveDescriptor ? new DescriptorReserve() : null;
+            String what = name;
             var bootstrap = new ServerBootstrap()
-                    .group(group)
+                    .group(loops)
                     .channel(chosen.serverChannelType())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel server) {
+                            // Before Netty's acceptor, so the reserve sees an accept failure first.
+                            if (reserve != null) {
+                                server.pipeline().addLast(reserve);
+                            }
+                            server.pipeline().addLast(new AcceptErrors(what, Clock.system()));
+                        }
+                    })
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (reserve != null) {
+                                reserve.refill();
+                                ch.closeFuture().addListener((ChannelFutureListener) f -> reserve.refill());
+                            }
+                            if (cap != null && !cap.admit(ch, connections)) {
+                                ch.close(); // every connection is busy: none can make room
+                                return;
+                            }
                             connections.add(ch);
                             ch.pipeline().addLast(new ProtocolSelector(pipelines));
                         }
                     });
-            try {
-                Channel channel = bootstrap.bind(address).syncUninterruptibly().channel();
-                return new HttpServer(group, channel, connections, grace);
-            } catch (RuntimeException e) {
-                group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-                throw new IllegalStateException("cannot listen on " + address + ": " + e.getMessage(), e);
+            // Awaited, not synced: sync would rethrow a BindException as is, undeclared.
+            ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                if (reserve != null) {
+                    reserve.release();
+                }
+                if (ownsGroup) {
+                    loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                }
+                Throwable cause = bound.cause();
+                throw new IllegalStateException("cannot listen on " + address + ": " + cause.getMessage(), cause);
             }
+            return new HttpServer(loops, ownsGroup, bound.channel(), connections, grace, reserve);
         }
     }
 
@@ -218,6 +335,7 @@ public final class HttpServer implements AutoCloseable {
                 pipeline.remove(decoder);
                 pipeline.remove(encoder);
                 pipeline.remove(handler);
+                ConnectionCap.busy(pipeline.channel());
                 pipeline.channel().config().setAutoRead(true);
             };
             HttpServerUpgradeHandler.UpgradeCodecFactory h2c = protocol -> {
@@ -232,6 +350,7 @@ public final class HttpServer implements AutoCloseable {
         }
 
         void http2(ChannelPipeline pipeline) {
+            ConnectionCap.busy(pipeline.channel()); // streams may come at any time: never evicted
             Http2FrameCodec codec = http2Codec();
             pipeline.addLast(timeouts(codec), codec, http2Multiplex(), new Discard());
             // The connection carries every stream's frames and control frames: read it always;

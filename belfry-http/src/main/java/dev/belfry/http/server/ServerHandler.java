@@ -179,6 +179,9 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private void startExchange(io.netty.handler.codec.http.HttpRequest head) {
         cancelTimer();
+        if (mode == Mode.HTTP1) {
+            ConnectionCap.busy(ctx().channel());
+        }
         if (head.decoderResult().isFailure()) {
             Throwable cause = head.decoderResult().cause();
             rejectAndClose(statusForDecoderFailure(cause), describe(cause));
@@ -331,12 +334,17 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     public void headStarted() {
         if (!exchangeActive && !timingHead && ctx != null) {
             timingHead = true;
-            arm(limits.headerReadTimeout(), this::headerReadTimedOut);
+            // A header-read timeout no shorter than the idle timeout would only extend the wait:
+            // then the idle deadline, running since the last answer, bounds the head too.
+            if (limits.headerReadTimeout().compareTo(limits.idleTimeout()) < 0) {
+                arm(limits.headerReadTimeout(), this::headerReadTimedOut);
+            }
         }
     }
 
     private void waitForRequest() {
         if (mode == Mode.HTTP1) {
+            ConnectionCap.waiting(ctx().channel());
             timingHead = false;
             arm(limits.idleTimeout(), this::idleTimedOut);
         }

@@ -14,8 +14,12 @@ import java.time.Duration;
  * @param maxRequestBodyBytes longest request body; a larger {@code Content-Length} gets 413 before
  *     the service is called, a longer streamed body fails with {@code BodyTooLargeException} (413)
  * @param headerReadTimeout time from a request's first byte to its last header byte (slowloris);
- *     exceeding it gets 408 and a close
- * @param idleTimeout time an HTTP/1.1 keep-alive connection may wait for its next request
+ *     exceeding it gets 408 and a close; when it is not shorter than {@code idleTimeout}, the idle
+ *     timeout bounds the head instead
+ * @param idleTimeout time an HTTP/1.1 keep-alive connection may wait for its next request (from
+ *     its acceptance or last answer); with a {@code headerReadTimeout} at least as long, the time by
+ *     which that request's head must be whole, however slowly its bytes trickle in (closed without
+ *     an answer)
  * @param maxConcurrentStreams HTTP/2 {@code SETTINGS_MAX_CONCURRENT_STREAMS}
  * @param http2IdleTimeout time an HTTP/2 connection may stay open with no stream open; then it gets
  *     GOAWAY ({@code NO_ERROR}) and is closed
