@@ -448,6 +448,13 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
 
     @Override
     public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
+        if (event instanceof Http2ResetFrame reset) {
+            // Netty passes RST_STREAM to the stream as an event: it is not flow-controlled, so it
+            // must not wait for the stream's next read.
+            onReset(reset.errorCode());
+            ReferenceCountUtil.release(event);
+            return;
+        }
         if (event instanceof Http2GoAwayFrame goAway) {
             // Sent only to streams above the GOAWAY's last stream id: the server never processed it.
             long lastStreamId = goAway.lastStreamId();

@@ -275,13 +275,15 @@ final class Pool {
                     failure.initCause(cause);
                 }
                 connectFailed(connection, failure);
-            } else if (settings.protocol() == Protocol.HTTP_1_1) {
-                timer.cancel();
-                ready(connection, 1);
+            } else {
+                channel.closeFuture().addListener((ChannelFutureListener) closed -> removed(connection));
+                if (settings.protocol() == Protocol.HTTP_1_1) {
+                    timer.cancel();
+                    ready(connection, 1);
+                }
+                // h2c: ready when the server's first SETTINGS arrive (Http2Control), still on the timer.
             }
-            // h2c: ready when the server's first SETTINGS arrive (Http2Control), still on the timer.
         });
-        channel.closeFuture().addListener((ChannelFutureListener) f -> removed(connection));
     }
 
     private void initPipeline(Connection connection, SocketChannel ch) {
@@ -425,15 +427,23 @@ final class Pool {
 
     /** The connection's channel closed: forget it, and open another if waiters need one. */
     void removed(Connection connection) {
-        Connection connect;
+        Connection connect = null;
+        boolean wasReady;
         synchronized (this) {
-            if (!connections.remove(connection)) {
-                return;
+            wasReady = connection.ready;
+            if (wasReady) {
+                if (!connections.remove(connection)) {
+                    return;
+                }
+                connect = connectIfNeeded();
             }
-            if (!connection.ready) {
-                connecting--;
-            }
-            connect = connectIfNeeded();
+        }
+        if (!wasReady) {
+            // Closed while connecting (an h2c connection before the server's SETTINGS): a failed connect.
+            connectFailed(
+                    connection,
+                    new ConnectException(settings.origin() + ": the connection closed before it was ready"));
+            return;
         }
         if (connect != null) {
             open(connect);
