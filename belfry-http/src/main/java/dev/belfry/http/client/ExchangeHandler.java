@@ -1,0 +1,754 @@
+package dev.belfry.http.client;
+
+import dev.belfry.http.Body;
+import dev.belfry.http.ConnectionClosedException;
+import dev.belfry.http.Headers;
+import dev.belfry.http.HttpMethod;
+import dev.belfry.http.HttpRequest;
+import dev.belfry.http.HttpResponse;
+import dev.belfry.http.internal.StreamBody;
+import dev.belfry.time.Clock;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Flow;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs exchanges on one channel: the exchanges of an HTTP/1.1 connection one after another, or the
+ * single exchange of one HTTP/2 stream (its frames converted to HTTP/1 objects by Netty).
+ *
+ * <p>Event-loop confined: every field is touched only on the channel's event loop; the caller's
+ * cancellation, the request body's signals and the clock's timers hop to it. The socket (or the
+ * stream) is read only while a response head is awaited or the response body's subscriber has
+ * demand; an idle HTTP/1.1 connection keeps one read pending, so a close by the server is noticed
+ * and the pool forgets the connection.
+ *
+ * <p>Buffers: each request chunk passes to Netty's write (which releases it); each response chunk
+ * passes to the {@link StreamBody}, which owns it from then on; every other message is released
+ * here.
+ */
+final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.Source {
+    private final Settings settings;
+    private final Connection connection;
+    private final boolean http2;
+    private final Clock clock;
+
+    private @Nullable ChannelHandlerContext ctx;
+    private boolean closing;
+
+    // The exchange in flight.
+    private long exchange;
+    private boolean active;
+    private @Nullable CompletableFuture<HttpResponse> result;
+    private boolean isHead;
+    private boolean requestClose;
+    private boolean requestDone;
+    private boolean headReceived;
+    private boolean responseDone;
+    private boolean informational;
+    private boolean keepAlive;
+    private @Nullable StreamBody body;
+    private @Nullable RequestWriter writer;
+    private Clock.@Nullable Scheduled timer;
+    private boolean timingHeaders;
+    private long lastProgress;
+
+    ExchangeHandler(Settings settings, Connection connection, boolean http2) {
+        this.settings = settings;
+        this.connection = connection;
+        this.http2 = http2;
+        this.clock = settings.clock();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext context) {
+        this.ctx = context;
+    }
+
+    // ---- starting an exchange -----------------------------------------------------------------
+
+    /** Writes {@code request} and completes {@code response} with the answer; on the event loop. */
+    void start(HttpRequest request, CompletableFuture<HttpResponse> response) {
+        if (!ctx().executor().inEventLoop()) {
+            ctx().executor().execute(() -> start(request, response));
+            return;
+        }
+        if (closing || active || !ctx().channel().isActive()) {
+            // The server closed this kept-alive connection before a byte of the request was written.
+            boolean wasActive = active;
+            response.completeExceptionally(new NotSentException(
+                    settings.origin() + ": the connection was closed before the request was written"));
+            if (!http2 && !wasActive) {
+                connection.pool.release(connection, false);
+            }
+            return;
+        }
+        long id = ++exchange;
+        active = true;
+        result = response;
+        requestDone = false;
+        headReceived = false;
+        responseDone = false;
+        informational = false;
+        keepAlive = true;
+        body = null;
+        isHead = request.method().equals(HttpMethod.HEAD);
+        String connectionHeader = request.header("connection");
+        requestClose = connectionHeader != null
+                && connectionHeader.toLowerCase(java.util.Locale.ROOT).contains("close");
+        response.whenComplete((r, f) -> {
+            if (response.isCancelled()) {
+                onLoop(() -> cancelledByCaller(id));
+            }
+        });
+
+        Body requestBody = request.body();
+        io.netty.handler.codec.http.HttpMethod method =
+                io.netty.handler.codec.http.HttpMethod.valueOf(request.method().name());
+        boolean empty = requestBody.repeatable() && requestBody.contentLength() == 0;
+        if (empty) {
+            var full =
+                    new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, request.target(), Unpooled.EMPTY_BUFFER);
+            copyHeaders(request, full.headers(), 0);
+            ctx().writeAndFlush(full).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    requestWritten(id);
+                } else {
+                    headFailed(id, f.cause());
+                }
+            });
+        } else {
+            var head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, request.target());
+            copyHeaders(request, head.headers(), requestBody.contentLength());
+            ctx().write(head).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    headFailed(id, f.cause());
+                }
+            });
+            armBodyIdle(id);
+            RequestWriter w = new RequestWriter(id, requestBody);
+            writer = w;
+            requestBody.subscribeBuffers(w);
+        }
+        readIfWanted();
+    }
+
+    private void copyHeaders(HttpRequest request, HttpHeaders out, long length) {
+        for (Map.Entry<String, String> field : request.headers()) {
+            out.add(field.getKey(), field.getValue());
+        }
+        if (!out.contains(HttpHeaderNames.HOST)) {
+            out.set(HttpHeaderNames.HOST, settings.authority());
+        }
+        if (out.contains(HttpHeaderNames.CONTENT_LENGTH) || out.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            return;
+        }
+        HttpMethod m = request.method();
+        boolean expectsBody = m.equals(HttpMethod.POST) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH);
+        if (length > 0 || (length == 0 && expectsBody)) {
+            out.set(HttpHeaderNames.CONTENT_LENGTH, length);
+        } else if (length < 0 && !http2) {
+            out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+    }
+
+    private void headFailed(long id, @Nullable Throwable cause) {
+        if (id != exchange || !active || headReceived) {
+            return;
+        }
+        fail(new NotSentException(settings.origin() + ": the request could not be written: " + describe(cause)));
+    }
+
+    private void requestWritten(long id) {
+        if (id != exchange || !active) {
+            return;
+        }
+        requestDone = true;
+        if (!headReceived) {
+            armHeaders(id);
+        }
+        finishIfDone();
+    }
+
+    // ---- reading the response -----------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        if (msg instanceof Http2ResetFrame reset) {
+            onReset(reset.errorCode());
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!(msg instanceof HttpObject object) || !active || closing) {
+            ReferenceCountUtil.release(msg);
+            if (!active && !closing && !http2) {
+                close(); // bytes with no request in flight: the stream cannot be trusted
+            }
+            return;
+        }
+        if (object instanceof io.netty.handler.codec.http.HttpResponse head) {
+            if (!onHead(head)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+        }
+        if (object instanceof HttpContent content) {
+            onContent(content);
+        }
+    }
+
+    /** Returns false if the head was refused (the message is then released by the caller). */
+    private boolean onHead(io.netty.handler.codec.http.HttpResponse head) {
+        int status = head.status().code();
+        if (head.decoderResult().isFailure()) {
+            fail(new ConnectionClosedException(settings.origin() + ": malformed response: "
+                    + describe(head.decoderResult().cause())));
+            return false;
+        }
+        if (status >= 100 && status < 200 && status != 101) {
+            informational = true; // 100 Continue, 103 Early Hints: the real response follows
+            return true;
+        }
+        if (headReceived) {
+            fail(new ConnectionClosedException(settings.origin() + ": a second response head"));
+            return false;
+        }
+        long length;
+        HttpResponse response;
+        StreamBody responseBody;
+        try {
+            length = isHead || status == 204 || status == 304 ? 0 : HttpUtil.getContentLength(head, -1L);
+            Headers.Builder headers = Headers.builder();
+            for (Map.Entry<String, String> field : head.headers()) {
+                String name = field.getKey();
+                if (http2 && name.startsWith("x-http2-")) {
+                    continue; // Netty's conversion bookkeeping, not the server's
+                }
+                headers.add(name, field.getValue());
+            }
+            responseBody = new StreamBody(ctx().executor(), length, this);
+            response = HttpResponse.status(status)
+                    .headers(headers.build())
+                    .body(responseBody)
+                    .build();
+        } catch (IllegalArgumentException e) {
+            fail(new ConnectionClosedException(settings.origin() + ": malformed response: " + e.getMessage()));
+            return false;
+        }
+        headReceived = true;
+        informational = false;
+        keepAlive = http2 || HttpUtil.isKeepAlive(head);
+        body = responseBody;
+        armBodyIdle(exchange);
+        CompletableFuture<HttpResponse> r = result;
+        if (r == null || !r.complete(response)) {
+            responseBody.discard(); // the caller gave up: the connection closes (cancelled() below)
+        }
+        return true;
+    }
+
+    private void onContent(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        if (informational) {
+            informational = !last;
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            content.release();
+            fail(new ConnectionClosedException(settings.origin() + ": malformed response body: "
+                    + describe(content.decoderResult().cause())));
+            return;
+        }
+        StreamBody b = body;
+        if (b == null) {
+            content.release();
+            return;
+        }
+        ByteBuf data = content.content();
+        Headers trailers = last ? trailersOf((LastHttpContent) content) : Headers.empty();
+        if (data.isReadable() && !b.finished()) {
+            lastProgress = clock.nanoTime();
+            b.offer(data); // the body owns the content's buffer now
+        } else {
+            content.release();
+        }
+        if (last && active) {
+            responseDone = true;
+            // The connection goes back to the pool before the body's subscriber hears the end, so
+            // a caller that sends its next request from onComplete finds it free.
+            finishIfDone();
+            b.end(trailers);
+        }
+    }
+
+    private static Headers trailersOf(LastHttpContent last) {
+        HttpHeaders trailing = last.trailingHeaders();
+        if (trailing.isEmpty()) {
+            return Headers.empty();
+        }
+        Headers.Builder trailers = Headers.builder();
+        for (Map.Entry<String, String> field : trailing) {
+            trailers.add(field.getKey(), field.getValue());
+        }
+        return trailers.build();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) {
+        readIfWanted();
+        context.fireChannelReadComplete();
+    }
+
+    private void readIfWanted() {
+        ChannelHandlerContext context = ctx;
+        if (context == null || closing || !context.channel().isActive()) {
+            return;
+        }
+        if (!active) {
+            if (!http2) {
+                context.read(); // idle keep-alive: notice the server closing it
+            }
+            return;
+        }
+        StreamBody b = body;
+        if (!headReceived || informational || (b != null && b.wantsMore())) {
+            context.read();
+        }
+    }
+
+    /** The response body's subscriber wants more and nothing is queued. */
+    @Override
+    public void demand() {
+        if (active && !closing && ctx != null) {
+            lastProgress = clock.nanoTime();
+            ctx.read();
+        }
+    }
+
+    /** The response body was cancelled or discarded before its end: the exchange is abandoned. */
+    @Override
+    public void cancelled() {
+        if (!active || responseDone) {
+            return;
+        }
+        endExchange();
+        close(); // HTTP/1.1: the rest of the body is still on the wire; HTTP/2: resets the stream
+    }
+
+    // ---- ending -------------------------------------------------------------------------------
+
+    private void finishIfDone() {
+        if (!active || !responseDone) {
+            return;
+        }
+        if (!requestDone) {
+            // Answered before the request was written whole: stop writing; the connection (or the
+            // stream) cannot carry another exchange.
+            endExchange();
+            close();
+            return;
+        }
+        endExchange();
+        if (http2) {
+            return; // both sides ended: Netty closes the stream, which frees its slot
+        }
+        if (keepAlive && !requestClose && ctx().channel().isActive()) {
+            connection.pool.release(connection, true);
+            readIfWanted();
+        } else {
+            closing = true;
+            connection.pool.release(connection, false);
+            ctx().close();
+        }
+    }
+
+    /** Fails the exchange in flight with {@code cause} (its future, or its body once the head is in) and closes. */
+    private void fail(Throwable cause) {
+        if (!active) {
+            return;
+        }
+        CompletableFuture<HttpResponse> r = result;
+        StreamBody b = body;
+        endExchange();
+        if (b == null) {
+            if (r != null) {
+                r.completeExceptionally(cause);
+            }
+        } else if (!b.finished()) {
+            b.fail(cause);
+        }
+        close();
+    }
+
+    private void endExchange() {
+        active = false;
+        result = null;
+        body = null;
+        cancelTimer();
+        RequestWriter w = writer;
+        writer = null;
+        if (w != null) {
+            w.cancel();
+        }
+    }
+
+    private void close() {
+        if (!closing && ctx != null) {
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    private void cancelledByCaller(long id) {
+        if (id == exchange && active && !headReceived) {
+            endExchange();
+            close();
+        }
+    }
+
+    private void onReset(long errorCode) {
+        if (!active) {
+            return;
+        }
+        if (errorCode == Http2Error.REFUSED_STREAM.code() && !headReceived) {
+            fail(new NotSentException(settings.origin() + ": the server refused the stream (REFUSED_STREAM)"));
+            return;
+        }
+        Http2Error error = Http2Error.valueOf(errorCode);
+        fail(new ConnectionClosedException(settings.origin() + ": the server reset the stream ("
+                + (error == null ? "error " + errorCode : error.name()) + ")"));
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
+        if (event instanceof Http2ResetFrame reset) {
+            // Netty passes RST_STREAM to the stream as an event: it is not flow-controlled, so it
+            // must not wait for the stream's next read.
+            onReset(reset.errorCode());
+            ReferenceCountUtil.release(event);
+            return;
+        }
+        if (event instanceof Http2GoAwayFrame goAway) {
+            // Sent only to streams above the GOAWAY's last stream id: the server never processed it.
+            long lastStreamId = goAway.lastStreamId();
+            ReferenceCountUtil.release(event);
+            if (active && !headReceived) {
+                fail(new NotSentException(settings.origin() + ": the server sent GOAWAY (last stream " + lastStreamId
+                        + ") before processing the request"));
+            }
+            return;
+        }
+        super.userEventTriggered(context, event);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) throws Exception {
+        RequestWriter w = writer;
+        if (w != null && context.channel().isWritable()) {
+            lastProgress = clock.nanoTime();
+            w.resume();
+        }
+        super.channelWritabilityChanged(context);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) throws Exception {
+        closing = true;
+        if (active && !headReceived && http2 && aboveGoAway(context)) {
+            fail(new NotSentException(
+                    settings.origin() + ": the server sent GOAWAY before processing the request's stream"));
+        }
+        if (active) {
+            fail(
+                    headReceived
+                            ? new ConnectionClosedException(
+                                    settings.origin() + ": the connection closed before the response body ended")
+                            : new ConnectionClosedException(
+                                    settings.origin() + ": the connection closed before the response headers arrived"));
+        }
+        super.channelInactive(context);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        if (active) {
+            fail(new ConnectionClosedException(settings.origin() + ": connection error: " + describe(cause)));
+        }
+        close();
+    }
+
+    /** Whether this stream was never created, or is above the last stream id of a GOAWAY received. */
+    private static boolean aboveGoAway(ChannelHandlerContext context) {
+        if (!(context.channel() instanceof Http2StreamChannel stream)) {
+            return false;
+        }
+        Channel parent = stream.parent();
+        Http2FrameCodec codec = parent == null ? null : parent.pipeline().get(Http2FrameCodec.class);
+        if (codec == null) {
+            return false;
+        }
+        int id = stream.stream().id();
+        Http2Connection connection = codec.connection();
+        return id <= 0
+                || (connection.goAwayReceived() && id > connection.local().lastStreamKnownByPeer());
+    }
+
+    // ---- timers -------------------------------------------------------------------------------
+
+    private void armHeaders(long id) {
+        cancelTimer();
+        timingHeaders = true;
+        timer = clock.schedule(settings.responseHeadersTimeout(), () -> onLoop(() -> timerFired(id)));
+    }
+
+    private void armBodyIdle(long id) {
+        lastProgress = clock.nanoTime();
+        if (timer != null && !timingHeaders) {
+            return; // already watching
+        }
+        cancelTimer();
+        timingHeaders = false;
+        timer = clock.schedule(settings.bodyIdleTimeout(), () -> onLoop(() -> timerFired(id)));
+    }
+
+    private void timerFired(long id) {
+        if (id != exchange || !active) {
+            return;
+        }
+        timer = null;
+        if (timingHeaders) {
+            if (!headReceived) {
+                fail(new PhaseElapsedException(
+                        settings.origin(),
+                        PhaseElapsedException.Phase.RESPONSE_HEADERS,
+                        settings.responseHeadersTimeout()));
+            }
+            return;
+        }
+        long now = clock.nanoTime();
+        long limit = settings.bodyIdleTimeout().toNanos();
+        StreamBody b = body;
+        RequestWriter w = writer;
+        boolean waitingOnPeer = (b != null && b.wantsMore()) || (w != null && w.waitingForWritability);
+        if (!waitingOnPeer) {
+            lastProgress = now; // the consumer (or the request's publisher) is the slow one
+        } else if (now - lastProgress >= limit) {
+            fail(new PhaseElapsedException(
+                    settings.origin(), PhaseElapsedException.Phase.BODY_IDLE, settings.bodyIdleTimeout()));
+            return;
+        }
+        if (!headReceived && requestDone) {
+            armHeaders(id);
+            return;
+        }
+        timer = clock.schedule(Duration.ofNanos(limit - (now - lastProgress)), () -> onLoop(() -> timerFired(id)));
+    }
+
+    private void cancelTimer() {
+        Clock.Scheduled t = timer;
+        timer = null;
+        if (t != null) {
+            t.cancel();
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private ChannelHandlerContext ctx() {
+        ChannelHandlerContext context = ctx;
+        if (context == null) {
+            throw new IllegalStateException("handler not added to a pipeline");
+        }
+        return context;
+    }
+
+    private void onLoop(Runnable task) {
+        var executor = ctx().executor();
+        if (executor.inEventLoop()) {
+            task.run();
+        } else {
+            executor.execute(task);
+        }
+    }
+
+    private static String describe(@Nullable Throwable cause) {
+        if (cause == null) {
+            return "unknown error";
+        }
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+
+    /**
+     * Writes the request body chunk by chunk: the next chunk is requested only when the previous one
+     * went into a writable channel, so a server that reads slowly holds the publisher back.
+     */
+    private final class RequestWriter implements Flow.Subscriber<ByteBuf> {
+        private final long id;
+        private final Body source;
+        private Flow.@Nullable Subscription subscription;
+        private boolean done;
+        boolean waitingForWritability;
+        private boolean requesting;
+        private boolean again;
+        private boolean signalled;
+        private boolean wroteSinceFlush = true; // the head
+
+        RequestWriter(long id, Body source) {
+            this.id = id;
+            this.source = source;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            onLoop(() -> {
+                if (done || writer != this) {
+                    s.cancel();
+                    return;
+                }
+                subscription = s;
+                requestNext();
+            });
+        }
+
+        @Override
+        public void onNext(ByteBuf chunk) {
+            onLoop(() -> {
+                signalled = true;
+                if (done || writer != this) {
+                    chunk.release();
+                    return;
+                }
+                ctx().write(new DefaultHttpContent(chunk)).addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        writeFailed(f.cause());
+                    }
+                });
+                wroteSinceFlush = true;
+                if (ctx().channel().isWritable()) {
+                    requestNext();
+                } else {
+                    ctx().flush();
+                    wroteSinceFlush = false;
+                    waitingForWritability = true;
+                }
+            });
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            onLoop(() -> {
+                if (done || writer != this) {
+                    return;
+                }
+                done = true;
+                writer = null;
+                // The request is cut short: the server sees a truncated request (HTTP/1.1 close,
+                // HTTP/2 reset) and the caller the publisher's failure.
+                fail(failure);
+            });
+        }
+
+        @Override
+        public void onComplete() {
+            onLoop(() -> {
+                if (done || writer != this) {
+                    return;
+                }
+                done = true;
+                writer = null;
+                Headers trailers = source.trailers().toCompletableFuture().getNow(Headers.empty());
+                LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
+                if (!trailers.isEmpty()) {
+                    last = new DefaultLastHttpContent();
+                    HttpHeaders fields = last.trailingHeaders();
+                    trailers.forEach((name, value) -> fields.add(name, value));
+                }
+                ctx().writeAndFlush(last).addListener((ChannelFutureListener) f -> {
+                    if (f.isSuccess()) {
+                        requestWritten(id);
+                    } else {
+                        writeFailed(f.cause());
+                    }
+                });
+            });
+        }
+
+        private void writeFailed(@Nullable Throwable cause) {
+            if (id == exchange && active) {
+                fail(new ConnectionClosedException(
+                        settings.origin() + ": the request could not be written whole: " + describe(cause)));
+            }
+        }
+
+        void resume() {
+            if (waitingForWritability && !done) {
+                waitingForWritability = false;
+                requestNext();
+            }
+        }
+
+        void cancel() {
+            if (done) {
+                return;
+            }
+            done = true;
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+        }
+
+        private void requestNext() {
+            Flow.Subscription s = subscription;
+            if (s == null) {
+                return;
+            }
+            if (requesting) {
+                again = true; // asked from inside onNext: the loop below requests once more
+                return;
+            }
+            signalled = false;
+            requesting = true;
+            try {
+                do {
+                    again = false;
+                    s.request(1);
+                } while (again && !done);
+            } finally {
+                requesting = false;
+            }
+            if (!signalled && wroteSinceFlush && !done && ctx != null) {
+                ctx.flush(); // the next chunk is not here yet: send what is written so far
+                wroteSinceFlush = false;
+            }
+        }
+    }
+}
