@@ -1,0 +1,19 @@
+/**
+ * The reference service: a users API over HTTP (HTTP/1.1 and h2c) on PostgreSQL through HikariCP,
+ * built from Belfry's pieces as an outside project would use them.
+ *
+ * <ul>
+ *   <li>{@link dev.belfry.examples.users.UserStore}: the table over JDBC (blocking);
+ *   <li>{@link dev.belfry.examples.users.UsersApi}: the routes, with every database call through a
+ *       circuit breaker, a budgeted retry of transient read failures and a timeout, on virtual
+ *       threads; {@code GET} by id coalesced and cached, invalidated on writes;
+ *   <li>{@link dev.belfry.examples.users.UsersService}: the API, the health endpoints over a
+ *       registry that pings the database, the request id and access log layers, one server;
+ *   <li>{@link dev.belfry.examples.users.Main}: runs it on an embedded PostgreSQL, or on the one
+ *       {@code BELFRY_DATABASE_URL} names.
+ * </ul>
+ */
+@NullMarked
+package dev.belfry.examples.users;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,186 @@
+package dev.belfry.examples.users;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.belfry.time.Clock;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The users service end to end: a real PostgreSQL (embedded), HikariCP, the HTTP server. */
+class UsersServiceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static EmbeddedPostgres postgres;
+    private static HikariDataSource pool;
+    private static UsersService service;
+    private static HttpClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        postgres = EmbeddedPostgres.builder().start();
+        pool = Main.pool(null, postgres);
+        service = UsersService.start(pool, "127.0.0.1", 0, Clock.system());
+        client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (service != null) {
+            service.close();
+        }
+        if (pool != null) {
+            pool.close();
+        }
+        if (postgres != null) {
+            postgres.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("content-type", "application/json");
+        }
+        return client.send(request.build(), BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+
+    @Test
+    void createReadListAndDeleteAUser() throws Exception {
+        HttpResponse<String> created =
+                send("POST", "/api/v1/users", "{\"name\":\"Ada\",\"email\":\"ada@example.com\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        long id = json(created).get("id").asLong();
+        assertThat(created.headers().firstValue("location")).hasValue("/api/v1/users/" + id);
+
+        HttpResponse<String> read = send("GET", "/api/v1/users/" + id, null);
+        assertThat(read.statusCode()).isEqualTo(200);
+        assertThat(json(read).get("name").asText()).isEqualTo("Ada");
+        assertThat(json(read).get("email").asText()).isEqualTo("ada@example.com");
+
+        HttpResponse<String> list = send("GET", "/api/v1/users?after=" + (id - 1) + "&limit=1", null);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(json(list).get(0).get("id").asLong()).isEqualTo(id);
+
+        HttpResponse<String> again =
+                send("POST", "/api/v1/users", "{\"name\":\"Ada 2\",\"email\":\"ada@example.com\"}");
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(json(again).get("error").asText()).isEqualTo("a user with email ada@example.com exists already");
+
+        assertThat(send("DELETE", "/api/v1/users/" + id, null).statusCode()).isEqualTo(204);
+        HttpResponse<String> gone = send("GET", "/api/v1/users/" + id, null);
+        assertThat(gone.statusCode()).as("the cached read was forgotten").isEqualTo(404);
+        assertThat(json(gone).get("error").asText()).isEqualTo("no user " + id);
+        assertThat(send("DELETE", "/api/v1/users/" + id, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void badInputGetsA400ThatSaysWhatIsWrong() throws Exception {
+        HttpResponse<String> malformed = send("POST", "/api/v1/users", "{\"name\":Ada}");
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(malformed.body()).contains("malformed JSON body");
+
+        HttpResponse<String> noEmail = send("POST", "/api/v1/users", "{\"name\":\"Bob\"}");
+        assertThat(noEmail.statusCode()).isEqualTo(400);
+        assertThat(json(noEmail).get("error").asText()).isEqualTo("email must look like name@example.com");
+
+        HttpResponse<String> badId = send("GET", "/api/v1/users/abc", null);
+        assertThat(badId.statusCode()).isEqualTo(400);
+        assertThat(json(badId).get("error").asText()).startsWith("id must be a whole number");
+
+        assertThat(send("GET", "/api/v1/users?limit=0", null).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void manyConcurrentReadersOfOneIdMakeOneQuery() throws Exception {
+        HttpResponse<String> created = send("POST", "/api/v1/users", "{\"name\":\"Cy\",\"email\":\"cy@example.com\"}");
+        long id = json(created).get("id").asLong();
+        long before = service.api().queries();
+        HttpClient http11 =
+                HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+        // HTTP/1.1, one connection per reader: the JDK client's h2c fails streams past the server's
+        // limit of 100 at once instead of queueing them.
+        List<CompletableFuture<HttpResponse<String>>> readers = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            readers.add(http11.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.port() + "/api/v1/users/" + id))
+                            .timeout(Duration.ofSeconds(20))
+                            .build(),
+                    BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> reader : readers) {
+            assertThat(reader.get().statusCode()).isEqualTo(200);
+        }
+        http11.close();
+        assertThat(service.api().queries() - before)
+                .as("200 readers, one query (the create's invalidation left nothing cached)")
+                .isEqualTo(1);
+    }
+
+    @Test
+    void healthShowsTheDatabase() throws Exception {
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> send("GET", "/ready", null).statusCode() == 200);
+        JsonNode health = json(send("GET", "/health", null));
+        assertThat(health.get("status").asText()).isEqualTo("healthy");
+        assertThat(health.get("version").asText()).isEqualTo(UsersService.VERSION);
+        assertThat(health.get("dependencies").get(0).get("name").asText()).isEqualTo("database");
+        assertThat(send("GET", "/live", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void withTheDatabaseGoneReadsFailFastAndReadyTurns503() throws Exception {
+        try (EmbeddedPostgres doomed = EmbeddedPostgres.builder().start();
+                HikariDataSource doomedPool = Main.pool(null, doomed);
+                UsersService degraded = UsersService.start(doomedPool, "127.0.0.1", 0, Clock.system())) {
+            URI users = URI.create("http://127.0.0.1:" + degraded.port() + "/api/v1/users");
+            URI ready = URI.create("http://127.0.0.1:" + degraded.port() + "/ready");
+            assertThat(client.send(HttpRequest.newBuilder(users).build(), BodyHandlers.ofString())
+                            .statusCode())
+                    .isEqualTo(200);
+
+            doomed.close(); // the database stops
+
+            await().atMost(Duration.ofSeconds(15))
+                    .until(() -> client.send(HttpRequest.newBuilder(ready).build(), BodyHandlers.ofString())
+                                    .statusCode()
+                            == 503);
+            long start = System.nanoTime();
+            HttpResponse<String> failed = client.send(
+                    HttpRequest.newBuilder(users)
+                            .timeout(Duration.ofSeconds(20))
+                            .build(),
+                    BodyHandlers.ofString());
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(failed.statusCode()).as(failed.body()).isEqualTo(503);
+            assertThat(took)
+                    .as("three attempts of at most the pool's 1 s connection wait, or an open circuit at once")
+                    .isLessThan(Duration.ofSeconds(8));
+        }
+    }
+}
