@@ -90,7 +90,7 @@ class ComposeDefectsTest {
         Steer<String, String> steer = Steer.of(
                 List.of(new ConcurrencyLimit<>(a, Permits.of(1)), b),
                 (request, count) -> request.startsWith("a") ? 0 : 1);
-        Buffer<String, String> buffer = new Buffer<>(steer, 1);
+        Buffer<String, String> buffer = new Buffer<>(steer, 1, clock);
 
         CompletableFuture<String> a1 = buffer.call("a-1");
         CompletableFuture<String> a2 = buffer.call("a-2"); // queued: A is busy
