@@ -18,6 +18,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The connection cap with eviction, a shared event-loop group, and the file descriptor reserve. */
 @ExtendWith(NoNettyLeaks.class)
-@Timeout(60)
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HttpServerConnectionsTest {
     private static final String GET = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -292,21 +294,23 @@ class HttpServerConnectionsTest {
     /** The child JVM of {@link OutOfDescriptorsMain}, under {@code ulimit -n}. */
     private static final class OutOfDescriptors implements AutoCloseable {
         private final Process process;
+        private final Path errors;
         private final BufferedReader out;
         private final int port;
 
-        private OutOfDescriptors(Process process) throws IOException {
+        private OutOfDescriptors(Process process, Path errors) throws IOException, InterruptedException {
             this.process = process;
+            this.errors = errors;
             this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             String ready = out.readLine();
             if (ready == null || !ready.startsWith("exhausted port=")) {
-                throw new AssertionError("the child did not start: " + ready + "\n"
-                        + new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+                close(); // ends the child first, so its whole standard error can be read
+                throw new AssertionError("the child did not start: " + ready + "\n" + Files.readString(errors));
             }
             this.port = Integer.parseInt(ready.substring("exhausted port=".length()));
         }
 
-        static OutOfDescriptors start(boolean reserve) throws IOException {
+        static OutOfDescriptors start(boolean reserve) throws IOException, InterruptedException {
             String java = ProcessHandle.current().info().command().orElseThrow();
             List<String> command = List.of(
                     "bash",
@@ -322,7 +326,10 @@ class HttpServerConnectionsTest {
                     System.getProperty("java.class.path"),
                     OutOfDescriptorsMain.class.getName(),
                     Boolean.toString(reserve));
-            return new OutOfDescriptors(new ProcessBuilder(command).start());
+            // Standard error to a file: the child's logging can neither fill a pipe nor be lost.
+            Path errors = Files.createTempFile("out-of-descriptors", ".err");
+            return new OutOfDescriptors(
+                    new ProcessBuilder(command).redirectError(errors.toFile()).start(), errors);
         }
 
         /** GETs /x on a new connection; the status, or -1 if none came within {@code within}. */
@@ -349,6 +356,11 @@ class HttpServerConnectionsTest {
         public void close() throws InterruptedException {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
+            try {
+                Files.deleteIfExists(errors);
+            } catch (IOException e) {
+                // a temporary file left behind is harmless
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.belfry.http.HttpResponse;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +23,10 @@ final class OutOfDescriptorsMain {
     private OutOfDescriptorsMain() {}
 
     public static void main(String[] args) throws Exception {
+        // Standard output carries the answers only: logging (a test class path may hold a logger
+        // that writes to the console) goes to standard error, which the test sends to a file.
+        PrintStream answers = System.out;
+        System.setOut(System.err);
         var builder = HttpServer.builder(request -> CompletableFuture.completedFuture(HttpResponse.text("ok")))
                 .ioThreads(1)
                 .transport(dev.belfry.netty.transport.Transport.NIO);
@@ -38,8 +43,8 @@ final class OutOfDescriptorsMain {
                 break;
             }
         }
-        System.out.println("exhausted port=" + server.port());
-        System.out.flush();
+        answers.println("exhausted port=" + server.port());
+        answers.flush();
         var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line = in.readLine(); line != null; line = in.readLine()) {
             boolean exhausted;
@@ -48,8 +53,8 @@ final class OutOfDescriptorsMain {
             } catch (IOException e) {
                 exhausted = true;
             }
-            System.out.println(exhausted ? "still exhausted" : "descriptors free: " + hog.size() + " held");
-            System.out.flush();
+            answers.println(exhausted ? "still exhausted" : "descriptors free: " + hog.size() + " held");
+            answers.flush();
         }
     }
 
