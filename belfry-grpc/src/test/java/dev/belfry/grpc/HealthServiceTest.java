@@ -41,6 +41,7 @@ class HealthServiceTest {
                         .withFall(1)
                         .withRise(1))
                 .build();
+        clock.runDue(); // the first check, which the registry starts at once
         server = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .addService(health.bindableService())
                 .build()
