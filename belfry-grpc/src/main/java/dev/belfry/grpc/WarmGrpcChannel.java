@@ -207,6 +207,7 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
      * shuts down the rest at once (failing their calls); returns whether all had terminated.
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        // Real time, not the channel's clock: grpc-java's awaitTermination blocks in real time.
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean all = true;
         for (ManagedChannel member : new HashSet<>(memberChannels)) {

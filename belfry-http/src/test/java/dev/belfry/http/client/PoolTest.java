@@ -12,6 +12,7 @@ import dev.belfry.test.NoNettyLeaks;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -112,11 +113,12 @@ class PoolTest {
         // The publisher is pulled until the socket buffers (or the stream's window) are full, then
         // stops: far less than the 256 MiB it offers.
         await().atMost(WAIT).until(() -> upload.pulled.get() > 0);
-        long before;
-        do {
-            before = upload.pulled.get();
-            Thread.sleep(200); // a bounded real wait in a loopback test: the pulling has stopped
-        } while (upload.pulled.get() != before);
+        // Stopped: two polls 200 ms apart see the same count (bounded by WAIT).
+        AtomicLong seen = new AtomicLong(-1);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            long now = upload.pulled.get();
+            return seen.getAndSet(now) == now;
+        });
         assertThat(upload.pulled.get()).isLessThan(64L << 20);
 
         release.complete(null);
