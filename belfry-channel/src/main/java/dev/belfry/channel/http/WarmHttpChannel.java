@@ -272,8 +272,12 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
         return pool;
     }
 
-    /** Whether a request that failed with {@code failure} may be sent again to another member. */
-    boolean retryable(HttpRequest request, Throwable failure) {
+    /**
+     * Whether a request that failed with {@code failure} may be sent again to another member: its
+     * body is held in memory, and it certainly never reached a server, or it is idempotent ({@code
+     * idempotent} retries on) and its connection closed before the response head.
+     */
+    static boolean retryable(HttpRequest request, Throwable failure, boolean idempotent) {
         if (!request.body().repeatable()) {
             return false; // a streamed body may be partly consumed; it cannot be sent again
         }
@@ -281,7 +285,7 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
         if (cause instanceof UnprocessedException) {
             return true;
         }
-        return retryIdempotent && request.method().idempotent() && cause instanceof ConnectionClosedException;
+        return idempotent && request.method().idempotent() && cause instanceof ConnectionClosedException;
     }
 
     /** One call: its attempts on members, its retries, and the caller's future. */
@@ -338,7 +342,7 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
                 }
                 Set<Object> avoid = null;
                 synchronized (lock) {
-                    if (!result.isDone() && retries < maxRetries && retryable(request, failure)) {
+                    if (!result.isDone() && retries < maxRetries && retryable(request, failure, retryIdempotent)) {
                         if (member != null) {
                             tried.add(member);
                         }
