@@ -16,10 +16,12 @@ import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.client.HttpClient;
 import dev.belfry.http.client.Protocol;
+import dev.belfry.http.internal.body.Observed;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import io.netty.channel.EventLoopGroup;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashSet;
@@ -29,6 +31,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -73,6 +76,11 @@ import org.jspecify.annotations.Nullable;
  * when its connection closed before the response head arrived. Only requests whose body is held in
  * memory ({@link dev.belfry.http.Body#repeatable()}) are retried; a streamed body never is.
  *
+ * <p><b>Metrics.</b> With {@link Builder#metrics}: {@code http_client_request_duration_seconds}
+ * labelled {@code channel}, {@code method} and {@code status} (the code, or {@code error}), each
+ * call once, timed to the end of its response body. The pool's {@code client_channels_*} come
+ * from {@link dev.belfry.channel.metrics.ChannelMetrics} over the pool's registry.
+ *
  * <p>Thread-safe. {@link #close} stops the pool; each member closes once its exchanges in flight
  * (bodies included) have ended, and the event loops the channel created stop after the last one.
  */
@@ -93,10 +101,14 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
     private final AtomicInteger liveClients = new AtomicInteger();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean groupStopped = new AtomicBoolean();
+    private final Clock clock;
+    private final @Nullable RequestMetrics metrics;
     private final WarmPool<InetSocketAddress, HttpRequest, HttpResponse> pool;
 
     private WarmHttpChannel(Builder builder) {
         this.name = builder.name;
+        this.clock = builder.clock;
+        this.metrics = builder.registry == null ? null : RequestMetrics.on(builder.registry);
         this.budget = builder.budget != null ? builder.budget : RetryBudget.of(builder.clock);
         this.maxRetries = builder.maxRetries;
         this.retryIdempotent = builder.retryIdempotent;
@@ -297,6 +309,7 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
         private final Set<Object> tried = new HashSet<>();
         private int retries;
         private @Nullable CompletableFuture<?> current;
+        private final long start = clock.nanoTime();
 
         Exchange(HttpRequest request) {
             this.request = request;
@@ -321,7 +334,7 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
             admitted.whenComplete((routed, failure) -> {
                 if (failure != null) {
                     // No member within the fail-fast wait, the channel closed, or the caller cancelled.
-                    result.completeExceptionally(Futures.unwrap(failure));
+                    failed(Futures.unwrap(failure));
                 } else {
                     attempted(routed.endpoint(), routed.response());
                 }
@@ -335,8 +348,9 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
             }
             response.whenComplete((answer, failure) -> {
                 if (failure == null) {
-                    if (!result.complete(answer)) {
-                        Futures.discard(answer); // the caller cancelled as it arrived
+                    HttpResponse delivered = measured(answer);
+                    if (!result.complete(delivered)) {
+                        Futures.discard(delivered); // the caller cancelled as it arrived
                     }
                     return;
                 }
@@ -355,9 +369,39 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
                     }
                     route(avoid);
                 } else {
-                    result.completeExceptionally(Futures.unwrap(failure));
+                    failed(Futures.unwrap(failure));
                 }
             });
+        }
+
+        private void failed(Throwable failure) {
+            // Recorded before the caller hears, so a scrape after the failure sees it.
+            if (metrics != null && !result.isDone()) {
+                metrics.observe(name, request.method().name(), RequestMetrics.ERROR, clock.nanoTime() - start);
+            }
+            result.completeExceptionally(failure);
+        }
+
+        /** With metrics on, the response whose body's end records the call's time and status. */
+        private HttpResponse measured(HttpResponse response) {
+            RequestMetrics on = metrics;
+            if (on == null) {
+                return response;
+            }
+            String method = request.method().name();
+            String status = Integer.toString(response.status());
+            if (response.body().contentLength() == 0) {
+                on.observe(name, method, status, clock.nanoTime() - start);
+                return response;
+            }
+            AtomicBoolean ended = new AtomicBoolean();
+            return response.toBuilder()
+                    .body(Observed.counting(response.body(), new AtomicLong(), (bytes, failure) -> {
+                        if (ended.compareAndSet(false, true)) {
+                            on.observe(name, method, status, clock.nanoTime() - start);
+                        }
+                    }))
+                    .build();
         }
 
         /** Makes {@code step} what cancelling the call cancels; false (and cancels it) if already cancelled. */
@@ -393,6 +437,7 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
         private int maxRetries = DEFAULT_MAX_RETRIES;
         private boolean retryIdempotent = true;
         private @Nullable RetryBudget budget;
+        private @Nullable PrometheusRegistry registry;
         private @Nullable Consumer<? super HttpClient.Builder> clientSettings;
         private @Nullable EventLoopGroup group;
         private @Nullable Transport transport;
@@ -518,6 +563,17 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
         public Builder retryBudget(RetryBudget value) {
             once("retryBudget");
             this.budget = Checks.notNull(value, "budget");
+            return this;
+        }
+
+        /**
+         * Records {@code http_client_request_duration_seconds{channel, method, status}} on {@code
+         * registry} (none by default): each call once (retries are not extra calls), timed to the end
+         * of its response body; {@code status} is the code, or {@code error} for a failed call.
+         */
+        public Builder metrics(PrometheusRegistry value) {
+            once("metrics");
+            this.registry = Checks.notNull(value, "registry");
             return this;
         }
 

@@ -268,15 +268,24 @@ class WarmHttpChannelTest {
         assertThat(states).containsSubsequence(PoolState.HEALTHY, PoolState.DEGRADED, PoolState.HEALTHY);
     }
 
+    private static final String DURATION = "http_client_request_duration_seconds";
+
+    private static String scrape(PrometheusRegistry registry) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrometheusTextFormatWriter.create().write(out, registry.scrape());
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
     @Test
     void aCallWithNoMemberReadyFailsFastNamingTheChannelAndItsLastError() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort(); // closed again: nothing listens there
         }
+        PrometheusRegistry registry = new PrometheusRegistry();
         WarmHttpChannel users = start(
                 AddressSource.of(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))),
-                b -> {},
+                b -> b.metrics(registry),
                 pool -> pool.failFastWait(Duration.ofMillis(300)));
 
         assertThatThrownBy(() -> users.call(HttpRequest.get("/who")).get(5, SECONDS))
@@ -285,6 +294,8 @@ class WarmHttpChannelTest {
                 .hasMessageStartingWith("no member of pool 'users' was ready within 300 ms; last error: ")
                 .hasMessageContaining("Connection refused");
         assertThat(users.whenReady().toCompletableFuture()).isNotDone();
+        assertThat(scrape(registry))
+                .contains(DURATION + "_count{channel=\"users\",method=\"GET\",status=\"error\"} 1\n");
     }
 
     @Test
@@ -292,7 +303,8 @@ class WarmHttpChannelTest {
         ChannelRegistry channels = new ChannelRegistry();
         PrometheusRegistry registry = new PrometheusRegistry();
         try (ChannelMetrics ignored = ChannelMetrics.register(channels, registry)) {
-            WarmHttpChannel users = start(AddressSource.of(startBackends(3)), b -> {}, pool -> pool.registry(channels));
+            WarmHttpChannel users = start(
+                    AddressSource.of(startBackends(3)), b -> b.metrics(registry), pool -> pool.registry(channels));
             users.whenReady().toCompletableFuture().get(10, SECONDS);
             await().atMost(Duration.ofSeconds(5)).until(() -> status(users).healthy() == 3);
 
@@ -305,9 +317,18 @@ class WarmHttpChannelTest {
                 assertThat(json).contains(backend.address().toString());
             }
 
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            PrometheusTextFormatWriter.create().write(out, registry.scrape());
-            assertThat(out.toString(StandardCharsets.UTF_8))
+            for (int i = 0; i < 5; i++) {
+                who(users);
+            }
+            // A response nobody reads is not over yet: it is counted once its discarded body ends.
+            HttpResponse unread = users.call(HttpRequest.get("/who")).get(5, SECONDS);
+            assertThat(scrape(registry))
+                    .contains(DURATION + "_count{channel=\"users\",method=\"GET\",status=\"200\"} 5\n");
+            unread.close();
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> scrape(registry)
+                            .contains(DURATION + "_count{channel=\"users\",method=\"GET\",status=\"200\"} 6\n"));
+            assertThat(scrape(registry))
                     .contains("client_channels_target{channel=\"users\"} 3.0\n")
                     .contains("client_channels_healthy{channel=\"users\"} 3.0\n")
                     .contains("client_channels_up{channel=\"users\"} 1.0\n");
