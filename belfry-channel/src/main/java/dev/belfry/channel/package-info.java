@@ -22,6 +22,9 @@
  * docs/channels.md} for the model, every option and its default beside warm_channels', and the
  * degraded mode.
  *
+ * <p>The HTTP channel is {@code dev.belfry.channel.http} ({@code WarmHttpChannel}, a {@code
+ * Service<HttpRequest, HttpResponse>}); the gRPC channel is in {@code belfry-grpc}.
+ *
  * <p>Around the engine: {@code dev.belfry.channel.dns} (addresses from DNS, following TTLs), {@code
  * dev.belfry.channel.socket} ({@code unix:} targets and domain sockets on each transport), {@code
  * dev.belfry.channel.metrics} (Prometheus metrics) and {@code dev.belfry.channel.diag} (the {@code
