@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * has waited longest for a request, so idle clients cannot lock out a health probe, and is itself
  * closed only if every connection is being answered. It keeps a file descriptor in reserve, so
  * that when the proxy's connections have taken every other one, a probe is still accepted and
- * answered. Accept failures are logged at most every ten seconds. It runs on an event-loop group
+ * answered; and it answers each page once in-process before it listens, so that answering one
+ * later loads no class (which could need a descriptor). Accept failures are logged at most every ten seconds. It runs on an event-loop group
  * it is given, or on a single NIO thread of its own, apart from the proxy's I/O threads (the
  * proxy's choice: {@code /live} then asks those threads whether they answer).
  *
@@ -190,6 +191,9 @@ public final class AdminServer implements AutoCloseable {
             InetSocketAddress address = listenAddress();
             Duration idle = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
             var routes = new Routes(status, registry, idle, Clock.system());
+            // Before listening: a probe answered when the process has no descriptor left must
+            // not need one to load a class (see Routes.warm).
+            routes.warm();
             // The idle timeout also bounds the time to send a request head (and, in Routes, a
             // reload's body), as it bounded a whole request before.
             ServerLimits limits = ServerLimits.defaults()

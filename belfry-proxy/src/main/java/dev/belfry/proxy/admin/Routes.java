@@ -4,6 +4,7 @@ import dev.belfry.Futures;
 import dev.belfry.Service;
 import dev.belfry.http.Body;
 import dev.belfry.http.BodyTooLargeException;
+import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.router.Router;
@@ -80,6 +81,48 @@ final class Routes implements Service<HttpRequest, HttpResponse> {
     }
 
     private static final byte[] NEWLINE = {'\n'};
+
+    /**
+     * Answers every page once in this process and drops the answers, so that the classes they
+     * need (the pages' records, Jackson's serializers for them, the metrics writer, the 404 and 405
+     * answers) are loaded before the server listens. A class still to be loaded from a directory
+     * or an unopened jar needs a file descriptor: without this, a probe that the server's reserve
+     * descriptor lets in while the process has none left would get a 500 for a page not asked for
+     * before. {@code POST /reload} is not warmed (it would reload); its answers are plain text like
+     * the others. Failures are dropped here: the same request fails again, and is logged, when a
+     * client asks.
+     */
+    void warm() {
+        List<HttpRequest> requests = List.of(
+                HttpRequest.get("/"),
+                HttpRequest.get("/live"),
+                HttpRequest.get("/ready"),
+                HttpRequest.get("/health"),
+                HttpRequest.get("/metrics"),
+                HttpRequest.get("/warm-up"),
+                HttpRequest.builder(HttpMethod.DELETE, "/live").build());
+        for (HttpRequest request : requests) {
+            call(request).whenComplete((response, failure) -> {
+                if (response != null) {
+                    response.body().discard();
+                }
+            });
+        }
+        // The live state may lack a reload, an error or a backend: a document with one of each
+        // builds the serializers of every record in it.
+        AdminJson.write(new HealthDocument(
+                false,
+                List.of("warming up"),
+                true,
+                false,
+                new HealthDocument.Reload(true, "1970-01-01T00:00:00Z", List.of()),
+                List.of(new HealthDocument.Listener("web", "127.0.0.1:0", "app", 0, 0, 0)),
+                List.of(new HealthDocument.Cluster(
+                        "app",
+                        0,
+                        List.of(new HealthDocument.Backend("127.0.0.1:0", "down", false, 0, 0, "none", 0, 0)))),
+                List.of(new HealthDocument.ErrorEntry("1970-01-01T00:00:00Z", "warm-up", "none"))));
+    }
 
     @Override
     public CompletableFuture<HttpResponse> call(HttpRequest request) {
