@@ -1,30 +1,17 @@
 package dev.belfry.proxy.admin;
 
 import dev.belfry.Checks;
-import dev.belfry.netty.accept.AcceptErrors;
+import dev.belfry.http.server.HttpServer;
+import dev.belfry.http.server.ServerLimits;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.time.Clock;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.GlobalEventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -33,19 +20,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The proxy's admin HTTP server: liveness, readiness, health, Prometheus metrics, a dashboard and
  * reload, for operators and orchestrators (see the {@linkplain dev.belfry.proxy.admin package} for the
- * endpoints).
+ * endpoints). It is belfry-http's {@link HttpServer} serving a {@link dev.belfry.http.router.Router}
+ * of the endpoints.
  *
  * <p>It listens on loopback ({@link #DEFAULT_LISTEN}) unless told otherwise, speaks HTTP/1.1 with
- * keep-alive, and holds every connection to small limits: a request line of {@value #MAX_INITIAL_LINE}
- * bytes, {@value #MAX_HEADER_SIZE} bytes of headers, a body of {@value #MAX_CONTENT_LENGTH} bytes, and
- * an idle timeout, which also bounds how long a client may take to send a whole request, however
- * slowly it trickles the bytes. At most {@value #MAX_CONNECTIONS} connections are open at once: a
- * new one past that closes the one that has waited longest for a request, so idle clients cannot
- * lock out a health probe, and is itself closed only if every connection is being answered.
- * Accept failures (out of file descriptors) pause accepting and are logged at most every ten
- * seconds. It runs on an event-loop group it is given, or on a
- * single NIO thread of its own, apart from the proxy's I/O threads (the proxy's choice: {@code /live}
- * then asks those threads whether they answer).
+ * keep-alive (and h2c, as every belfry-http server does), and holds every connection to small
+ * limits: a request line of {@value #MAX_INITIAL_LINE} bytes, {@value #MAX_HEADER_SIZE} bytes of
+ * headers, a body of {@value #MAX_CONTENT_LENGTH} bytes, and an idle timeout, which also bounds how
+ * long a client may take to send a whole request, however slowly it trickles the bytes. At most
+ * {@value #MAX_CONNECTIONS} connections are open at once: a new one past that closes the one that
+ * has waited longest for a request, so idle clients cannot lock out a health probe, and is itself
+ * closed only if every connection is being answered. It keeps a file descriptor in reserve, so
+ * that when the proxy's connections have taken every other one, a probe is still accepted and
+ * answered; and it answers each page once in-process before it listens, so that answering one
+ * later loads no class (which could need a descriptor). Accept failures are logged at most every ten seconds. It runs on an event-loop group
+ * it is given, or on a single NIO thread of its own, apart from the proxy's I/O threads (the
+ * proxy's choice: {@code /live} then asks those threads whether they answer).
  *
  * <pre>{@code
  * ProxyMetrics metrics = ProxyMetrics.create(engine);
@@ -86,11 +76,10 @@ public final class AdminServer implements AutoCloseable {
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
 
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
-    private static final long CLOSE_WAIT_SECONDS = 5;
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
-    private final Channel serverChannel;
-    private final ChannelGroup connections;
-    private final @Nullable EventLoopGroup ownGroup;
+    private final HttpServer server;
+    private final Routes routes;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     // 127.0.0.1 itself, as documented, even where the JVM prefers IPv6 for getLoopbackAddress().
@@ -102,10 +91,9 @@ public final class AdminServer implements AutoCloseable {
         }
     }
 
-    private AdminServer(Channel serverChannel, ChannelGroup connections, @Nullable EventLoopGroup ownGroup) {
-        this.serverChannel = serverChannel;
-        this.connections = connections;
-        this.ownGroup = ownGroup;
+    private AdminServer(HttpServer server, Routes routes) {
+        this.server = server;
+        this.routes = routes;
     }
 
     /**
@@ -118,56 +106,26 @@ public final class AdminServer implements AutoCloseable {
 
     /** The address the server is bound to (with the actual port when it was asked for port 0). */
     public InetSocketAddress address() {
-        return (InetSocketAddress) serverChannel.localAddress();
+        return server.localAddress();
     }
 
     /**
-     * Stops listening, closes every open admin connection and, if the server made its own event loop,
-     * shuts it down; returns once the listening socket is closed, so its port can be bound again.
-     * Idempotent.
+     * Stops listening, closes every open admin connection (letting answers in flight finish for up
+     * to five seconds) and, if the server made its own event loop, shuts it down; returns once the
+     * listening socket is closed, so its port can be bound again. Idempotent.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        serverChannel.close().awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        connections.close().awaitUninterruptibly(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        if (ownGroup != null) {
-            ownGroup.shutdownGracefully(0, CLOSE_WAIT_SECONDS, TimeUnit.SECONDS)
-                    .awaitUninterruptibly(2 * CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-        }
-    }
-
-    /**
-     * Closes the connection that has waited longest for a request, to make room for a new one;
-     * returns false if every connection is being answered.
-     */
-    private static boolean evictLongestWaiting(ChannelGroup connections) {
-        Channel oldest = null;
-        long oldestLeft = Long.MAX_VALUE;
-        for (Channel channel : connections) {
-            // Every connection gets the same time to send a request: the nearest deadline is the
-            // connection that has waited longest.
-            ScheduledFuture<?> deadline =
-                    channel.attr(AdminHandler.REQUEST_DEADLINE).get();
-            if (deadline != null && deadline.getDelay(TimeUnit.NANOSECONDS) < oldestLeft) {
-                oldest = channel;
-                oldestLeft = deadline.getDelay(TimeUnit.NANOSECONDS);
-            }
-        }
-        if (oldest == null) {
-            return false;
-        }
-        // Out of the group now, so the count is right for the next accept.
-        connections.remove(oldest);
-        oldest.close();
-        return true;
+        server.close();
+        routes.close();
     }
 
     @Override
     public String toString() {
-        return "AdminServer[" + serverChannel.localAddress() + (closed.get() ? ", closed]" : "]");
+        return "AdminServer[" + server.localAddress() + (closed.get() ? ", closed]" : "]");
     }
 
     /**
@@ -231,52 +189,48 @@ public final class AdminServer implements AutoCloseable {
          */
         public AdminServer start() {
             InetSocketAddress address = listenAddress();
-            // NIO for a thread of its own: it pauses accepting after a failure, where io_uring's
-            // accept would retry at once and spin while the process is out of file descriptors.
-            Transport chosen = transport != null ? transport : Transport.NIO;
-            EventLoopGroup ownGroup = group == null ? chosen.newEventLoopGroup(1, "belfry-admin") : null;
-            EventLoopGroup loops = group != null ? group : ownGroup;
-            long idleMillis = (idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout).toMillis();
-            var routes = new Routes(status, registry);
-            var connections = new DefaultChannelGroup("belfry-admin", GlobalEventExecutor.INSTANCE);
-            var decoderConfig = new HttpDecoderConfig()
-                    .setMaxInitialLineLength(MAX_INITIAL_LINE)
-                    .setMaxHeaderSize(MAX_HEADER_SIZE)
-                    .setMaxChunkSize(8192);
-            ServerBootstrap bootstrap = new ServerBootstrap()
-                    .group(loops)
-                    .channel(chosen.serverChannelType())
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .option(ChannelOption.SO_BACKLOG, 128)
-                    .handler(new AcceptErrors("the admin server", Clock.system()))
-                    .childHandler(new ChannelInitializer<Channel>() {
-                        @Override
-                        protected void initChannel(Channel channel) {
-                            if (connections.size() >= MAX_CONNECTIONS && !evictLongestWaiting(connections)) {
-                                channel.close(); // every connection is in the middle of a request
-                                return;
-                            }
-                            connections.add(channel);
-                            channel.pipeline()
-                                    .addLast(new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
-                                    .addLast(new HttpServerCodec(decoderConfig))
-                                    .addLast(new HttpObjectAggregator(MAX_CONTENT_LENGTH))
-                                    .addLast(new AdminHandler(routes, idleMillis));
-                        }
-                    });
-            ChannelFuture bind = bootstrap.bind(address).awaitUninterruptibly();
-            if (!bind.isSuccess()) {
-                if (ownGroup != null) {
-                    ownGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly();
-                }
-                Throwable cause = bind.cause();
+            Duration idle = idleTimeout == null ? DEFAULT_IDLE_TIMEOUT : idleTimeout;
+            var routes = new Routes(status, registry, idle, Clock.system());
+            // Before listening: a probe answered when the process has no descriptor left must
+            // not need one to load a class (see Routes.warm).
+            routes.warm();
+            // The idle timeout also bounds the time to send a request head (and, in Routes, a
+            // reload's body), as it bounded a whole request before.
+            ServerLimits limits = ServerLimits.defaults()
+                    .withMaxRequestLineBytes(MAX_INITIAL_LINE)
+                    .withMaxHeaderBytes(MAX_HEADER_SIZE)
+                    .withMaxRequestBodyBytes(MAX_CONTENT_LENGTH)
+                    .withIdleTimeout(idle)
+                    .withHeaderReadTimeout(idle);
+            HttpServer.Builder http = HttpServer.builder(routes)
+                    .name("the admin server")
+                    .bind(address)
+                    .limits(limits)
+                    .maxConnections(MAX_CONNECTIONS)
+                    .reserveDescriptor()
+                    .shutdownGrace(CLOSE_GRACE);
+            EventLoopGroup loops = group;
+            Transport loopsTransport = transport;
+            if (loops != null && loopsTransport != null) {
+                http.eventLoopGroup(loops, loopsTransport);
+            } else {
+                // NIO for a thread of its own: it pauses accepting after a failure, where io_uring's
+                // accept would retry at once and spin while the process is out of file descriptors.
+                http.ioThreads(1).transport(Transport.NIO);
+            }
+            HttpServer server;
+            try {
+                server = http.start();
+            } catch (IllegalStateException e) {
+                routes.close();
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
                 throw new IllegalStateException(
                         "the admin server cannot listen on " + Addresses.format(address) + ": " + cause.getMessage(),
                         cause);
             }
-            var server = new AdminServer(bind.channel(), connections, ownGroup);
-            log.debug("admin server listening on {}", server.address());
-            return server;
+            var admin = new AdminServer(server, routes);
+            log.debug("admin server listening on {}", admin.address());
+            return admin;
         }
     }
 }

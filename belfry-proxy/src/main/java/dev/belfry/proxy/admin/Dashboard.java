@@ -5,7 +5,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The human dashboard at {@code /}: one self-contained HTML page (inline CSS, no scripts, no external
- * assets) that refreshes itself.
+ * assets) that refreshes itself, with a button that posts to {@code /reload}.
  *
  * <p>Every value that comes from configuration, discovery or errors is HTML-escaped, so a backend or
  * error message containing markup shows as text.
@@ -46,6 +46,9 @@ final class Dashboard {
             escape(String.join("; ", reasons), html);
         }
         html.append("</p>\n");
+        // A plain form: no script, and the browser's Origin header lets the reload through.
+        html.append("<form method=\"post\" action=\"/reload\">")
+                .append("<button type=\"submit\" id=\"reload\">Reload configuration</button></form>\n");
         lastReload(status.lastReload(), html);
         listeners(status.listeners(), html);
         clusters(clusters, html);

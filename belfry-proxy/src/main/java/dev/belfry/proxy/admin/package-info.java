@@ -1,7 +1,9 @@
 /**
  * The admin server: the proxy's HTTP endpoints for operators, orchestrators and Prometheus.
  *
- * <p>{@link dev.belfry.proxy.admin.AdminServer} is a small Netty HTTP/1.1 server. It binds to
+ * <p>{@link dev.belfry.proxy.admin.AdminServer} is belfry-http's {@link
+ * dev.belfry.http.server.HttpServer} serving a {@link dev.belfry.http.router.Router} of the
+ * endpoints; its JSON is written by Jackson from records. It binds to
  * loopback ({@code 127.0.0.1:9901}) unless {@code [admin] listen} says otherwise: the endpoints
  * include a reload trigger and expose the topology, so exposing them beyond the host is a deliberate
  * choice. The proxy engine implements {@link dev.belfry.proxy.admin.ProxyStatus}, the only thing the
@@ -35,7 +37,7 @@
  *       dev.belfry.proxy.admin.ProxyMetrics}</td></tr>
  *   <tr><td>{@code GET /}</td><td>200, an HTML dashboard (inline CSS, no scripts, no external assets)
  *       that refreshes every 5 s: listeners, clusters, backends, state, connections, recent
- *       errors</td></tr>
+ *       errors, and a reload button (a form posting to {@code /reload})</td></tr>
  *   <tr><td>{@code POST /reload}</td><td>200 {@code reloaded}; 400 with one problem per line
  *       ({@code FILE:LINE:COLUMN: message}) if the new configuration was rejected and the old one keeps
  *       running; 500 if the reload failed otherwise; 409 while another reload runs; 403 for a
@@ -45,8 +47,10 @@
  * <p>{@code HEAD} is answered wherever {@code GET} is. A known path asked with another method gets 405
  * with {@code Allow}; an unknown path gets 404. A body over 64 KiB gets 413; headers over 8 KiB get 431
  * and a request line over 4 KiB gets 414, both closing the connection; a request the decoder cannot
- * read gets 400 and a close. Connections idle for 60 s (configurable) are closed. Every response
- * carries {@code Cache-Control: no-store}.
+ * read gets 400 and a close. Connections idle for 60 s (configurable) are closed, as are those that
+ * have not sent a whole request head by then. Every response carries {@code Cache-Control:
+ * no-store}. One file descriptor is kept in reserve, so a probe is accepted and answered even when
+ * the proxy's connections hold every other descriptor of the process.
  *
  * <p>Thread-safety: the server answers on its event loop; {@code POST /reload} runs the hook on a
  * thread of its own, one reload at a time. {@link dev.belfry.proxy.admin.ProxyMetrics} and the status

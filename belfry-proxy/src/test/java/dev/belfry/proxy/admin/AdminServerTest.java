@@ -651,17 +651,21 @@ class AdminServerTest {
             // Every connection now waits for an answer that has not come: none can make room.
             CompletableFuture<List<String>> answer = new CompletableFuture<>();
             status.unresponsiveIoThreads = answer;
+            int asked = status.liveAsked.get();
             for (RawHttp raw : open) {
                 raw.send(LIVE);
             }
+            // Only once the server has read every request is every connection busy; a connection
+            // opened before that would rightly close one still waiting for its request.
             Awaitility.await()
                     .atMost(5, TimeUnit.SECONDS)
-                    .pollInterval(Duration.ofMillis(20))
-                    .until(() -> {
-                        try (var extra = new RawHttp(server().address())) {
-                            return extra.closedByServer();
-                        }
-                    });
+                    .pollInterval(Duration.ofMillis(10))
+                    .until(() -> status.liveAsked.get() - asked == AdminServer.MAX_CONNECTIONS);
+            try (var extra = new RawHttp(server().address())) {
+                assertThat(extra.closedByServer())
+                        .as("a connection past the limit")
+                        .isTrue();
+            }
             answer.complete(List.of());
             for (RawHttp raw : open) {
                 assertThat(raw.read().status()).isEqualTo(200);

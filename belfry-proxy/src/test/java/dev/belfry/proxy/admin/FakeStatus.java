@@ -26,9 +26,12 @@ final class FakeStatus implements ProxyStatus {
     volatile CompletionStage<List<String>> unresponsiveIoThreads = CompletableFuture.completedFuture(List.of());
 
     final AtomicInteger reloads = new AtomicInteger();
+    /** How many times {@code /live} asked for the unresponsive I/O threads. */
+    final AtomicInteger liveAsked = new AtomicInteger();
 
     @Override
     public CompletionStage<List<String>> unresponsiveIoThreads(Duration within) {
+        liveAsked.incrementAndGet();
         return unresponsiveIoThreads;
     }
 

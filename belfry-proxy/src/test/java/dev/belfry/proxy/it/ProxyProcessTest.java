@@ -37,6 +37,11 @@ class ProxyProcessTest {
     private static final Duration START = Duration.ofSeconds(20);
     // Low enough to run out with a hundred connections, high enough for the JVM to start.
     private static final int FILE_LIMIT = 160;
+    // Every page of the admin server, each probed while the process is out of descriptors, and
+    // a part of each answer's body.
+    private static final List<String> PROBED = List.of("/live", "/ready", "/health", "/metrics", "/", "/live");
+    private static final List<String> PROBED_BODY = List.of(
+            "live\n", "ready\n", "\"listeners\":[", "belfry_backend_connect_failures_total", "</html>", "live\n");
 
     @TempDir
     Path dir;
@@ -240,15 +245,16 @@ class ProxyProcessTest {
                     .until(() -> log().contains("accepting a connection failed"));
             assertThat(process.isAlive()).isTrue();
             assertThat(openFiles(process.pid())).isLessThanOrEqualTo(FILE_LIMIT);
-            // Health probes while the descriptors are gone: they wait in the admin socket's
-            // backlog, and its failing accepts must neither spin nor flood the log.
-            for (int i = 0; i < 3; i++) {
+            // Probes of every page while the descriptors are gone: the admin server's reserve
+            // descriptor takes them in one at a time, the others wait in its backlog, and its
+            // failing accepts must neither spin nor flood the log.
+            for (String path : PROBED) {
                 Socket probe = new Socket();
                 adminClients.add(probe);
                 probe.connect(loopback(ports[1]), 2_000);
                 probe.setSoTimeout(30_000);
                 probe.getOutputStream()
-                        .write("GET /live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                                 .getBytes(StandardCharsets.US_ASCII));
             }
             long cpuBefore = cpuTicks(process.pid());
@@ -261,11 +267,14 @@ class ProxyProcessTest {
                 socket.close();
             }
         }
-        // Once descriptors are free, each waiting probe is accepted and answered.
-        for (Socket probe : adminClients) {
-            try (probe) {
-                String answer = new String(probe.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-                assertThat(answer).startsWith("HTTP/1.1 200 OK").endsWith("\nlive\n");
+        // Once descriptors are free (if not before), each probe is answered in full.
+        for (int i = 0; i < PROBED.size(); i++) {
+            try (Socket probe = adminClients.get(i)) {
+                String answer = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(answer).as(PROBED.get(i)).startsWith("HTTP/1.1 200 OK");
+                assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4))
+                        .as(PROBED.get(i))
+                        .contains(PROBED_BODY.get(i));
             }
         }
         assertThat(log().lines().filter(line -> line.contains("accepting a connection failed")))
