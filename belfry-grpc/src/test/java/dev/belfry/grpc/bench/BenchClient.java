@@ -8,6 +8,7 @@ import dev.belfry.grpc.test.EchoRequest;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.NameResolverRegistry;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.resolver.ResolvedAddressTypes;
 import java.io.BufferedReader;
@@ -154,11 +155,26 @@ public final class BenchClient {
         }
     }
 
-    /** Blocks until the channel has answered one call (the start-up cost is not part of a load scenario). */
-    private static void firstCall(Channel channel) {
-        EchoGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(10, TimeUnit.SECONDS)
-                .say(EchoRequest.newBuilder().setText("hello").build());
+    /**
+     * Calls until one call succeeds (at most 30 s) and returns how many failed before it: a channel
+     * still connecting on a loaded machine may fail its first calls fast (Belfry's fail-fast wait).
+     */
+    private static int firstCall(Channel channel) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        int failures = 0;
+        while (true) {
+            try {
+                EchoGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .say(EchoRequest.newBuilder().setText("hello").build());
+                return failures;
+            } catch (StatusRuntimeException e) {
+                failures++;
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static long cpuNanos() {
@@ -179,6 +195,7 @@ public final class BenchClient {
         firstCall(channel);
         Load load = new Load(channel, inFlight).start();
         sleep(warmup);
+        String[] before = control.send("calls").split(" ", -1);
         long cpu = cpuNanos();
         long start = System.nanoTime();
         load.record();
@@ -186,6 +203,11 @@ public final class BenchClient {
         load.pause();
         long elapsed = System.nanoTime() - start;
         cpu = cpuNanos() - cpu;
+        String[] after = control.send("calls").split(" ", -1);
+        StringBuilder spread = new StringBuilder();
+        for (int i = 0; i < after.length; i++) {
+            spread.append(i == 0 ? "" : "/").append(Long.parseLong(after[i]) - Long.parseLong(before[i]));
+        }
         load.stop();
         close(channel);
         result("throughput.calls_per_s", format(load.ok() / (elapsed / 1e9)));
@@ -193,6 +215,7 @@ public final class BenchClient {
         result("throughput.p50_ms", format(load.percentileMillis(50)));
         result("throughput.p99_ms", format(load.percentileMillis(99)));
         result("throughput.failed", load.failed());
+        result("throughput.calls_per_server", spread);
     }
 
     /** One server answers 20 ms late: latency percentiles. */
@@ -272,14 +295,16 @@ public final class BenchClient {
         control.send("reset");
         long start = System.nanoTime();
         Channel channel = staticChannel();
-        firstCall(channel);
+        int failed = firstCall(channel);
         result("startup.first_success_ms", format((System.nanoTime() - start) / 1e6));
+        result("startup.failed_before_first_success", failed);
         close(channel);
 
         Channel later = staticChannel();
         sleep(Duration.ofMillis(500));
         long asked = System.nanoTime();
-        firstCall(later);
+        failed = firstCall(later);
+        result("startup.failed_after_500ms", failed);
         result("startup.first_call_after_500ms_ms", format((System.nanoTime() - asked) / 1e6));
         close(later);
     }

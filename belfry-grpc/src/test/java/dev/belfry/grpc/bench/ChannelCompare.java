@@ -182,14 +182,17 @@ public final class ChannelCompare {
                 for (String client : clients) {
                     Map<String, String> figures = thisRound.getOrDefault(client, Map.of());
                     System.out.printf(
-                            "%s: kill failures by code %s, failed calls elsewhere: throughput %s, slow %s,"
-                                    + " not_serving %s, dns %s%n",
+                            "%s: calls per server (throughput) %s; kill failures by code %s; failed calls elsewhere: throughput %s, slow %s,"
+                                    + " not_serving %s, dns %s; before the first success %s and %s%n",
                             client,
+                            figures.get("throughput.calls_per_server"),
                             figures.get("kill.failure_codes"),
                             figures.get("throughput.failed"),
                             figures.get("slow.failed"),
                             figures.get("not_serving.failed"),
-                            figures.get("dns.failed"));
+                            figures.get("dns.failed"),
+                            figures.get("startup.failed_before_first_success"),
+                            figures.get("startup.failed_after_500ms"));
                 }
                 System.out.println();
             }
