@@ -33,8 +33,10 @@
 #
 # Builds belfry-grpc and its test classes with the Maven wrapper (tests skipped). Every process
 # it starts is stopped by PID on exit; the client JVMs are children of the benchmark JVM, which
-# ends them. Each client JVM's log is kept in belfry-grpc/target/channel-compare/. Everything runs
-# on loopback.
+# ends them. Each client JVM's log is kept in belfry-grpc/target/channel-compare/, with a thread
+# dump (hang-PID.json) of a client whose first call neither succeeded nor failed within 20 s; a
+# client JVM still running after 120 s + 20 x (DURATION + WARMUP) is ended and its round's
+# figures are left out. Everything runs on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -100,16 +102,19 @@ if [ -z "${NO_BUILD:-}" ] || [ ! -f "$classpath_file" ]; then
   ./mvnw -B -q -pl belfry-grpc -am package dependency:build-classpath -DskipTests \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 fi
-classpath="belfry-grpc/target/test-classes:belfry-grpc/target/classes:$(cat "$classpath_file")"
+classpath="$PWD/belfry-grpc/target/test-classes:$PWD/belfry-grpc/target/classes:$(cat "$classpath_file")"
 
 opts=(-Xms256m -Xmx512m --enable-native-access=ALL-UNNAMED)
 # JDK 24+ keeps Netty off sun.misc.Unsafe unless allowed; JDK 21 refuses the flag.
 [ "$major" -ge 24 ] && opts+=(--sun-misc-unsafe-memory-access=allow)
 
+# The benchmark's working directory: client logs and thread dumps land here.
+mkdir -p belfry-grpc/target/channel-compare
+cd belfry-grpc/target/channel-compare
 "$java_home/bin/java" "${opts[@]}" -cp "$classpath" \
   -Dduration="$DURATION" -Dwarmup="$WARMUP" -Drounds="$ROUNDS" -DinFlight="$IN_FLIGHT" \
   -DdnsTtl="$DNS_TTL" -Dclients="$CLIENTS" -Dscenarios="$SCENARIOS" -DclientOpts="$CLIENT_OPTS" \
-  -Dwork=belfry-grpc/target/channel-compare \
+  -Dwork=. \
   dev.belfry.grpc.bench.ChannelCompare &
 bench=$!
 trap 'kill -TERM "$bench" 2>/dev/null || true; wait "$bench" 2>/dev/null || true' EXIT INT TERM

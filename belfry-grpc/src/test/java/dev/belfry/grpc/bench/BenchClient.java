@@ -1,14 +1,16 @@
 package dev.belfry.grpc.bench;
 
+import com.google.common.util.concurrent.ListenableFuture;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.belfry.channel.AddressSource;
 import dev.belfry.channel.dns.DnsAddressSource;
 import dev.belfry.grpc.WarmGrpcChannel;
 import dev.belfry.grpc.test.EchoGrpc;
+import dev.belfry.grpc.test.EchoReply;
 import dev.belfry.grpc.test.EchoRequest;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.NameResolverRegistry;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.resolver.ResolvedAddressTypes;
 import java.io.BufferedReader;
@@ -20,12 +22,15 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One client of the comparison, alone in its JVM (so the process's CPU time is that client's):
@@ -159,21 +164,40 @@ public final class BenchClient {
      * Calls until one call succeeds (at most 30 s) and returns how many failed before it: a channel
      * still connecting on a loaded machine may fail its first calls fast (Belfry's fail-fast wait).
      */
-    private static int firstCall(Channel channel) {
+    private static int firstCall(Channel channel) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         int failures = 0;
         while (true) {
+            ListenableFuture<EchoReply> reply = EchoGrpc.newFutureStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .say(EchoRequest.newBuilder().setText("hello").build());
             try {
-                EchoGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .say(EchoRequest.newBuilder().setText("hello").build());
+                // Past the call's own deadline, so a call that never closes is caught here.
+                reply.get(20, TimeUnit.SECONDS);
                 return failures;
-            } catch (StatusRuntimeException e) {
+            } catch (ExecutionException e) {
                 failures++;
                 if (System.nanoTime() > deadline) {
-                    throw e;
+                    throw new IllegalStateException("no call succeeded within 30 s", e.getCause());
                 }
+            } catch (TimeoutException e) {
+                dumpThreads();
+                reply.cancel(true);
+                throw new IllegalStateException(
+                        "a call with a 10 s deadline neither succeeded nor failed within 20 s", e);
             }
+        }
+    }
+
+    /** Writes every thread's stack, virtual threads included, to {@code hang-PID.json} in the working directory. */
+    private static void dumpThreads() {
+        Path file = Path.of("hang-" + ProcessHandle.current().pid() + ".json").toAbsolutePath();
+        try {
+            ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                    .dumpThreads(file.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
+            System.err.println("threads dumped to " + file);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("could not dump threads: " + e);
         }
     }
 

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -127,7 +128,7 @@ public final class ChannelCompare {
                 rounds,
                 dnsTtl,
                 clientOpts,
-                work);
+                work.toAbsolutePath().normalize());
 
         // results.get(client).get(key) holds one value per round.
         Map<String, Map<String, List<String>>> results = new LinkedHashMap<>();
@@ -168,7 +169,9 @@ public final class ChannelCompare {
                             Integer.toString(inFlight),
                             scenarios));
                     System.err.printf("round %d: %s%n", round, client);
-                    Map<String, String> figures = run(command, work.resolve("round" + round + "-" + client + ".log"));
+                    Map<String, String> figures = run(
+                            command, work.resolve("round" + round + "-" + client + ".log"), Duration.ofSeconds((long)
+                                    (120 + 20 * (duration + warmup))));
                     thisRound.put(client, figures);
                     figures.forEach((key, value) -> results.get(client)
                             .computeIfAbsent(key, x -> new ArrayList<>())
@@ -202,9 +205,22 @@ public final class ChannelCompare {
     }
 
     /** Runs one client JVM; its RESULT lines are returned, everything else goes to {@code log}. */
-    private static Map<String, String> run(List<String> command, Path log) throws IOException, InterruptedException {
+    private static Map<String, String> run(List<String> command, Path log, Duration limit)
+            throws IOException, InterruptedException {
         Process process =
                 new ProcessBuilder(command).redirectError(log.toFile()).start();
+        current = process;
+        // A client that hangs (a call that never closes) is ended, and its round's figures are missing.
+        Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                    System.err.printf("client still running after %d s: ended; its log: %s%n", limit.toSeconds(), log);
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         Map<String, String> figures = new LinkedHashMap<>();
         try (BufferedReader out =
                 new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -221,6 +237,7 @@ public final class ChannelCompare {
                 process.waitFor();
             }
             current = null;
+            watchdog.interrupt();
         }
         if (process.exitValue() != 0) {
             System.err.printf("client exited with %d; its log: %s%n", process.exitValue(), log);
