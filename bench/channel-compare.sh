@@ -19,13 +19,14 @@
 #   dns          the DNS answer moves from .1,.2 to .2,.3 (TTL DNS_TTL): ms until .3 takes calls
 #                (grpc-java's dns:/// resolver reads the same server through the JDK's resolver SPI)
 #
-#   bench/channel-compare.sh                    # 3 rounds, about 6 minutes
+#   bench/channel-compare.sh                    # 3 rounds, about 10 minutes
 #   DURATION=10 ROUNDS=5 bench/channel-compare.sh
 #   CLIENTS=belfry,round_robin SCENARIOS=throughput,slow ROUNDS=1 bench/channel-compare.sh
 #
 # Environment (defaults in brackets): DURATION [5] seconds measured per scenario; WARMUP [3] seconds
 # of load before the throughput window (the other scenarios warm 1 s); ROUNDS [3]: each client runs
-# every scenario once per round, and the last table is the median over the rounds; IN_FLIGHT [64];
+# every scenario once per round, and the last table is the median over the rounds (its ratio
+# column the median of the rounds' own Belfry / round_robin ratios); IN_FLIGHT [64];
 # DNS_TTL [2] seconds (Belfry's TTL floor is lowered to 1 s for it; the default floor is 10 s);
 # CLIENTS [belfry,round_robin,pick_first]; SCENARIOS [throughput,slow,kill,not_serving,startup,dns];
 # CLIENT_OPTS [-Xms256m -Xmx1g]: JVM options of every client; NO_BUILD [unset: set to 1 to reuse

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -132,6 +133,8 @@ public final class ChannelCompare {
 
         // results.get(client).get(key) holds one value per round.
         Map<String, Map<String, List<String>>> results = new LinkedHashMap<>();
+        // ratios.get(key) holds Belfry / round_robin of each round that has both.
+        Map<String, List<String>> ratios = new LinkedHashMap<>();
         for (String client : clients) {
             results.put(client, new LinkedHashMap<>());
         }
@@ -178,10 +181,19 @@ public final class ChannelCompare {
                             .add(value));
                 }
                 System.out.printf("### Round %d (load average %s)%n%n", round, loadAverage());
+                Cell cell = (client, key) ->
+                        thisRound.getOrDefault(client, Map.of()).get(key);
+                for (String key : ORDER) {
+                    String ratio = ratio(cell.value("belfry", key), cell.value("round_robin", key));
+                    if (!ratio.isEmpty()) {
+                        ratios.computeIfAbsent(key, x -> new ArrayList<>()).add(ratio);
+                    }
+                }
                 printTable(
                         clients,
-                        (client, key) ->
-                                thisRound.getOrDefault(client, Map.of()).get(key));
+                        cell,
+                        "Belfry / round_robin",
+                        key -> ratio(cell.value("belfry", key), cell.value("round_robin", key)));
                 for (String client : clients) {
                     Map<String, String> figures = thisRound.getOrDefault(client, Map.of());
                     System.out.printf(
@@ -201,7 +213,16 @@ public final class ChannelCompare {
             }
         }
         System.out.printf("### Median over %d rounds (load average %s at the end)%n%n", rounds, loadAverage());
-        printTable(clients, (client, key) -> median(results.get(client).get(key)));
+        // The ratio column is the median of the rounds' own ratios: each compares clients that ran
+        // minutes apart at most, while the medians of the figures may come from different rounds.
+        printTable(
+                clients,
+                (client, key) -> median(results.get(client).get(key)),
+                "Belfry / round_robin (median of the rounds' ratios)",
+                key -> {
+                    String median = median(ratios.get(key));
+                    return median == null ? "" : pretty(median);
+                });
     }
 
     /** Runs one client JVM; its RESULT lines are returned, everything else goes to {@code log}. */
@@ -249,7 +270,8 @@ public final class ChannelCompare {
         String value(String client, String key);
     }
 
-    private static void printTable(List<String> clients, Cell cell) {
+    private static void printTable(
+            List<String> clients, Cell cell, String ratioTitle, Function<String, String> ratioOf) {
         StringBuilder header = new StringBuilder("| figure |");
         StringBuilder rule = new StringBuilder("|---|");
         for (String client : clients) {
@@ -258,7 +280,7 @@ public final class ChannelCompare {
         }
         boolean ratio = clients.contains("belfry") && clients.contains("round_robin");
         if (ratio) {
-            header.append(" Belfry / round_robin |");
+            header.append(' ').append(ratioTitle).append(" |");
             rule.append("---:|");
         }
         header.append(" goal |");
@@ -277,9 +299,7 @@ public final class ChannelCompare {
                 continue;
             }
             if (ratio) {
-                row.append(' ')
-                        .append(ratio(cell.value("belfry", key), cell.value("round_robin", key)))
-                        .append(" |");
+                row.append(' ').append(ratioOf.apply(key)).append(" |");
             }
             row.append(' ').append(GOALS.getOrDefault(key, "")).append(" |");
             System.out.println(row);
