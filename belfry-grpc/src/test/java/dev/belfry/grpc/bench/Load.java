@@ -1,0 +1,137 @@
+package dev.belfry.grpc.bench;
+
+import dev.belfry.grpc.test.EchoGrpc;
+import dev.belfry.grpc.test.EchoReply;
+import dev.belfry.grpc.test.EchoRequest;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A closed loop of unary {@code Echo.Say} calls: {@code inFlight} calls outstanding at all times,
+ * each completion starting the next, until {@link #stop}. Between {@link #record} and {@link
+ * #pause} it counts successes and failures (by status code) and keeps each success's latency.
+ */
+final class Load {
+    private static final EchoRequest REQUEST =
+            EchoRequest.newBuilder().setText("ping").build();
+    private static final int MAX_SAMPLES = 1 << 23;
+
+    private final EchoGrpc.EchoStub stub;
+    private final int inFlight;
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final LongAdder ok = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
+    private final long[] latencies = new long[MAX_SAMPLES];
+    private final AtomicInteger samples = new AtomicInteger();
+    private volatile boolean running = true;
+    private volatile boolean recording;
+
+    Load(Channel channel, int inFlight) {
+        this.stub = EchoGrpc.newStub(channel);
+        this.inFlight = inFlight;
+    }
+
+    Load start() {
+        for (int i = 0; i < inFlight; i++) {
+            next();
+        }
+        return this;
+    }
+
+    private void next() {
+        if (!running) {
+            return;
+        }
+        outstanding.incrementAndGet();
+        long start = System.nanoTime();
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, new StreamObserver<>() {
+            @Override
+            public void onNext(EchoReply reply) {}
+
+            @Override
+            public void onError(Throwable t) {
+                if (recording) {
+                    failed.increment();
+                    failures.computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
+                            .increment();
+                }
+                done();
+            }
+
+            @Override
+            public void onCompleted() {
+                if (recording) {
+                    ok.increment();
+                    int slot = samples.getAndIncrement();
+                    if (slot < MAX_SAMPLES) {
+                        latencies[slot] = System.nanoTime() - start;
+                    }
+                }
+                done();
+            }
+        });
+    }
+
+    private void done() {
+        outstanding.decrementAndGet();
+        next();
+    }
+
+    void record() {
+        recording = true;
+    }
+
+    void pause() {
+        recording = false;
+    }
+
+    /** Stops starting calls and waits up to 15 s for those outstanding to end. */
+    void stop() throws InterruptedException {
+        running = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (outstanding.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    long ok() {
+        return ok.sum();
+    }
+
+    long failed() {
+        return failed.sum();
+    }
+
+    /** Failures by status code, {@code UNAVAILABLE=3 ...}, or {@code -}. */
+    String failureCodes() {
+        if (failures.isEmpty()) {
+            return "-";
+        }
+        StringBuilder text = new StringBuilder();
+        new TreeMap<>(failures)
+                .forEach((code, count) ->
+                        text.append(code).append('=').append(count.sum()).append(','));
+        return text.substring(0, text.length() - 1);
+    }
+
+    /** The latency percentile {@code p} (0 to 100) of the recorded successes, in milliseconds. */
+    double percentileMillis(double p) {
+        int n = Math.min(samples.get(), MAX_SAMPLES);
+        if (n == 0) {
+            return Double.NaN;
+        }
+        long[] sorted = Arrays.copyOf(latencies, n);
+        Arrays.sort(sorted);
+        int index = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100.0 * n) - 1));
+        return sorted[index] / 1e6;
+    }
+}
