@@ -85,6 +85,11 @@ final class Connection {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
                         stream.config().setAutoRead(false);
+                        // A failed write must not close the stream on its own: when the server ends
+                        // the request early (RST_STREAM NO_ERROR after a complete response), the
+                        // upload's queued writes fail, and a close would drop the response frames
+                        // still waiting to be read. The exchange closes the stream itself.
+                        stream.config().setAutoClose(false);
                         stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), handler);
                     }
                 })

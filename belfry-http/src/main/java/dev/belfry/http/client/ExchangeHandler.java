@@ -69,6 +69,8 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     private boolean isHead;
     private boolean requestClose;
     private boolean requestDone;
+    // The server reset the stream with NO_ERROR: it wants no more of the request body.
+    private boolean requestStopped;
     private boolean headReceived;
     private boolean responseDone;
     private boolean informational;
@@ -113,6 +115,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         active = true;
         result = response;
         requestDone = false;
+        requestStopped = false;
         headReceived = false;
         responseDone = false;
         informational = false;
@@ -437,6 +440,13 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         if (!active) {
             return;
         }
+        if (errorCode == Http2Error.NO_ERROR.code()) {
+            // RFC 9113 section 8.1: the server sent a complete response before the whole request and
+            // asks for no more of it. The response frames may still wait in the stream's queue
+            // (this reset is not flow-controlled and overtakes them): stop writing and read on.
+            stopWritingRequest();
+            return;
+        }
         if (errorCode == Http2Error.REFUSED_STREAM.code() && !headReceived) {
             fail(new NotSentException(settings.origin() + ": the server refused the stream (REFUSED_STREAM)"));
             return;
@@ -444,6 +454,20 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         Http2Error error = Http2Error.valueOf(errorCode);
         fail(new ConnectionClosedException(settings.origin() + ": the server reset the stream ("
                 + (error == null ? "error " + errorCode : error.name()) + ")"));
+    }
+
+    private void stopWritingRequest() {
+        requestStopped = true;
+        RequestWriter w = writer;
+        writer = null;
+        if (w != null) {
+            w.cancel();
+        }
+        requestDone = true;
+        if (!headReceived) {
+            armHeaders(exchange);
+        }
+        finishIfDone();
     }
 
     @Override
@@ -702,7 +726,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         }
 
         private void writeFailed(@Nullable Throwable cause) {
-            if (id == exchange && active) {
+            if (id == exchange && active && !requestStopped) {
                 fail(new ConnectionClosedException(
                         settings.origin() + ": the request could not be written whole: " + describe(cause)));
             }

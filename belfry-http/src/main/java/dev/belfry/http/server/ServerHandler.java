@@ -32,6 +32,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
@@ -463,6 +465,15 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         boolean bodyUnread = readingBody;
         if (bodyUnread && body != null && !body.finished()) {
             body.discard();
+        }
+        if (written && mode == Mode.HTTP2_STREAM && bodyUnread) {
+            // RFC 9113 section 8.1: the response is complete, so ask the client, without error, to
+            // stop sending the request (a plain close would reset the stream with CANCEL, which a
+            // client may take as a failed exchange).
+            closing = true;
+            ctx().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
+                    .addListener((ChannelFutureListener) f -> ctx().close());
+            return;
         }
         if (!written || closeAfter || (mode == Mode.HTTP2_STREAM && bodyUnread)) {
             closing = true;

@@ -67,6 +67,7 @@ class HttpClientLoopbackTest {
             }
             yield answer;
         }
+        case "/ignore" -> CompletableFuture.completedFuture(HttpResponse.text("ignored"));
         default -> CompletableFuture.completedFuture(HttpResponse.text("hello " + request.target()));
     };
 
@@ -168,6 +169,24 @@ class HttpClientLoopbackTest {
         HttpResponse download = client.call(HttpRequest.get("/big")).join();
         assertThat(download.body().contentLength()).isEqualTo(BIG);
         assertThat(count(download.body()).join()).isEqualTo(BIG);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void aHandlerThatAnswersWithoutReadingTheBodyLeaksNothingAndTheClientCarriesOn(Protocol protocol) {
+        HttpServer server = server(ServerLimits.defaults());
+        HttpClient client = client(server, protocol, 2);
+
+        for (int i = 0; i < 20; i++) {
+            HttpRequest request = i % 2 == 0
+                    ? HttpRequest.post("/ignore", Body.of(new byte[100 * 1024]))
+                    : HttpRequest.post("/ignore", Body.fromPublisher(new Generated(1 << 20, 16 * 1024), -1));
+            HttpResponse response = client.call(request).join();
+            assertThat(response.status()).as("call %d", i).isEqualTo(200);
+            assertThat(response.body().collectUtf8(64).join()).as("call %d", i).isEqualTo("ignored");
+        }
+        HttpResponse after = client.call(HttpRequest.get("/after")).join();
+        assertThat(after.body().collectUtf8(64).join()).isEqualTo("hello /after");
     }
 
     @ParameterizedTest
