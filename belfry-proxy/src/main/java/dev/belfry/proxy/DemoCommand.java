@@ -80,7 +80,9 @@ final class DemoCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--requests must be at least 1, was " + requests);
         }
-        Transport transport = Transport.select();
+        // The proxy's own transport, so the demo (the launcher's ahead-of-time cache training run
+        // among its uses) loads the classes of the one transport the proxy runs on.
+        Transport transport = Transport.selectForRelay();
         EventLoopGroup backendLoops = transport.newEventLoopGroup(1, "belfry-demo-backends");
         List<DemoBackend> backends = new ArrayList<>();
         try {

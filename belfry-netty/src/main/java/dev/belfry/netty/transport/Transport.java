@@ -6,7 +6,6 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -35,8 +34,10 @@ import org.jspecify.annotations.Nullable;
  * reads the {@value #PROPERTY} system property: {@code auto} (the default) picks the best available
  * one in the order io_uring, epoll, NIO; a named transport is used if available and fails with a
  * message naming the setting otherwise, so a forced choice is never silently replaced. {@link
- * #selectForRelay()} reads the same property but defaults to NIO when it is unset, for the reasons
- * given there: the choice of the proxy and of anything else that relays half-closed connections.
+ * #selectForRelay()} reads the same property but takes epoll (else NIO) when it is unset or {@code
+ * auto}, for the reasons given there: the choice of the proxy and of anything else that relays
+ * half-closed connections. The epoll transport's event loops work around a half-closure defect of
+ * Netty 4.2.18 (see {@code EpollRegistrations}).
  *
  * <p>Thread-safe: constants with no state of their own (availability is Netty's, computed once).
  */
@@ -80,7 +81,8 @@ public enum Transport {
 
         @Override
         public IoHandlerFactory ioHandlerFactory() {
-            return EpollIoHandler.newFactory();
+            // Netty's handler, with a half-closed socket kept in the epoll set (see EpollRegistrations).
+            return EpollRegistrations.factory();
         }
 
         @Override
@@ -200,26 +202,16 @@ public enum Transport {
 
     /**
      * The transport for a process that relays TCP connections byte for byte with half-close passed
-     * on (the proxy's L4 engine): the one the {@value #PROPERTY} system property names if it is set
-     * (as {@link #select()} reads it, {@code auto} included), else NIO.
+     * on (the proxy's L4 engine): the one the {@value #PROPERTY} system property names if it names
+     * one; if it is unset or {@code auto}, epoll where it is available, else NIO.
      *
-     * <p>Not a native transport by default, because with Netty 4.2.18 both mishandle a half-closed
-     * connection:
-     *
-     * <ul>
-     *   <li>on epoll, once a peer has sent FIN (half-closure allowed), the socket has left the epoll
-     *       set, so a later write that must wait for the socket to drain fails with {@code
-     *       epoll_ctl: ENOENT} and the rest of the other direction is lost (seen about once in 200
-     *       runs of the proxy's byte-exact relay test: a client that half-closes while a large
-     *       response is still flowing to it);
-     *   <li>on io_uring, a peer's reset while the relay has paused reading it (auto-read off,
-     *       waiting for the other side to drain) is noticed only at the idle timeout.
-     * </ul>
-     *
-     * <p>NIO passes both. Set the property to {@code epoll} or {@code io_uring} (or {@code auto}) to
-     * use a native transport anyway: lower CPU per connection, with those risks. Revisit when Netty
-     * is upgraded: the proxy's relay tests run on a native transport with {@code
-     * BELFRY_TEST_TRANSPORT=epoll} or {@code io_uring}.
+     * <p>Epoll because it costs the relay fewer system calls per connection than NIO ({@code
+     * accept4} with the socket already non-blocking, no selector bookkeeping); its half-closure
+     * defect in Netty 4.2.18 is worked around by this class's epoll handler (see {@code
+     * EpollRegistrations}). Not io_uring unless named, because Netty 4.2.18's io_uring transport
+     * notices a peer's reset while the relay has paused reading it (auto-read off, waiting for the
+     * other side to drain) only at the idle timeout. The proxy's relay tests run on another
+     * transport with {@code BELFRY_TEST_TRANSPORT=nio} or {@code io_uring}.
      *
      * @throws IllegalArgumentException if the property names no transport
      * @throws IllegalStateException if the property names a transport that is not available here
@@ -231,8 +223,8 @@ public enum Transport {
     // The rule of selectForRelay, with the property's value and availability as parameters for tests.
     static Transport selectForRelay(
             @Nullable String value, String settingName, Function<Transport, @Nullable Throwable> unavailability) {
-        if (value == null || value.isBlank()) {
-            return NIO;
+        if (value == null || value.isBlank() || value.strip().equalsIgnoreCase("auto")) {
+            return unavailability.apply(EPOLL) == null ? EPOLL : NIO;
         }
         return select(value, settingName, unavailability);
     }

@@ -11,10 +11,17 @@
  * java.lang.IllegalArgumentException} listing the valid ones.
  *
  * <p>{@link dev.belfry.netty.transport.Transport#selectForRelay()} is the rule for a process that
- * relays TCP connections with half-close passed on (the proxy): the same property when it is set,
- * but NIO when it is not, because Netty 4.2.18's epoll and io_uring transports each lose or delay
- * part of a half-closed connection (the method's documentation gives the two failures). Other
- * components take the transport of the process they run in rather than choosing their own.
+ * relays TCP connections with half-close passed on (the proxy): the transport the property names,
+ * or epoll (else NIO) when it is unset or {@code auto}; not io_uring unless named, because Netty
+ * 4.2.18's io_uring transport notices a reset of a peer the relay has paused reading only at the
+ * idle timeout. Other components take the transport of the process they run in rather than
+ * choosing their own.
+ *
+ * <p>The epoll transport's event loops carry a workaround for a defect of Netty 4.2.18: its epoll
+ * registration removes a socket from the epoll set when the socket's interest set becomes empty
+ * (which happens once a half-closed peer's FIN has been read with auto-read off) and later fails
+ * with {@code epoll_ctl: ENOENT} when it asks for events again, losing a write that had to wait.
+ * {@code EpollRegistrations} keeps such a socket in the set, edge-triggered with no interest.
  *
  * <p>The chosen {@link dev.belfry.netty.transport.Transport} creates event-loop groups (Netty 4.2's
  * {@code MultiThreadIoEventLoopGroup} with the transport's {@code IoHandlerFactory}) and names the

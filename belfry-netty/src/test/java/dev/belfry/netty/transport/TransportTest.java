@@ -118,15 +118,17 @@ class TransportTest {
     }
 
     @Test
-    void theRelayRuleTakesNioUnlessTheSettingNamesAnother() {
+    void theRelayRuleTakesEpollThenNioUnlessTheSettingNamesAnother() {
         Function<Transport, @Nullable Throwable> allAvailable = unavailable();
+        Function<Transport, @Nullable Throwable> noEpoll = unavailable(Transport.EPOLL);
 
-        assertThat(Transport.selectForRelay(null, "t", allAvailable)).isEqualTo(Transport.NIO);
-        assertThat(Transport.selectForRelay(" ", "t", allAvailable)).isEqualTo(Transport.NIO);
-        assertThat(Transport.selectForRelay("epoll", "t", allAvailable)).isEqualTo(Transport.EPOLL);
+        assertThat(Transport.selectForRelay(null, "t", allAvailable)).isEqualTo(Transport.EPOLL);
+        assertThat(Transport.selectForRelay(" ", "t", allAvailable)).isEqualTo(Transport.EPOLL);
+        assertThat(Transport.selectForRelay(" Auto ", "t", allAvailable)).isEqualTo(Transport.EPOLL);
+        assertThat(Transport.selectForRelay(null, "t", noEpoll)).isEqualTo(Transport.NIO);
+        assertThat(Transport.selectForRelay("auto", "t", noEpoll)).isEqualTo(Transport.NIO);
+        assertThat(Transport.selectForRelay("nio", "t", allAvailable)).isEqualTo(Transport.NIO);
         assertThat(Transport.selectForRelay("io_uring", "t", allAvailable)).isEqualTo(Transport.IO_URING);
-        assertThat(Transport.selectForRelay("auto", "t", unavailable(Transport.IO_URING)))
-                .isEqualTo(Transport.EPOLL);
     }
 
     @Test
@@ -143,10 +145,13 @@ class TransportTest {
     void selectForRelayReadsTheSystemProperty() {
         String before = System.getProperty(Transport.PROPERTY);
         try {
+            Transport expected = Transport.EPOLL.isAvailable() ? Transport.EPOLL : Transport.NIO;
             System.clearProperty(Transport.PROPERTY);
-            assertThat(Transport.selectForRelay()).isEqualTo(Transport.NIO);
+            assertThat(Transport.selectForRelay()).isEqualTo(expected);
             System.setProperty(Transport.PROPERTY, "auto");
-            assertThat(Transport.selectForRelay()).isEqualTo(Transport.best());
+            assertThat(Transport.selectForRelay()).isEqualTo(expected);
+            System.setProperty(Transport.PROPERTY, "nio");
+            assertThat(Transport.selectForRelay()).isEqualTo(Transport.NIO);
         } finally {
             if (before == null) {
                 System.clearProperty(Transport.PROPERTY);

@@ -16,6 +16,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -139,11 +140,13 @@ public final class L4Proxy implements AutoCloseable {
     private Listener bind(ListenerConfig config, ListenerStats stats) {
         Listener listener = new Listener(config, stats);
         ServerBootstrap bootstrap = new ServerBootstrap().group(group);
-        if (transport == Transport.NIO) {
-            SocketProtocolFamily family = NioRelayChannels.family(config.listen());
-            bootstrap.channelFactory(() -> new NioRelayChannels.RelayServerSocket(family));
-        } else {
-            bootstrap.channel(transport.serverChannelType());
+        // Sockets of the listen address's own family: AF_INET for an IPv4 listener, so accepted
+        // connections carry plain IPv4 addresses instead of IPv4-mapped IPv6 ones.
+        SocketProtocolFamily family = NioRelayChannels.family(config.listen());
+        switch (transport) {
+            case NIO -> bootstrap.channelFactory(() -> new NioRelayChannels.RelayServerSocket(family));
+            case EPOLL -> bootstrap.channelFactory(() -> new EpollServerSocketChannel(family));
+            default -> bootstrap.channel(transport.serverChannelType());
         }
         ChannelFuture bind = bootstrap
                 .option(ChannelOption.SO_BACKLOG, 4096)

@@ -52,7 +52,8 @@ class L4ProxyTest {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private static final String TRANSPORT_VARIABLE = "BELFRY_TEST_TRANSPORT";
 
-    // BELFRY_TEST_TRANSPORT=epoll|io_uring runs the relay tests on a native transport (see docs/proxy.md).
+    // BELFRY_TEST_TRANSPORT=nio|epoll|io_uring runs the relay tests on that transport instead of the
+    // default (epoll where available; see docs/proxy.md).
     private final Transport transport = System.getenv(TRANSPORT_VARIABLE) == null
             ? Transport.selectForRelay()
             : Transport.select(System.getenv(TRANSPORT_VARIABLE), TRANSPORT_VARIABLE);
@@ -77,8 +78,9 @@ class L4ProxyTest {
     void aClientThatHalfClosesFirstStillReceivesALargeResponseWhole() throws Exception {
         // The client sends its request and FIN at once, then reads a response far larger than the
         // socket buffers, so the proxy must wait for the client's socket to drain many times after
-        // the client's input side has shut down. (Netty 4.2.18's epoll transport fails exactly
-        // this: the half-closed socket has left the epoll set and waiting to write fails.)
+        // the client's input side has shut down. (Netty 4.2.18's own epoll handler fails exactly
+        // this: the half-closed socket has left the epoll set and waiting to write fails; Belfry's
+        // epoll event loops work around it, see EpollRegistrations in belfry-netty.)
         int size = 16 * 1024 * 1024;
         TestBackend backend = backend(socket -> {
             socket.getInputStream().readAllBytes();
