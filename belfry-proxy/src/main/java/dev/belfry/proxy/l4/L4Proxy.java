@@ -73,6 +73,7 @@ public final class L4Proxy implements AutoCloseable {
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
     private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
     private final RelayEngine relayEngine = new Relays();
+    private final DescriptorBudget descriptors;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private volatile Map<String, Cluster> clusters = Map.of();
     private volatile boolean accepting = true;
@@ -93,6 +94,15 @@ public final class L4Proxy implements AutoCloseable {
             this.ownsGroup = true;
         }
         this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener, builder.retryListeners);
+        this.descriptors = builder.descriptorLimit > 0
+                ? DescriptorBudget.of(builder.descriptorLimit, 0, relays::size)
+                : DescriptorBudget.ofProcess(relays::size);
+        if (descriptors.limit() > 0) {
+            LOG.info(
+                    "file descriptor limit {}: at most {} proxied connections at once",
+                    descriptors.limit(),
+                    descriptors.maxConnections());
+        }
     }
 
     /** A builder of an engine for {@code config}. */
@@ -171,6 +181,8 @@ public final class L4Proxy implements AutoCloseable {
                     cause);
         }
         listener.bound(bind.channel());
+        descriptors.listening(bind.channel());
+        bind.channel().closeFuture().addListener(closed -> descriptors.closed(bind.channel()));
         return listener;
     }
 
@@ -409,6 +421,11 @@ public final class L4Proxy implements AutoCloseable {
         }
 
         @Override
+        public boolean withinDescriptorBudget() {
+            return descriptors.admit();
+        }
+
+        @Override
         public @Nullable Cluster cluster(String name) {
             return clusters.get(name);
         }
@@ -431,6 +448,7 @@ public final class L4Proxy implements AutoCloseable {
 
     private void closed(Relay relay) {
         relays.remove(relay);
+        descriptors.released();
         if (relays.isEmpty()) {
             List<CompletableFuture<Void>> waiters;
             synchronized (idleWaiters) {
@@ -442,6 +460,11 @@ public final class L4Proxy implements AutoCloseable {
             }
             waiters.forEach(waiter -> waiter.complete(null));
         }
+    }
+
+    /** The descriptor budget, for tests. */
+    DescriptorBudget descriptorBudget() {
+        return descriptors;
     }
 
     /** The open relays, for tests. */
@@ -472,6 +495,7 @@ public final class L4Proxy implements AutoCloseable {
     public static final class Builder {
         private final ProxyConfig config;
         private @Nullable EventLoopGroup group;
+        private long descriptorLimit;
         private @Nullable Transport transport;
         private Clock clock = Clock.system();
         private boolean clockSet;
@@ -493,6 +517,15 @@ public final class L4Proxy implements AutoCloseable {
             Checks.notSetTwice(this.group, "eventLoopGroup");
             this.group = Checks.notNull(group, "group");
             this.transport = Checks.notNull(transport, "transport");
+            return this;
+        }
+
+        /**
+         * Budgets connections as if the process's file-descriptor limit were {@code limit} with none
+         * open yet, instead of reading the real limit: for tests.
+         */
+        Builder descriptorLimit(long limit) {
+            this.descriptorLimit = limit;
             return this;
         }
 

@@ -122,7 +122,9 @@ final class Relay {
     /** Sets up a just-accepted client channel, or closes it at once if its listener is full. */
     static void accept(RelayEngine engine, Listener listener, Channel channel) {
         ListenerConfig config = listener.config();
-        if (!engine.accepting() || !listener.stats().admit(config.maxConnections())) {
+        if (!engine.accepting()
+                || !engine.withinDescriptorBudget()
+                || !listener.stats().admit(config.maxConnections())) {
             channel.close();
             return;
         }

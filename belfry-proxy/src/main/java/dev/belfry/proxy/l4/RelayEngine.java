@@ -15,6 +15,14 @@ interface RelayEngine {
     /** Whether new connections are admitted (false once the engine stops accepting, as in a drain). */
     boolean accepting();
 
+    /**
+     * Whether one more proxied connection fits the process's file-descriptor budget; when not, the
+     * listeners pause (see {@link DescriptorBudget}).
+     */
+    default boolean withinDescriptorBudget() {
+        return true;
+    }
+
     /** The cluster named {@code name} in the configuration running now, or null if there is none. */
     @Nullable
     Cluster cluster(String name);

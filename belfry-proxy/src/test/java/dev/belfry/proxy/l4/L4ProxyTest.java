@@ -28,6 +28,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -429,6 +430,45 @@ class L4ProxyTest {
             echoes(one);
         }
         assertThat(backend.accepted()).isEqualTo(2);
+    }
+
+    @Test
+    void pastTheDescriptorBudgetTheListenersPauseAndTakeTheBacklogOnceConnectionsClose() throws Exception {
+        TestBackend backend = backend(TestBackend.ECHO);
+        // A limit of 70 descriptors, 64 of them kept free, leaves three connections of two each.
+        proxy = L4Proxy.builder(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())))
+                .eventLoopGroup(group, transport)
+                .descriptorLimit(70)
+                .build();
+        proxy.start();
+        assertThat(proxy.descriptorBudget().maxConnections()).isEqualTo(3);
+
+        Socket one = connect("web");
+        try (Socket two = connect("web");
+                Socket three = connect("web")) {
+            echoes(one);
+            echoes(two);
+            echoes(three);
+            // The fourth is accepted before the listener learns it is full, and closed at once.
+            try (Socket four = connect("web")) {
+                assertThat(readOrReset(four)).isEqualTo(-1);
+            }
+            assertThat(proxy.descriptorBudget().paused()).isTrue();
+            // The fifth waits in the kernel's backlog: connected, but nothing relays it yet.
+            try (Socket five = connect("web")) {
+                write(five.getOutputStream(), "ping".getBytes(StandardCharsets.US_ASCII));
+                five.setSoTimeout(500);
+                assertThatThrownBy(() -> five.getInputStream().read()).isInstanceOf(SocketTimeoutException.class);
+
+                one.close();
+                await().atMost(10, SECONDS)
+                        .until(() -> !proxy.descriptorBudget().paused());
+                five.setSoTimeout(10_000);
+                assertThat(readExactly(five.getInputStream(), 4)).isEqualTo("ping".getBytes(StandardCharsets.US_ASCII));
+                echoes(two);
+            }
+        }
+        assertThat(backend.accepted()).isEqualTo(4);
     }
 
     @Test
