@@ -4,6 +4,7 @@ import dev.belfry.Checks;
 import dev.belfry.Service;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
+import dev.belfry.http.RequestAttribute;
 import dev.belfry.netty.accept.AcceptErrors;
 import dev.belfry.netty.transport.Transport;
 import dev.belfry.time.Clock;
@@ -65,6 +66,14 @@ import org.jspecify.annotations.Nullable;
  * when the process has none left.
  */
 public final class HttpServer implements AutoCloseable {
+    /**
+     * The TCP peer of the connection a request came on, set by the server on every request (absent
+     * for a unix-socket peer). It is the connection's own address, never a forwarding header: a
+     * client cannot choose it, so it can key rate limits and logs.
+     */
+    public static final RequestAttribute<InetSocketAddress> REMOTE_ADDRESS =
+            RequestAttribute.of("remote-address", InetSocketAddress.class);
+
     private final EventLoopGroup group;
     private final boolean ownsGroup;
     private final Channel serverChannel;

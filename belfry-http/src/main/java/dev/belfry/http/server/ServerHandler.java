@@ -36,6 +36,7 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -238,6 +239,9 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             if (hasBody) {
                 body = new StreamBody(ctx().executor(), contentLength, this);
                 builder.body(body);
+            }
+            if (ctx().channel().remoteAddress() instanceof InetSocketAddress peer) {
+                builder.attribute(HttpServer.REMOTE_ADDRESS, peer);
             }
             request = builder.build();
         } catch (IllegalArgumentException e) {

@@ -68,6 +68,11 @@ class HttpClientLoopbackTest {
             yield answer;
         }
         case "/ignore" -> CompletableFuture.completedFuture(HttpResponse.text("ignored"));
+        case "/peer" -> {
+            java.net.InetSocketAddress peer = request.attribute(HttpServer.REMOTE_ADDRESS);
+            yield CompletableFuture.completedFuture(HttpResponse.text(
+                    peer == null ? "none" : peer.getAddress().getHostAddress() + " " + peer.getPort()));
+        }
         default -> CompletableFuture.completedFuture(HttpResponse.text("hello " + request.target()));
     };
 
@@ -169,6 +174,28 @@ class HttpClientLoopbackTest {
         HttpResponse download = client.call(HttpRequest.get("/big")).join();
         assertThat(download.body().contentLength()).isEqualTo(BIG);
         assertThat(count(download.body()).join()).isEqualTo(BIG);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Protocol.class)
+    void everyRequestCarriesItsConnectionsPeerAddressWhateverItsHeadersSay(Protocol protocol) {
+        HttpServer server = server(ServerLimits.defaults());
+        HttpClient client = client(server, protocol, 1);
+
+        String first = client.call(HttpRequest.get("/peer").toBuilder()
+                        .header("x-forwarded-for", "203.0.113.9")
+                        .build())
+                .join()
+                .body()
+                .collectUtf8(64)
+                .join();
+        String second = client.call(HttpRequest.get("/peer"))
+                .join()
+                .body()
+                .collectUtf8(64)
+                .join();
+        assertThat(first).startsWith("127.0.0.1 ").isNotEqualTo("127.0.0.1 " + server.port());
+        assertThat(second).as("the same connection, so the same peer").isEqualTo(first);
     }
 
     @ParameterizedTest
