@@ -119,9 +119,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building belfry-bench-http"
-./mvnw -B -q -pl belfry-bench-http -am package dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" \
+# Every module of the reactor writes its own class path (a relative outputFile is the module's);
+# the benchmark module's is the one wanted.
+./mvnw -B -q -pl belfry-bench-http -am package dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt \
     -DskipTests -Dspotless.check.skip=true -Dmaven.javadoc.skip=true -Dmaven.source.skip=true >"$WORK/build.log" 2>&1 \
     || { tail -n 30 "$WORK/build.log" >&2; die "build failed"; }
+cp belfry-bench-http/target/bench-classpath.txt "$WORK/cp.txt"
+grep -q okhttp-jvm "$WORK/cp.txt" && grep -q armeria "$WORK/cp.txt" || die "the class path of belfry-bench-http misses a peer: $(cat "$WORK/cp.txt")"
 # Copies of every jar, so neither a rebuild during the run nor another build writing to the local
 # Maven repository can change what later JVMs load.
 mkdir -p "$WORK/lib"
