@@ -2,15 +2,16 @@ package dev.belfry.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.belfry.Checks;
+import dev.belfry.http.internal.FixedBody;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,7 +29,20 @@ import org.jspecify.annotations.Nullable;
  * docs/http.md}). Thread-safe: subscription methods may be called from any thread.
  */
 public abstract class Body {
-    private final AtomicBoolean subscribed = new AtomicBoolean();
+    private static final VarHandle SUBSCRIBED;
+
+    static {
+        try {
+            SUBSCRIBED = MethodHandles.lookup().findVarHandle(Body.class, "subscribed", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // Set once by the first consumer of a streamed body (a field, not an AtomicBoolean: one object
+    // less per message).
+    @SuppressWarnings("UnusedVariable") // read and written through SUBSCRIBED
+    private volatile boolean subscribed;
 
     /** For subclasses in Belfry only. */
     protected Body() {}
@@ -101,7 +115,7 @@ public abstract class Body {
      */
     public final void subscribeBuffers(Flow.Subscriber<? super ByteBuf> subscriber) {
         Checks.notNull(subscriber, "subscriber");
-        if (!repeatable() && !subscribed.compareAndSet(false, true)) {
+        if (!repeatable() && !SUBSCRIBED.compareAndSet(this, false, true)) {
             subscriber.onSubscribe(NoSubscription.INSTANCE);
             subscriber.onError(new IllegalStateException("a streamed body can be consumed only once"));
             return;
@@ -153,7 +167,7 @@ public abstract class Body {
         if (repeatable()) {
             return;
         }
-        if (subscribed.compareAndSet(false, true)) {
+        if (SUBSCRIBED.compareAndSet(this, false, true)) {
             subscribe(Discarding.INSTANCE);
         }
     }
@@ -284,126 +298,6 @@ public abstract class Body {
         @Override
         public void onComplete() {
             result.complete(size == bytes.length ? bytes : Arrays.copyOf(bytes, size));
-        }
-    }
-
-    /** A body held in memory, readable any number of times. */
-    private static final class FixedBody extends Body {
-        private static final CompletableFuture<Headers> NO_TRAILERS =
-                CompletableFuture.completedFuture(Headers.empty());
-        private final byte[] bytes;
-
-        FixedBody(byte[] bytes) {
-            this.bytes = bytes;
-        }
-
-        @Override
-        public long contentLength() {
-            return bytes.length;
-        }
-
-        @Override
-        public boolean repeatable() {
-            return true;
-        }
-
-        @Override
-        public CompletionStage<Headers> trailers() {
-            return NO_TRAILERS.minimalCompletionStage();
-        }
-
-        @Override
-        protected void subscribe(Flow.Subscriber<? super ByteBuf> subscriber) {
-            new OneChunk(subscriber, bytes).start();
-        }
-    }
-
-    /**
-     * Emits one chunk (none if empty) and completes. Reentrant {@code request} calls from inside
-     * {@code onNext} are trampolined, so signals never nest.
-     */
-    private static final class OneChunk implements Flow.Subscription {
-        private final Flow.Subscriber<? super ByteBuf> subscriber;
-        private final byte[] bytes;
-        private long demand;
-        private boolean emitted;
-        private boolean done;
-        private boolean draining;
-
-        OneChunk(Flow.Subscriber<? super ByteBuf> subscriber, byte[] bytes) {
-            this.subscriber = subscriber;
-            this.bytes = bytes;
-            this.emitted = bytes.length == 0;
-        }
-
-        void start() {
-            subscriber.onSubscribe(this);
-            synchronized (this) {
-                if (done || draining) {
-                    return;
-                }
-                if (emitted) {
-                    done = true;
-                } else {
-                    return;
-                }
-            }
-            subscriber.onComplete();
-        }
-
-        @Override
-        public void request(long n) {
-            synchronized (this) {
-                if (done) {
-                    return;
-                }
-                if (n <= 0) {
-                    done = true;
-                } else {
-                    demand += n;
-                    if (demand < 0) {
-                        demand = Long.MAX_VALUE;
-                    }
-                }
-                if (draining) {
-                    return;
-                }
-                draining = true;
-            }
-            if (n <= 0) {
-                subscriber.onError(new IllegalArgumentException("request(n) needs n > 0, was " + n));
-                return;
-            }
-            drain();
-        }
-
-        private void drain() {
-            boolean emit;
-            synchronized (this) {
-                emit = !emitted && demand > 0 && !done;
-                if (emit) {
-                    emitted = true;
-                    demand--;
-                }
-            }
-            if (emit) {
-                subscriber.onNext(Unpooled.wrappedBuffer(bytes));
-            }
-            synchronized (this) {
-                draining = false;
-                if (done || !emitted) {
-                    return;
-                }
-                done = true;
-            }
-            subscriber.onComplete();
-        }
-
-        @Override
-        public void cancel() {
-            synchronized (this) {
-                done = true;
-            }
         }
     }
 }

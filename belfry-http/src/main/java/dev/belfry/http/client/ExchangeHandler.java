@@ -6,6 +6,8 @@ import dev.belfry.http.Headers;
 import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
+import dev.belfry.http.internal.BodyWriter;
+import dev.belfry.http.internal.FixedBody;
 import dev.belfry.http.internal.StreamBody;
 import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
@@ -15,7 +17,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
@@ -36,7 +37,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -76,7 +76,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     private boolean informational;
     private boolean keepAlive;
     private @Nullable StreamBody body;
-    private @Nullable RequestWriter writer;
+    private @Nullable BodyWriter writer;
     private Clock.@Nullable Scheduled timer;
     private boolean timingHeaders;
     private long lastProgress;
@@ -134,8 +134,8 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         Body requestBody = request.body();
         io.netty.handler.codec.http.HttpMethod method =
                 io.netty.handler.codec.http.HttpMethod.valueOf(request.method().name());
-        boolean empty = requestBody.repeatable() && requestBody.contentLength() == 0;
-        if (empty) {
+        if (requestBody instanceof FixedBody fixed && fixed.bytes().length == 0) {
+            // No body: the head alone, in one write and one flush.
             var full =
                     new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, request.target(), Unpooled.EMPTY_BUFFER);
             copyHeaders(request, full.headers(), 0);
@@ -146,6 +146,26 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
                     headFailed(id, f.cause());
                 }
             });
+        } else if (requestBody instanceof FixedBody fixed) {
+            // Held in memory: the head and the whole body go out with one flush and no subscription,
+            // but as two writes, so that a failure of the body (once the head may have reached the
+            // server) is never taken for a request that was certainly not sent.
+            byte[] bytes = fixed.bytes();
+            var head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, request.target());
+            copyHeaders(request, head.headers(), bytes.length);
+            ctx().write(head).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    headFailed(id, f.cause());
+                }
+            });
+            ctx().writeAndFlush(new DefaultLastHttpContent(Unpooled.wrappedBuffer(bytes)))
+                    .addListener((ChannelFutureListener) f -> {
+                        if (f.isSuccess()) {
+                            requestWritten(id);
+                        } else {
+                            writeFailed(id, f.cause());
+                        }
+                    });
         } else {
             var head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, request.target());
             copyHeaders(request, head.headers(), requestBody.contentLength());
@@ -155,9 +175,9 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
                 }
             });
             armBodyIdle(id);
-            RequestWriter w = new RequestWriter(id, requestBody);
+            BodyWriter w = new BodyWriter(ctx(), requestBody, new RequestBody(id), true);
             writer = w;
-            requestBody.subscribeBuffers(w);
+            w.start();
         }
         readIfWanted();
     }
@@ -415,7 +435,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         result = null;
         body = null;
         cancelTimer();
-        RequestWriter w = writer;
+        BodyWriter w = writer;
         writer = null;
         if (w != null) {
             w.cancel();
@@ -458,7 +478,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
 
     private void stopWritingRequest() {
         requestStopped = true;
-        RequestWriter w = writer;
+        BodyWriter w = writer;
         writer = null;
         if (w != null) {
             w.cancel();
@@ -494,7 +514,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext context) throws Exception {
-        RequestWriter w = writer;
+        BodyWriter w = writer;
         if (w != null && context.channel().isWritable()) {
             lastProgress = clock.nanoTime();
             w.resume();
@@ -579,8 +599,8 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         long now = clock.nanoTime();
         long limit = settings.bodyIdleTimeout().toNanos();
         StreamBody b = body;
-        RequestWriter w = writer;
-        boolean waitingOnPeer = (b != null && b.wantsMore()) || (w != null && w.waitingForWritability);
+        BodyWriter w = writer;
+        boolean waitingOnPeer = (b != null && b.wantsMore()) || (w != null && w.waitingForWritability());
         if (!waitingOnPeer) {
             lastProgress = now; // the consumer (or the request's publisher) is the slow one
         } else if (now - lastProgress >= limit) {
@@ -630,149 +650,49 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         return message == null ? cause.getClass().getSimpleName() : message;
     }
 
-    /**
-     * Writes the request body chunk by chunk: the next chunk is requested only when the previous one
-     * went into a writable channel, so a server that reads slowly holds the publisher back.
-     */
-    private final class RequestWriter implements Flow.Subscriber<ByteBuf> {
+    /** A request body reports here: the owner of one exchange's writer. */
+    private final class RequestBody implements BodyWriter.Owner {
         private final long id;
-        private final Body source;
-        private Flow.@Nullable Subscription subscription;
-        private boolean done;
-        boolean waitingForWritability;
-        private boolean requesting;
-        private boolean again;
-        private boolean signalled;
-        private boolean wroteSinceFlush = true; // the head
 
-        RequestWriter(long id, Body source) {
+        RequestBody(long id) {
             this.id = id;
-            this.source = source;
         }
 
         @Override
-        public void onSubscribe(Flow.Subscription s) {
-            onLoop(() -> {
-                if (done || writer != this) {
-                    s.cancel();
-                    return;
-                }
-                subscription = s;
-                requestNext();
-            });
+        public boolean isCurrent(BodyWriter bodyWriter) {
+            return writer == bodyWriter;
         }
 
         @Override
-        public void onNext(ByteBuf chunk) {
-            onLoop(() -> {
-                signalled = true;
-                if (done || writer != this) {
-                    chunk.release();
-                    return;
-                }
-                ctx().write(new DefaultHttpContent(chunk)).addListener((ChannelFutureListener) f -> {
-                    if (!f.isSuccess()) {
-                        writeFailed(f.cause());
-                    }
-                });
-                wroteSinceFlush = true;
-                if (ctx().channel().isWritable()) {
-                    requestNext();
+        public void chunkFailed(BodyWriter bodyWriter, @Nullable Throwable cause) {
+            writeFailed(id, cause);
+        }
+
+        @Override
+        public void bodyFailed(BodyWriter bodyWriter, Throwable failure) {
+            writer = null;
+            // The request is cut short: the server sees a truncated request (HTTP/1.1 close,
+            // HTTP/2 reset) and the caller the publisher's failure.
+            fail(failure);
+        }
+
+        @Override
+        public void bodyEnded(BodyWriter bodyWriter, LastHttpContent last) {
+            writer = null;
+            ctx().writeAndFlush(last).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    requestWritten(id);
                 } else {
-                    ctx().flush();
-                    wroteSinceFlush = false;
-                    waitingForWritability = true;
+                    writeFailed(id, f.cause());
                 }
             });
         }
+    }
 
-        @Override
-        public void onError(Throwable failure) {
-            onLoop(() -> {
-                if (done || writer != this) {
-                    return;
-                }
-                done = true;
-                writer = null;
-                // The request is cut short: the server sees a truncated request (HTTP/1.1 close,
-                // HTTP/2 reset) and the caller the publisher's failure.
-                fail(failure);
-            });
-        }
-
-        @Override
-        public void onComplete() {
-            onLoop(() -> {
-                if (done || writer != this) {
-                    return;
-                }
-                done = true;
-                writer = null;
-                Headers trailers = source.trailers().toCompletableFuture().getNow(Headers.empty());
-                LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
-                if (!trailers.isEmpty()) {
-                    last = new DefaultLastHttpContent();
-                    HttpHeaders fields = last.trailingHeaders();
-                    trailers.forEach((name, value) -> fields.add(name, value));
-                }
-                ctx().writeAndFlush(last).addListener((ChannelFutureListener) f -> {
-                    if (f.isSuccess()) {
-                        requestWritten(id);
-                    } else {
-                        writeFailed(f.cause());
-                    }
-                });
-            });
-        }
-
-        private void writeFailed(@Nullable Throwable cause) {
-            if (id == exchange && active && !requestStopped) {
-                fail(new ConnectionClosedException(
-                        settings.origin() + ": the request could not be written whole: " + describe(cause)));
-            }
-        }
-
-        void resume() {
-            if (waitingForWritability && !done) {
-                waitingForWritability = false;
-                requestNext();
-            }
-        }
-
-        void cancel() {
-            if (done) {
-                return;
-            }
-            done = true;
-            Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
-            }
-        }
-
-        private void requestNext() {
-            Flow.Subscription s = subscription;
-            if (s == null) {
-                return;
-            }
-            if (requesting) {
-                again = true; // asked from inside onNext: the loop below requests once more
-                return;
-            }
-            signalled = false;
-            requesting = true;
-            try {
-                do {
-                    again = false;
-                    s.request(1);
-                } while (again && !done);
-            } finally {
-                requesting = false;
-            }
-            if (!signalled && wroteSinceFlush && !done && ctx != null) {
-                ctx.flush(); // the next chunk is not here yet: send what is written so far
-                wroteSinceFlush = false;
-            }
+    private void writeFailed(long id, @Nullable Throwable cause) {
+        if (id == exchange && active && !requestStopped) {
+            fail(new ConnectionClosedException(
+                    settings.origin() + ": the request could not be written whole: " + describe(cause)));
         }
     }
 }

@@ -9,6 +9,8 @@ import dev.belfry.http.Headers;
 import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
+import dev.belfry.http.internal.BodyWriter;
+import dev.belfry.http.internal.FixedBody;
 import dev.belfry.http.internal.StreamBody;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -18,7 +20,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
@@ -42,7 +43,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -76,6 +76,12 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private @Nullable ChannelHandlerContext ctx;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
     private @Nullable ScheduledFuture<?> timer;
+    private long timerAt; // when `timer` fires, on the event loop's ticker
+    private long deadline; // when `deadlineAction` is due, while it is not null
+    private @Nullable Runnable deadlineAction;
+    private final Runnable onTimer = this::timerFired;
+    private final Runnable onIdleTimeout = this::idleTimedOut;
+    private final Runnable onHeaderReadTimeout = this::headerReadTimedOut;
     private boolean timingHead;
 
     // The exchange in flight.
@@ -91,6 +97,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private long exchangeCount;
     private boolean responseStarted;
     private @Nullable BodyWriter writer;
+    private final ResponseBodies responseBodies = new ResponseBodies();
 
     private boolean closeAfter;
     private boolean closing;
@@ -117,7 +124,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     @Override
     public void handlerRemoved(ChannelHandlerContext context) {
-        cancelTimer(); // upgraded to HTTP/2: this connection's HTTP/1.1 timers no longer apply
+        stopTimer(); // upgraded to HTTP/2: this connection's HTTP/1.1 timers no longer apply
         releasePending();
     }
 
@@ -343,7 +350,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             // A header-read timeout no shorter than the idle timeout would only extend the wait:
             // then the idle deadline, running since the last answer, bounds the head too.
             if (limits.headerReadTimeout().compareTo(limits.idleTimeout()) < 0) {
-                arm(limits.headerReadTimeout(), this::headerReadTimedOut);
+                arm(limits.headerReadTimeout(), onHeaderReadTimeout);
             }
         }
     }
@@ -352,7 +359,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         if (mode == Mode.HTTP1) {
             ConnectionCap.waiting(ctx().channel());
             timingHead = false;
-            arm(limits.idleTimeout(), this::idleTimedOut);
+            arm(limits.idleTimeout(), onIdleTimeout);
         }
         readIfWanted();
     }
@@ -445,10 +452,20 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             finishResponse(LastHttpContent.EMPTY_LAST_CONTENT);
             return;
         }
-        BodyWriter bodyWriter = new BodyWriter(response);
+        if (response.body() instanceof FixedBody fixed) {
+            // Held in memory: the head and the whole body go out with one flush, with no
+            // subscription and no writer.
+            byte[] bytes = fixed.bytes();
+            finishResponse(
+                    bytes.length == 0
+                            ? LastHttpContent.EMPTY_LAST_CONTENT
+                            : new DefaultLastHttpContent(Unpooled.wrappedBuffer(bytes)));
+            return;
+        }
+        BodyWriter bodyWriter = new BodyWriter(ctx(), response.body(), responseBodies, false);
         writer = bodyWriter;
-        response.body().subscribeBuffers(bodyWriter);
-        if (!bodyWriter.wroteSinceFlush) {
+        bodyWriter.start();
+        if (!bodyWriter.wroteSinceFlush()) {
             ctx().flush(); // the body is slow to start: let the client see the head now
         }
     }
@@ -503,7 +520,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     /** Answers {@code status} with a short text and closes, abandoning any exchange in flight. */
     private void rejectAndClose(int status, @Nullable String reason) {
         closing = true;
-        cancelTimer();
+        stopTimer();
         CompletableFuture<HttpResponse> future = inflight;
         inflight = null;
         if (future != null) {
@@ -562,7 +579,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     @Override
     public void channelInactive(ChannelHandlerContext context) throws Exception {
         closing = true;
-        cancelTimer();
+        stopTimer();
         releasePending();
         failRequestBody(new ConnectionClosedException("the client closed the connection"));
         CompletableFuture<HttpResponse> future = inflight;
@@ -600,17 +617,57 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         }
     }
 
-    private void arm(Duration delay, Runnable task) {
-        cancelTimer();
-        timer = ctx().executor().schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    // One deadline at a time (idle, or reading a request head), checked by a timer that is moved
+    // lazily: arming a deadline no earlier than the scheduled timer keeps that timer, which on firing
+    // sees the later deadline and schedules itself again. A busy keep-alive connection thus
+    // schedules and cancels nothing per request (it scheduled two timers and cancelled two before).
+    private void arm(Duration delay, Runnable action) {
+        long now = ctx().executor().ticker().nanoTime();
+        deadline = now + delay.toNanos();
+        deadlineAction = action;
+        if (timer == null || deadline - timerAt < 0) {
+            stopScheduled();
+            schedule(now, deadline - now);
+        }
     }
 
+    private void schedule(long now, long delayNanos) {
+        timerAt = now + delayNanos;
+        timer = ctx().executor().schedule(onTimer, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Disarms the deadline; a timer already scheduled stays, finds nothing to do, and ends. */
     private void cancelTimer() {
+        deadlineAction = null;
+    }
+
+    /** Disarms the deadline and cancels the timer: for a connection that is going away. */
+    private void stopTimer() {
+        deadlineAction = null;
+        stopScheduled();
+    }
+
+    private void stopScheduled() {
         ScheduledFuture<?> current = timer;
         timer = null;
         if (current != null) {
             current.cancel(false);
         }
+    }
+
+    private void timerFired() {
+        timer = null;
+        Runnable action = deadlineAction;
+        if (action == null || ctx == null) {
+            return;
+        }
+        long now = ctx.executor().ticker().nanoTime();
+        if (deadline - now > 0) {
+            schedule(now, deadline - now); // moved later since this timer was scheduled
+            return;
+        }
+        deadlineAction = null;
+        action.run();
     }
 
     private ChannelHandlerContext ctx() {
@@ -648,134 +705,27 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         return message == null ? cause.getClass().getSimpleName() : message;
     }
 
-    /**
-     * Writes a response body chunk by chunk: the next chunk is requested when the previous one is
-     * written into a writable channel, so a slow client holds the handler back.
-     */
-    private final class BodyWriter implements Flow.Subscriber<ByteBuf> {
-        private final HttpResponse response;
-        private Flow.@Nullable Subscription subscription;
-        private boolean done;
-        private boolean waitingForWritability;
-        private boolean requesting;
-        private boolean again;
-        private boolean signalled;
-        boolean wroteSinceFlush;
-
-        BodyWriter(HttpResponse response) {
-            this.response = response;
+    /** Response bodies report here: each connection has one, and one body is written at a time. */
+    private final class ResponseBodies implements BodyWriter.Owner {
+        @Override
+        public boolean isCurrent(BodyWriter bodyWriter) {
+            return writer == bodyWriter;
         }
 
         @Override
-        public void onSubscribe(Flow.Subscription s) {
-            onLoop(() -> {
-                if (done || writer != this) {
-                    s.cancel();
-                    return;
-                }
-                subscription = s;
-                requestNext();
-            });
+        public void chunkFailed(BodyWriter bodyWriter, @Nullable Throwable cause) {
+            bodyWriter.cancel(); // the connection is failing: its close ends the exchange
         }
 
         @Override
-        public void onNext(ByteBuf chunk) {
-            onLoop(() -> {
-                signalled = true;
-                if (done || writer != this) {
-                    chunk.release();
-                    return;
-                }
-                ChannelFuture written = ctx().write(new DefaultHttpContent(chunk));
-                wroteSinceFlush = true;
-                written.addListener((ChannelFutureListener) f -> {
-                    if (!f.isSuccess()) {
-                        cancel();
-                    }
-                });
-                if (ctx().channel().isWritable()) {
-                    requestNext();
-                } else {
-                    ctx().flush();
-                    wroteSinceFlush = false;
-                    waitingForWritability = true;
-                }
-            });
+        public void bodyFailed(BodyWriter bodyWriter, Throwable failure) {
+            writer = null;
+            abortResponse(failure);
         }
 
         @Override
-        public void onError(Throwable failure) {
-            onLoop(() -> {
-                if (done || writer != this) {
-                    return;
-                }
-                done = true;
-                writer = null;
-                abortResponse(failure);
-            });
-        }
-
-        @Override
-        public void onComplete() {
-            onLoop(() -> {
-                if (done || writer != this) {
-                    return;
-                }
-                done = true;
-                Headers trailers =
-                        response.body().trailers().toCompletableFuture().getNow(Headers.empty());
-                LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
-                if (!trailers.isEmpty()) {
-                    last = new DefaultLastHttpContent();
-                    HttpHeaders fields = last.trailingHeaders();
-                    trailers.forEach((name, value) -> fields.add(name, value));
-                }
-                finishResponse(last);
-            });
-        }
-
-        void resume() {
-            if (waitingForWritability && !done) {
-                waitingForWritability = false;
-                requestNext();
-            }
-        }
-
-        void cancel() {
-            if (done) {
-                return;
-            }
-            done = true;
-            Flow.Subscription s = subscription;
-            if (s != null) {
-                s.cancel();
-            }
-        }
-
-        private void requestNext() {
-            Flow.Subscription s = subscription;
-            if (s == null) {
-                return;
-            }
-            if (requesting) {
-                again = true; // asked from inside onNext: the loop below requests once more
-                return;
-            }
-            signalled = false;
-            requesting = true;
-            try {
-                do {
-                    again = false;
-                    s.request(1);
-                } while (again && !done);
-            } finally {
-                requesting = false;
-            }
-            if (!signalled && wroteSinceFlush) {
-                // The next chunk is not here yet: send what is written so far.
-                ctx().flush();
-                wroteSinceFlush = false;
-            }
+        public void bodyEnded(BodyWriter bodyWriter, LastHttpContent last) {
+            finishResponse(last);
         }
     }
 }
