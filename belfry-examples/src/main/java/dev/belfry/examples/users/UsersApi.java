@@ -97,6 +97,20 @@ public final class UsersApi implements AutoCloseable {
         return database.call(new Query(read, call)).thenApply(result -> (T) result);
     }
 
+    /**
+     * The user with {@code id}, through the coalescing cache: concurrent callers for one id share
+     * one query, and an answer is reused for {@link #CACHE_FOR} unless a write invalidates it.
+     * Fails with {@link DatabaseException} or the core's exceptions (an open circuit, a timeout).
+     */
+    public CompletableFuture<Optional<User>> find(long id) {
+        return byId.call(id);
+    }
+
+    /** Up to {@code limit} users in id order after {@code afterId}, through the database stack. */
+    public CompletableFuture<List<User>> page(long afterId, int limit) {
+        return query(true, () -> store.list(afterId, limit));
+    }
+
     /** The API's routes, to mount on a server (or nest under a prefix). */
     public Router.Builder addTo(Router.Builder routes) {
         return routes.get("/api/v1/users", this::list)
