@@ -1,10 +1,12 @@
 package dev.belfry.examples.users;
 
+import dev.belfry.Layer;
 import dev.belfry.Service;
 import dev.belfry.Services;
 import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.coalesce.Coalesce;
 import dev.belfry.coalesce.CoalesceLayer;
+import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.router.JsonHandler;
@@ -36,6 +38,9 @@ public final class UsersApi implements AutoCloseable {
     public static final Duration QUERY_TIMEOUT = Duration.ofSeconds(2);
     /** How long a read by id is served from the cache. */
     public static final Duration CACHE_FOR = Duration.ofSeconds(5);
+
+    /** The largest request body the API reads (a {@code POST}'s JSON). */
+    public static final int MAX_BODY = 16 * 1024;
 
     private static final int MAX_PAGE = 1000;
     private static final int MAX_NAME = 200;
@@ -111,12 +116,21 @@ public final class UsersApi implements AutoCloseable {
         return query(true, () -> store.list(afterId, limit));
     }
 
-    /** The API's routes, to mount on a server (or nest under a prefix). */
+    /** The API's routes, to mount on a server (or nest under a prefix), with nothing around the writes. */
     public Router.Builder addTo(Router.Builder routes) {
+        return addTo(routes, Layer.identity());
+    }
+
+    /**
+     * The API's routes, with {@code writes} (such as an {@code AuthLayer}) around {@code POST} and
+     * {@code DELETE} only: anyone may read, only holders of a token may write.
+     */
+    public Router.Builder addTo(
+            Router.Builder routes, Layer<HttpRequest, HttpResponse, HttpRequest, HttpResponse> writes) {
         return routes.get("/api/v1/users", this::list)
-                .post("/api/v1/users", JsonHandler.of(NewUser.class, 16 * 1024, this::create))
+                .route(HttpMethod.POST, "/api/v1/users", writes, JsonHandler.of(NewUser.class, MAX_BODY, this::create))
                 .get("/api/v1/users/{id}", this::get)
-                .delete("/api/v1/users/{id}", this::delete);
+                .route(HttpMethod.DELETE, "/api/v1/users/{id}", writes, this::delete);
     }
 
     private CompletableFuture<HttpResponse> list(HttpRequest request) {

@@ -7,23 +7,37 @@ import dev.belfry.grpc.server.ServerMetrics;
 import dev.belfry.health.registry.Dependency;
 import dev.belfry.health.registry.DependencyCheck;
 import dev.belfry.health.registry.HealthRegistry;
+import dev.belfry.http.HttpRequest;
+import dev.belfry.http.HttpResponse;
 import dev.belfry.http.accesslog.AccessLogLayer;
+import dev.belfry.http.auth.AuthLayer;
+import dev.belfry.http.catchpanic.CatchPanicLayer;
+import dev.belfry.http.compression.CompressionLayer;
 import dev.belfry.http.health.HealthRoutes;
+import dev.belfry.http.limit.RequestBodyLimitLayer;
+import dev.belfry.http.metrics.HttpMetricsLayer;
+import dev.belfry.http.ratelimit.ClientRateLimitLayer;
 import dev.belfry.http.requestid.RequestIdLayer;
 import dev.belfry.http.router.Router;
 import dev.belfry.http.server.HttpServer;
+import dev.belfry.http.timeout.RequestTimeoutLayer;
 import dev.belfry.time.Clock;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.NettyServerBuilder;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The users service put together: the API over HTTP and gRPC from one {@link UsersApi} (one store,
@@ -31,12 +45,19 @@ import javax.sql.DataSource;
  * registry that pings the database, and the gRPC health service following the same registry.
  *
  * <pre>{@code
- * try (UsersService users = UsersService.builder(dataSource).httpPort(8080).grpcPort(9090).start()) {
+ * try (UsersService users = UsersService.builder(dataSource)
+ *         .httpPort(8080)
+ *         .grpcPort(9090)
+ *         .writeToken(System.getenv("BELFRY_USERS_TOKEN"))
+ *         .start()) {
  *     ...
  * }
  * }</pre>
  *
- * <p>HTTP (HTTP/1.1 and h2c): the request id and access log layers around the router. gRPC: {@code
+ * <p>HTTP (HTTP/1.1 and h2c), outermost first: the request id; then around every route the access
+ * log, metrics ({@code /metrics}), catch-panic, a request timeout, a rate limit per client on {@code
+ * /api/} routes (429), compression of responses, a request body limit (413); bearer-token auth
+ * around the writes ({@code POST}, {@code DELETE}: 401 without the token). gRPC: {@code
  * UserService} behind belfry-grpc's {@link ServerMetrics} and {@link ServerLimits}, and {@code
  * grpc.health.v1.Health}, {@code SERVING} exactly while {@code /ready} answers 200. The metrics of
  * both go to one {@link PrometheusRegistry} per service ({@link #metrics()}), so several services in
@@ -44,6 +65,12 @@ import javax.sql.DataSource;
  */
 public final class UsersService implements AutoCloseable {
     public static final String VERSION = "0.1.0";
+
+    /** The default rate limit: requests per second each client may make to {@code /api/}. */
+    public static final int DEFAULT_RATE_PER_CLIENT = 1000;
+
+    /** The longest an HTTP request may take before it is answered 503. */
+    public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
     /** The gRPC calls one service handles at once before it sheds with {@code RESOURCE_EXHAUSTED}. */
     public static final int GRPC_CONCURRENCY = 512;
@@ -79,13 +106,21 @@ public final class UsersService implements AutoCloseable {
     }
 
     /**
-     * Migrates the schema, then serves HTTP on {@code host:port} (0 for any free port) and gRPC on
-     * any free port of {@code host}.
-     *
-     * @throws SQLException if the database cannot be reached to migrate
+     * The client a request is counted against by the rate limit: the first address of {@code
+     * X-Forwarded-For} (set by a proxy in front), else {@code "direct"} (every direct caller shares
+     * one bucket: the server does not yet hand the peer's address to services); {@code null}, not
+     * limited, outside {@code /api/} (health checks and scrapes).
      */
-    public static UsersService start(DataSource dataSource, String host, int port, Clock clock) throws SQLException {
-        return builder(dataSource).host(host).httpPort(port).clock(clock).start();
+    static @Nullable String client(HttpRequest request) {
+        if (!request.path().startsWith("/api/")) {
+            return null;
+        }
+        String forwarded = request.header("x-forwarded-for");
+        if (forwarded == null || forwarded.isBlank()) {
+            return "direct";
+        }
+        int comma = forwarded.indexOf(',');
+        return (comma < 0 ? forwarded : forwarded.substring(0, comma)).strip();
     }
 
     /** The HTTP port. */
@@ -141,9 +176,28 @@ public final class UsersService implements AutoCloseable {
         private int httpPort;
         private int grpcPort;
         private Clock clock = Clock.system();
+        private @Nullable String writeToken;
+        private long ratePerClient = DEFAULT_RATE_PER_CLIENT;
+        private Duration ratePer = Duration.ofSeconds(1);
 
         private Builder(DataSource dataSource) {
             this.dataSource = dataSource;
+        }
+
+        /** The bearer token that {@code POST} and {@code DELETE} need (required). */
+        public Builder writeToken(String value) {
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException("the write token must not be empty");
+            }
+            this.writeToken = value;
+            return this;
+        }
+
+        /** Each client's rate on {@code /api/}: {@code requests} per {@code per} ({@link #DEFAULT_RATE_PER_CLIENT} a second). */
+        public Builder rateLimit(long requests, Duration per) {
+            this.ratePerClient = requests;
+            this.ratePer = per;
+            return this;
         }
 
         /** The address both servers bind ({@code 127.0.0.1}). */
@@ -183,6 +237,9 @@ public final class UsersService implements AutoCloseable {
          * @throws SQLException if the database cannot be reached to migrate
          */
         public UsersService start() throws SQLException {
+            if (writeToken == null) {
+                throw new IllegalStateException("set the token writes need: writeToken(...)");
+            }
             UserStore store = new UserStore(dataSource);
             store.migrate();
             UsersApi api = new UsersApi(store, clock);
@@ -193,11 +250,25 @@ public final class UsersService implements AutoCloseable {
                             .withTimeout(Duration.ofSeconds(1)))
                     .build();
             PrometheusRegistry metrics = new PrometheusRegistry();
+            // Router layers wrap every route, the first added outermost; the route template is known
+            // inside the router, so the access log and metrics label by it.
+            Router.Builder routes = Router.builder()
+                    .layer(AccessLogLayer.create())
+                    .layer(HttpMetricsLayer.create(metrics))
+                    .layer(CatchPanicLayer.create())
+                    .layer(RequestTimeoutLayer.of(REQUEST_TIMEOUT))
+                    .layer(ClientRateLimitLayer.builder(ratePerClient, ratePer)
+                            .key(UsersService::client)
+                            .clock(clock)
+                            .build())
+                    .layer(CompressionLayer.create())
+                    .layer(RequestBodyLimitLayer.of(UsersApi.MAX_BODY))
+                    .get("/metrics", request -> CompletableFuture.completedFuture(scrape(metrics)));
+            api.addTo(routes, AuthLayer.bearer(Map.of(writeToken, "writer")));
             Router router = HealthRoutes.builder(health)
                     .version(VERSION)
                     .build()
-                    .addTo(api.addTo(Router.builder()))
-                    .layer(AccessLogLayer.create())
+                    .addTo(routes)
                     .build();
             HttpServer server = HttpServer.builder(RequestIdLayer.create().wrap(router))
                     .bind(host, httpPort)
@@ -225,6 +296,19 @@ public final class UsersService implements AutoCloseable {
                 throw new UncheckedIOException("could not serve gRPC on " + host + ":" + grpcPort, e);
             }
             return new UsersService(api, health, server, grpc, grpcHealth, following, metrics);
+        }
+
+        private static HttpResponse scrape(PrometheusRegistry metrics) {
+            ByteArrayOutputStream text = new ByteArrayOutputStream();
+            try {
+                PrometheusTextFormatWriter.create().write(text, metrics.scrape());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+            }
+            return HttpResponse.status(200)
+                    .header("content-type", PrometheusTextFormatWriter.CONTENT_TYPE)
+                    .body(dev.belfry.http.Body.of(text.toByteArray()))
+                    .build();
         }
 
         /** The ping blocks (JDBC), so it runs on a virtual thread, never on the registry's timer. */

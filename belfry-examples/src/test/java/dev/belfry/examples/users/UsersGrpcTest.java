@@ -9,7 +9,6 @@ import dev.belfry.examples.users.grpc.GetUserRequest;
 import dev.belfry.examples.users.grpc.ListUsersRequest;
 import dev.belfry.examples.users.grpc.User;
 import dev.belfry.examples.users.grpc.UserServiceGrpc;
-import dev.belfry.time.Clock;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -51,7 +50,7 @@ class UsersGrpcTest {
     static void start() throws Exception {
         postgres = EmbeddedPostgres.builder().start();
         pool = Main.pool(null, postgres);
-        service = UsersService.start(pool, "127.0.0.1", 0, Clock.system());
+        service = UsersService.builder(pool).writeToken("test-token").start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", service.grpcPort())
                 .usePlaintext()
                 // A small window, so a client that stops reading stops the server soon.
