@@ -62,6 +62,13 @@ public final class Main {
         return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     }
 
+    /** {@link #pool(String, EmbeddedPostgres)} on a JDBC URL that carries its own user. */
+    public static HikariDataSource pool(String jdbcUrl) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        return configure(config);
+    }
+
     /** A small HikariCP pool with short waits, so a database outage fails requests quickly. */
     static HikariDataSource pool(@Nullable String url, @Nullable EmbeddedPostgres embedded) throws IOException {
         HikariConfig config = new HikariConfig();
@@ -74,6 +81,10 @@ public final class Main {
         } else {
             throw new IOException("no database: set BELFRY_DATABASE_URL");
         }
+        return configure(config);
+    }
+
+    private static HikariDataSource configure(HikariConfig config) {
         config.setPoolName("users");
         config.setMaximumPoolSize(10);
         config.setConnectionTimeout(Duration.ofSeconds(1).toMillis());
