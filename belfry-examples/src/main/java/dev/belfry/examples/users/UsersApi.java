@@ -1,10 +1,18 @@
 package dev.belfry.examples.users;
 
+import dev.belfry.Futures;
+import dev.belfry.Layer;
 import dev.belfry.Service;
+import dev.belfry.ServiceException;
 import dev.belfry.Services;
+import dev.belfry.backoff.Backoff;
+import dev.belfry.breaker.BreakerListener;
+import dev.belfry.breaker.CircuitBreakerLayer;
+import dev.belfry.breaker.CircuitState;
 import dev.belfry.builder.ServiceBuilder;
 import dev.belfry.coalesce.Coalesce;
 import dev.belfry.coalesce.CoalesceLayer;
+import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.router.JsonHandler;
@@ -14,11 +22,17 @@ import dev.belfry.time.Clock;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -37,13 +51,37 @@ public final class UsersApi implements AutoCloseable {
     /** How long a read by id is served from the cache. */
     public static final Duration CACHE_FOR = Duration.ofSeconds(5);
 
+    /** The header on a read served from memory while the database is away. */
+    public static final String STALE_HEADER = "x-stale";
+
+    /** The largest request body the API reads (a {@code POST}'s JSON). */
+    public static final int MAX_BODY = 16 * 1024;
+
     private static final int MAX_PAGE = 1000;
+    private static final int MAX_LAST_KNOWN = 10_000;
+    private static final Duration OPEN_MIN = Duration.ofSeconds(1);
+    private static final Duration OPEN_MAX = Duration.ofSeconds(2);
     private static final int MAX_NAME = 200;
     private static final int MAX_EMAIL = 320;
 
     private final UserStore store;
     private final Service<Query, Object> database;
     private final Coalesce<Long, Optional<User>> byId;
+    private final AtomicReference<CircuitState> circuit = new AtomicReference<>(CircuitState.CLOSED);
+    private final AtomicLong opened = new AtomicLong();
+    private final AtomicLong servedStale = new AtomicLong();
+    // The last user read for each id, served when the database cannot be asked (stale-if-error).
+    private final Map<Long, User> lastKnown = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, User> eldest) {
+            return size() > MAX_LAST_KNOWN;
+        }
+    });
+
+    /** A read by id: the user (or none), and whether it is a stale copy served while the database is away. */
+    public record Read(Optional<User> user, boolean stale) {}
 
     /** One database call; {@code read} ones may be repeated after a transient failure. */
     private record Query(boolean read, SqlCall call) {}
@@ -54,10 +92,35 @@ public final class UsersApi implements AutoCloseable {
     }
 
     public UsersApi(UserStore store, Clock clock) {
+        this(store, clock, CACHE_FOR);
+    }
+
+    /**
+     * The API with reads by id cached for {@code cacheFor} ({@link Duration#ZERO}: coalesced only,
+     * never cached; for measuring what the cache saves).
+     */
+    public UsersApi(UserStore store, Clock clock, Duration cacheFor) {
         this.store = store;
         this.database = ServiceBuilder.<Query, Object>builder()
                 .clock(clock)
-                .circuitBreaker()
+                .layer(CircuitBreakerLayer.<Query, Object>builder()
+                        // Probe a sick database every 1 to 2 s (full jitter), never waiting longer:
+                        // the time to recover after it is back stays short.
+                        .openInterval(Backoff.exponential(
+                                OPEN_MIN,
+                                OPEN_MAX,
+                                () -> ThreadLocalRandom.current().nextLong()))
+                        .listener(new BreakerListener() {
+                            @Override
+                            public void onStateChange(CircuitState from, CircuitState to) {
+                                circuit.set(to);
+                                if (to == CircuitState.OPEN) {
+                                    opened.incrementAndGet();
+                                }
+                            }
+                        })
+                        .clock(clock)
+                        .build())
                 .retry(RetryPolicy.<Query, Object>standard()
                         .maxAttempts(3)
                         .idempotent(Query::read)
@@ -65,12 +128,12 @@ public final class UsersApi implements AutoCloseable {
                         .build())
                 .timeout(QUERY_TIMEOUT)
                 .service(Services.blocking(UsersApi::run));
-        this.byId = CoalesceLayer.<Long, Optional<User>>builder(id -> id)
-                .cacheFor(CACHE_FOR)
-                .maxCached(10_000)
-                .clock(clock)
-                .build()
-                .wrap(Services.of(id -> query(true, () -> store.find(id))));
+        CoalesceLayer.Builder<Long, Optional<User>> coalesce =
+                CoalesceLayer.<Long, Optional<User>>builder(id -> id).clock(clock);
+        if (cacheFor.isPositive()) {
+            coalesce.cacheFor(cacheFor).maxCached(10_000);
+        }
+        this.byId = coalesce.build().wrap(Services.of(id -> query(true, () -> store.find(id))));
     }
 
     private static Object run(Query query) {
@@ -97,12 +160,81 @@ public final class UsersApi implements AutoCloseable {
         return database.call(new Query(read, call)).thenApply(result -> (T) result);
     }
 
-    /** The API's routes, to mount on a server (or nest under a prefix). */
+    /**
+     * The user with {@code id}, through the coalescing cache: concurrent callers for one id share
+     * one query, and an answer is reused for {@link #CACHE_FOR} unless a write invalidates it.
+     * Fails with {@link DatabaseException} or the core's exceptions (an open circuit, a timeout).
+     */
+    public CompletableFuture<Optional<User>> find(long id) {
+        return read(id).thenApply(Read::user);
+    }
+
+    /**
+     * The user with {@code id} as {@link #find} reads it, except that when the database cannot be
+     * asked (unreachable, circuit open, timed out) a user read before is served from memory, marked
+     * {@linkplain Read#stale() stale}: a read that was answered once keeps being answered during an
+     * outage. A write or a read that finds no user forgets the copy.
+     */
+    public CompletableFuture<Read> read(long id) {
+        return byId.call(id).handle((user, failure) -> {
+            if (failure == null) {
+                if (user.isPresent()) {
+                    lastKnown.put(id, user.get());
+                } else {
+                    lastKnown.remove(id);
+                }
+                return new Read(user, false);
+            }
+            Throwable cause = Futures.unwrap(failure);
+            User known = lastKnown.get(id);
+            if (known != null && (cause instanceof DatabaseException || cause instanceof ServiceException)) {
+                servedStale.incrementAndGet();
+                return new Read(Optional.of(known), true);
+            }
+            throw failure instanceof CompletionException e ? e : new CompletionException(cause);
+        });
+    }
+
+    /** The user with {@code id} straight from the database (no coalescing, no cache): for comparisons. */
+    public CompletableFuture<Optional<User>> findUncached(long id) {
+        return query(true, () -> store.find(id));
+    }
+
+    /** The state of the database's circuit breaker. */
+    public CircuitState circuit() {
+        return circuit.get();
+    }
+
+    /** How many times the circuit has opened. */
+    public long circuitOpenings() {
+        return opened.get();
+    }
+
+    /** How many reads were answered with a stale copy while the database was away. */
+    public long servedStale() {
+        return servedStale.get();
+    }
+
+    /** Up to {@code limit} users in id order after {@code afterId}, through the database stack. */
+    public CompletableFuture<List<User>> page(long afterId, int limit) {
+        return query(true, () -> store.list(afterId, limit));
+    }
+
+    /** The API's routes, to mount on a server (or nest under a prefix), with nothing around the writes. */
     public Router.Builder addTo(Router.Builder routes) {
+        return addTo(routes, Layer.identity());
+    }
+
+    /**
+     * The API's routes, with {@code writes} (such as an {@code AuthLayer}) around {@code POST} and
+     * {@code DELETE} only: anyone may read, only holders of a token may write.
+     */
+    public Router.Builder addTo(
+            Router.Builder routes, Layer<HttpRequest, HttpResponse, HttpRequest, HttpResponse> writes) {
         return routes.get("/api/v1/users", this::list)
-                .post("/api/v1/users", JsonHandler.of(NewUser.class, 16 * 1024, this::create))
+                .route(HttpMethod.POST, "/api/v1/users", writes, JsonHandler.of(NewUser.class, MAX_BODY, this::create))
                 .get("/api/v1/users/{id}", this::get)
-                .delete("/api/v1/users/{id}", this::delete);
+                .route(HttpMethod.DELETE, "/api/v1/users/{id}", writes, this::delete);
     }
 
     private CompletableFuture<HttpResponse> list(HttpRequest request) {
@@ -146,8 +278,14 @@ public final class UsersApi implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(problem(400, e.getMessage()));
         }
-        return byId.call(id)
-                .thenApply(user -> user.map(HttpResponse::json).orElseGet(() -> problem(404, "no user " + id)))
+        return read(id).thenApply(read -> read.user()
+                        .map(user -> read.stale()
+                                ? HttpResponse.status(200)
+                                        .header(STALE_HEADER, "true")
+                                        .json(user)
+                                        .build()
+                                : HttpResponse.json(user))
+                        .orElseGet(() -> problem(404, "no user " + id)))
                 .exceptionally(UsersApi::failure);
     }
 
@@ -161,6 +299,7 @@ public final class UsersApi implements AutoCloseable {
         return this.<Boolean>query(false, () -> store.delete(id))
                 .thenApply(deleted -> {
                     byId.invalidate(id);
+                    lastKnown.remove(id);
                     return deleted ? HttpResponse.of(204) : problem(404, "no user " + id);
                 })
                 .exceptionally(UsersApi::failure);

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.belfry.time.Clock;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.Test;
 /** The users service end to end: a real PostgreSQL (embedded), HikariCP, the HTTP server. */
 class UsersServiceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String TOKEN = "test-token";
 
     private static EmbeddedPostgres postgres;
     private static HikariDataSource pool;
@@ -35,7 +35,7 @@ class UsersServiceTest {
     static void start() throws Exception {
         postgres = EmbeddedPostgres.builder().start();
         pool = Main.pool(null, postgres);
-        service = UsersService.start(pool, "127.0.0.1", 0, Clock.system());
+        service = UsersService.builder(pool).writeToken(TOKEN).start();
         client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
@@ -62,6 +62,18 @@ class UsersServiceTest {
         if (body != null) {
             request.header("content-type", "application/json");
         }
+        if (!method.equals("GET")) {
+            request.header("authorization", "Bearer " + TOKEN);
+        }
+        return client.send(request.build(), BodyHandlers.ofString());
+    }
+
+    private static HttpRequest.Builder request(UsersService target, String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + target.port() + path))
+                .timeout(Duration.ofSeconds(10));
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
         return client.send(request.build(), BodyHandlers.ofString());
     }
 
@@ -157,7 +169,8 @@ class UsersServiceTest {
     void withTheDatabaseGoneReadsFailFastAndReadyTurns503() throws Exception {
         try (EmbeddedPostgres doomed = EmbeddedPostgres.builder().start();
                 HikariDataSource doomedPool = Main.pool(null, doomed);
-                UsersService degraded = UsersService.start(doomedPool, "127.0.0.1", 0, Clock.system())) {
+                UsersService degraded =
+                        UsersService.builder(doomedPool).writeToken(TOKEN).start()) {
             URI users = URI.create("http://127.0.0.1:" + degraded.port() + "/api/v1/users");
             URI ready = URI.create("http://127.0.0.1:" + degraded.port() + "/ready");
             assertThat(client.send(HttpRequest.newBuilder(users).build(), BodyHandlers.ofString())
@@ -182,5 +195,102 @@ class UsersServiceTest {
                     .as("three attempts of at most the pool's 1 s connection wait, or an open circuit at once")
                     .isLessThan(Duration.ofSeconds(8));
         }
+    }
+
+    @Test
+    void writesNeedTheBearerTokenAndReadsDoNot() throws Exception {
+        String ada = "{\"name\":\"Eve\",\"email\":\"eve@example.com\"}";
+        HttpResponse<String> anonymous = send(request(service, "/api/v1/users")
+                .header("content-type", "application/json")
+                .POST(BodyPublishers.ofString(ada)));
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("www-authenticate")).hasValue("Bearer");
+        HttpResponse<String> wrong = send(request(service, "/api/v1/users")
+                .header("authorization", "Bearer not-the-token")
+                .POST(BodyPublishers.ofString(ada)));
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(send(request(service, "/api/v1/users/1").DELETE()).statusCode())
+                .isEqualTo(401);
+        assertThat(send(request(service, "/api/v1/users?limit=1")).statusCode()).isEqualTo(200);
+        assertThat(send("GET", "/api/v1/users?after=0&limit=1000", null).body()).doesNotContain("eve@example.com");
+    }
+
+    @Test
+    void metricsCountRequestsByRouteTemplate() throws Exception {
+        assertThat(send("GET", "/api/v1/users/424242", null).statusCode()).isEqualTo(404);
+        HttpResponse<String> metrics = send(request(service, "/metrics"));
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("content-type"))
+                .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain; version=0.0.4"));
+        assertThat(metrics.body())
+                .containsPattern("http_server_request_duration_seconds_count\\{method=\"GET\","
+                        + "route=\"/api/v1/users/\\{id}\",status_class=\"4xx\"} [1-9]");
+    }
+
+    @Test
+    void largeResponsesAreCompressedForClientsThatAsk() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            assertThat(send(
+                                    "POST",
+                                    "/api/v1/users",
+                                    "{\"name\":\"Zip " + i + "\",\"email\":\"zip" + i + "@example.com\"}")
+                            .statusCode())
+                    .isEqualTo(201);
+        }
+        HttpResponse<byte[]> gzipped = client.send(
+                request(service, "/api/v1/users?limit=1000")
+                        .header("accept-encoding", "gzip")
+                        .build(),
+                BodyHandlers.ofByteArray());
+        assertThat(gzipped.statusCode()).isEqualTo(200);
+        assertThat(gzipped.headers().firstValue("content-encoding")).hasValue("gzip");
+        try (var inflated = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped.body()))) {
+            JsonNode users = JSON.readTree(inflated);
+            assertThat(users.size()).isGreaterThanOrEqualTo(40);
+            assertThat(gzipped.body().length).isLessThan(users.toString().length() / 2);
+        }
+        HttpResponse<String> plain = send(request(service, "/api/v1/users?limit=1000"));
+        assertThat(plain.headers().firstValue("content-encoding")).isEmpty();
+    }
+
+    @Test
+    void aBodyOverTheLimitIsAnswered413() throws Exception {
+        String big = "{\"name\":\"" + "x".repeat(UsersApi.MAX_BODY) + "\",\"email\":\"big@example.com\"}";
+        HttpResponse<String> refused = send("POST", "/api/v1/users", big);
+        assertThat(refused.statusCode()).isEqualTo(413);
+        assertThat(refused.body()).contains("limit of " + UsersApi.MAX_BODY + " bytes");
+    }
+
+    @Test
+    void eachClientIsRateLimitedOnItsOwnAndHealthIsNot() throws Exception {
+        try (UsersService limited = UsersService.builder(pool)
+                .writeToken(TOKEN)
+                .rateLimit(3, Duration.ofMinutes(1))
+                .start()) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.1"))
+                                .statusCode())
+                        .isEqualTo(200);
+            }
+            HttpResponse<String> refused =
+                    send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.1, 10.9.9.9"));
+            assertThat(refused.statusCode()).isEqualTo(429);
+            assertThat(refused.headers().firstValue("retry-after")).hasValue("20");
+            assertThat(send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.2"))
+                            .statusCode())
+                    .isEqualTo(200);
+            for (int i = 0; i < 5; i++) {
+                assertThat(send(request(limited, "/live")).statusCode()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void everyResponseCarriesARequestId() throws Exception {
+        HttpResponse<String> response = send(request(service, "/live"));
+        assertThat(response.headers().firstValue("x-request-id"))
+                .hasValueSatisfying(id -> assertThat(id).hasSize(36));
+        HttpResponse<String> echoed = send(request(service, "/live").header("x-request-id", "abc-123"));
+        assertThat(echoed.headers().firstValue("x-request-id")).hasValue("abc-123");
     }
 }
