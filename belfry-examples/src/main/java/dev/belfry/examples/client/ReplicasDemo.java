@@ -3,6 +3,7 @@ package dev.belfry.examples.client;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.belfry.channel.AddressSource;
 import dev.belfry.channel.PoolStatus;
+import dev.belfry.channel.http.WarmHttpChannel;
 import dev.belfry.examples.degradation.RestartableDatabase;
 import dev.belfry.examples.users.Main;
 import dev.belfry.examples.users.UsersService;
@@ -102,25 +103,33 @@ public final class ReplicasDemo {
         List<InetSocketAddress> addresses = replicas.stream()
                 .map(replica -> new InetSocketAddress(InetAddress.getLoopbackAddress(), replica.grpcPort))
                 .toList();
-        // One warm channel over every replica's gRPC port: connected and health-checked
-        // (grpc.health.v1, which follows each replica's /ready) before the first call.
+        List<InetSocketAddress> httpAddresses = replicas.stream()
+                .map(replica -> new InetSocketAddress(InetAddress.getLoopbackAddress(), replica.httpPort))
+                .toList();
+        // One warm channel over every replica's gRPC port, and one over every replica's HTTP port:
+        // each connected and health-checked (grpc.health.v1, and GET /ready, both following each
+        // replica's database) before the first call.
         try (WarmGrpcChannel channel = WarmGrpcChannel.builder("users", AddressSource.of(addresses))
-                .healthChecks(Duration.ofSeconds(1), Duration.ofMillis(800))
-                .build()) {
-            // TODO(warm HTTP channel): when belfry-channel's warm HTTP channel lands, replace the
-            // per-replica clients below with one warm HTTP channel over every replica's HTTP port,
-            // built and used like the gRPC channel above.
+                        .healthChecks(Duration.ofSeconds(1), Duration.ofMillis(800))
+                        .build();
+                WarmHttpChannel web = WarmHttpChannel.builder("users-http", AddressSource.of(httpAddresses))
+                        .healthChecks(Duration.ofSeconds(1), Duration.ofMillis(800))
+                        .build()) {
+            // A plain client per replica too, only to show each replica's own /ready below.
             List<HttpClient> http = new ArrayList<>();
             for (Replica replica : replicas) {
                 http.add(HttpClient.builder("127.0.0.1", replica.httpPort).build());
             }
             try {
                 channel.whenReady().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                web.whenReady().toCompletableFuture().get(10, TimeUnit.SECONDS);
                 long id = createUser(http.get(0));
                 UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel);
                 long ok = 0;
                 long failed = 0;
                 String lastError = "";
+                long httpOk = 0;
+                long httpFailed = 0;
                 for (int second = 1; second <= 20; second++) {
                     if (second == 6) {
                         System.out.println("--- " + leaving.name + " stops");
@@ -141,21 +150,39 @@ public final class ReplicasDemo {
                             failed++;
                             lastError = e.getStatus().toString();
                         }
+                        try {
+                            HttpResponse got = web.call(HttpRequest.get("/api/v1/users/" + id))
+                                    .get(2, TimeUnit.SECONDS);
+                            got.body().discard();
+                            if (got.status() == 200) {
+                                httpOk++;
+                            } else {
+                                httpFailed++;
+                                lastError = "HTTP status " + got.status();
+                            }
+                        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                            httpFailed++;
+                            lastError = "HTTP " + e.getCause();
+                        }
                         Thread.sleep(20);
                     }
                     PoolStatus status = channel.status().get(5, TimeUnit.SECONDS);
                     System.out.printf(
                             Locale.ROOT,
-                            "t=%2ds gRPC GetUser ok %3d failed %d | channel %s, members %s | %s%s%n",
+                            "t=%2ds gRPC GetUser ok %3d failed %d | HTTP GET ok %3d failed %d | channel %s, members %s | %s%s%n",
                             second,
                             ok,
                             failed,
+                            httpOk,
+                            httpFailed,
                             status.state(),
                             members(status),
                             ready(replicas, http),
-                            failed > 0 ? " | last error " + lastError : "");
+                            failed + httpFailed > 0 ? " | last error " + lastError : "");
                     ok = 0;
                     failed = 0;
+                    httpOk = 0;
+                    httpFailed = 0;
                 }
             } finally {
                 for (HttpClient client : http) {

@@ -106,21 +106,17 @@ public final class UsersService implements AutoCloseable {
     }
 
     /**
-     * The client a request is counted against by the rate limit: the first address of {@code
-     * X-Forwarded-For} (set by a proxy in front), else {@code "direct"} (every direct caller shares
-     * one bucket: the server does not yet hand the peer's address to services); {@code null}, not
-     * limited, outside {@code /api/} (health checks and scrapes).
+     * The client a request is counted against by the rate limit: the address of the connection's
+     * peer ({@link HttpServer#REMOTE_ADDRESS}), never a header a client could set; {@code null}, not
+     * limited, outside {@code /api/} (health checks and scrapes). Behind a proxy every request
+     * shares the proxy's bucket: key on a forwarding header only where that proxy is trusted.
      */
     static @Nullable String client(HttpRequest request) {
         if (!request.path().startsWith("/api/")) {
             return null;
         }
-        String forwarded = request.header("x-forwarded-for");
-        if (forwarded == null || forwarded.isBlank()) {
-            return "direct";
-        }
-        int comma = forwarded.indexOf(',');
-        return (comma < 0 ? forwarded : forwarded.substring(0, comma)).strip();
+        InetSocketAddress peer = request.attribute(HttpServer.REMOTE_ADDRESS);
+        return peer == null ? "unknown" : peer.getAddress().getHostAddress();
     }
 
     /** The HTTP port. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -262,26 +263,41 @@ class UsersServiceTest {
     }
 
     @Test
-    void eachClientIsRateLimitedOnItsOwnAndHealthIsNot() throws Exception {
+    void eachClientIsRateLimitedOnItsOwnAddressWhateverItsHeadersSayAndHealthIsNot() throws Exception {
         try (UsersService limited = UsersService.builder(pool)
                 .writeToken(TOKEN)
                 .rateLimit(3, Duration.ofMinutes(1))
                 .start()) {
             for (int i = 0; i < 3; i++) {
-                assertThat(send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.1"))
-                                .statusCode())
+                assertThat(send(request(limited, "/api/v1/users?limit=1")).statusCode())
                         .isEqualTo(200);
             }
+            // A forwarding header a client sets itself does not give it a new bucket.
             HttpResponse<String> refused =
-                    send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.1, 10.9.9.9"));
+                    send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.2"));
             assertThat(refused.statusCode()).isEqualTo(429);
             assertThat(refused.headers().firstValue("retry-after")).hasValue("20");
-            assertThat(send(request(limited, "/api/v1/users?limit=1").header("x-forwarded-for", "10.0.0.2"))
-                            .statusCode())
-                    .isEqualTo(200);
+            // Another peer address has a bucket of its own.
+            InetAddress other = InetAddress.getByAddress(new byte[] {127, 0, 0, 2});
+            assertThat(statusFrom(other, limited, "/api/v1/users?limit=1")).isEqualTo(200);
             for (int i = 0; i < 5; i++) {
                 assertThat(send(request(limited, "/live")).statusCode()).isEqualTo(200);
             }
+        }
+    }
+
+    /** The status of a GET of {@code path} sent from a socket bound to {@code source}. */
+    private static int statusFrom(InetAddress source, UsersService target, String path) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.bind(new java.net.InetSocketAddress(source, 0));
+            socket.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), target.port()), 5_000);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream()
+                    .write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String answer =
+                    new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            return Integer.parseInt(answer.substring("HTTP/1.1 ".length(), "HTTP/1.1 ".length() + 3));
         }
     }
 
