@@ -100,6 +100,7 @@ final class DemoCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             ProxyServer server = ProxyServer.of(null, config);
+            server.descriptorsPerConnection(3); // the demo's backends hold a descriptor per connection too
             CountDownLatch stop = new CountDownLatch(1);
             Runnable afterStart = () -> {
                 introduce(out, server, backends, requests);

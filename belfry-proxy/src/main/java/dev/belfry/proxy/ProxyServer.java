@@ -65,6 +65,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
     private final Deque<RecentError> recentErrors = new ArrayDeque<>();
     private final Map<BackendStats, DoubleConsumer> connectRecorders = new ConcurrentHashMap<>();
     private volatile ProxyConfig config;
+    private volatile int descriptorsPerConnection = 2;
     private volatile boolean draining;
     private volatile @Nullable ReloadResult lastReload;
     private @Nullable EventLoopGroup group;
@@ -83,6 +84,15 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
     }
 
     /**
+     * The file descriptors one proxied connection holds in this process (2, client and backend; 3
+     * when the backends run in this process too, as in the demo), for the listeners' descriptor
+     * budget. Set before {@link #start()}.
+     */
+    public void descriptorsPerConnection(int descriptors) {
+        this.descriptorsPerConnection = dev.belfry.Checks.positive(descriptors, "descriptors");
+    }
+
+    /**
      * Binds every listener and the admin server. On failure everything already bound is closed and
      * the exception names what could not bind.
      */
@@ -96,6 +106,7 @@ public final class ProxyServer implements ProxyStatus, AutoCloseable {
             metrics = created;
             L4Proxy proxy = L4Proxy.builder(config)
                     .eventLoopGroup(loops, transport)
+                    .descriptorsPerConnection(descriptorsPerConnection)
                     .retryListeners(created::retryListener)
                     .connectListener(new L4Proxy.ConnectListener() {
                         @Override

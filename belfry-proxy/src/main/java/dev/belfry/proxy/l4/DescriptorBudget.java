@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * How many proxied connections the process's file-descriptor limit can hold while keeping some
  * descriptors free for everything else: the admin server and its probes, health checks, backend
  * connects, DNS, logs and class loading. Each proxied connection takes two descriptors (client and
- * backend).
+ * backend), three where the backends run in the same process (the demo).
  *
  * <p>At the budget the listeners stop accepting (connections wait in the kernel's backlog, as
  * HAProxy does at its {@code maxconn}) and start again once a few have closed. Without it the
@@ -35,13 +35,15 @@ final class DescriptorBudget {
 
     private final int maxConnections;
     private final long limit;
+    private final long reserved;
     private final IntSupplier open;
     private final Set<Channel> servers = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean paused = new AtomicBoolean();
 
-    private DescriptorBudget(int maxConnections, long limit, IntSupplier open) {
+    private DescriptorBudget(int maxConnections, long limit, long reserved, IntSupplier open) {
         this.maxConnections = maxConnections;
         this.limit = limit;
+        this.reserved = reserved;
         this.open = open;
     }
 
@@ -49,22 +51,25 @@ final class DescriptorBudget {
      * The budget of this process: its descriptor limit less the descriptors open now and the
      * reserve, halved; unlimited where the JVM cannot tell the limit.
      */
-    static DescriptorBudget ofProcess(IntSupplier open) {
+    static DescriptorBudget ofProcess(int perConnection, IntSupplier open) {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
-            return of(unix.getMaxFileDescriptorCount(), unix.getOpenFileDescriptorCount(), open);
+            return of(unix.getMaxFileDescriptorCount(), unix.getOpenFileDescriptorCount(), perConnection, open);
         }
-        return new DescriptorBudget(Integer.MAX_VALUE, -1, open);
+        return new DescriptorBudget(Integer.MAX_VALUE, -1, 0, open);
     }
 
-    /** The budget for a descriptor {@code limit} with {@code inUse} descriptors already open. */
-    static DescriptorBudget of(long limit, long inUse, IntSupplier open) {
+    /**
+     * The budget for a descriptor {@code limit} with {@code inUse} descriptors already open and
+     * {@code perConnection} descriptors per proxied connection.
+     */
+    static DescriptorBudget of(long limit, long inUse, int perConnection, IntSupplier open) {
         if (limit <= 0 || limit >= Integer.MAX_VALUE) {
-            return new DescriptorBudget(Integer.MAX_VALUE, limit, open);
+            return new DescriptorBudget(Integer.MAX_VALUE, limit, 0, open);
         }
         long reserved = Math.max(MIN_RESERVED, Math.min(MAX_RESERVED, limit / 20));
-        long connections = Math.max(1, (limit - inUse - reserved) / 2);
-        return new DescriptorBudget((int) Math.min(Integer.MAX_VALUE, connections), limit, open);
+        long connections = Math.max(1, (limit - inUse - reserved) / perConnection);
+        return new DescriptorBudget((int) Math.min(Integer.MAX_VALUE, connections), limit, reserved, open);
     }
 
     /** The most proxied connections open at once. */
@@ -103,7 +108,7 @@ final class DescriptorBudget {
                             + " close; raise the limit (ulimit -n, LimitNOFILE) to proxy more",
                     maxConnections,
                     limit,
-                    limit - 2L * maxConnections);
+                    reserved);
             servers.forEach(server -> server.config().setAutoRead(false));
         }
         return false;

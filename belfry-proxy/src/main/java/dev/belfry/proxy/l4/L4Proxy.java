@@ -95,8 +95,8 @@ public final class L4Proxy implements AutoCloseable {
         }
         this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener, builder.retryListeners);
         this.descriptors = builder.descriptorLimit > 0
-                ? DescriptorBudget.of(builder.descriptorLimit, 0, relays::size)
-                : DescriptorBudget.ofProcess(relays::size);
+                ? DescriptorBudget.of(builder.descriptorLimit, 0, builder.descriptorsPerConnection, relays::size)
+                : DescriptorBudget.ofProcess(builder.descriptorsPerConnection, relays::size);
         if (descriptors.limit() > 0) {
             LOG.info(
                     "file descriptor limit {}: at most {} proxied connections at once",
@@ -496,6 +496,7 @@ public final class L4Proxy implements AutoCloseable {
         private final ProxyConfig config;
         private @Nullable EventLoopGroup group;
         private long descriptorLimit;
+        private int descriptorsPerConnection = 2;
         private @Nullable Transport transport;
         private Clock clock = Clock.system();
         private boolean clockSet;
@@ -526,6 +527,15 @@ public final class L4Proxy implements AutoCloseable {
          */
         Builder descriptorLimit(long limit) {
             this.descriptorLimit = limit;
+            return this;
+        }
+
+        /**
+         * The file descriptors one proxied connection holds in this process, for its descriptor
+         * budget: 2 (client and backend, the default), 3 when the backends run in the same process.
+         */
+        public Builder descriptorsPerConnection(int descriptors) {
+            this.descriptorsPerConnection = Checks.positive(descriptors, "descriptors");
             return this;
         }
 
