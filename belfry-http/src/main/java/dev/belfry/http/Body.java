@@ -2,7 +2,6 @@ package dev.belfry.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.belfry.Checks;
-import dev.belfry.http.internal.FixedBody;
 import io.netty.buffer.ByteBuf;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -2,12 +2,12 @@ package dev.belfry.http.client;
 
 import dev.belfry.http.Body;
 import dev.belfry.http.ConnectionClosedException;
+import dev.belfry.http.FixedBody;
 import dev.belfry.http.Headers;
 import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
-import dev.belfry.http.internal.FixedBody;
 import dev.belfry.http.internal.StreamBody;
 import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;

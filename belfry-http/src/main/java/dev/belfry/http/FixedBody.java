@@ -1,7 +1,5 @@
-package dev.belfry.http.internal;
+package dev.belfry.http;
 
-import dev.belfry.http.Body;
-import dev.belfry.http.Headers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +16,7 @@ public final class FixedBody extends Body {
     private final byte[] bytes;
 
     /** A body of {@code bytes}, not copied: the array must not change afterwards. */
-    public FixedBody(byte[] bytes) {
+    FixedBody(byte[] bytes) {
         this.bytes = bytes;
     }
 
