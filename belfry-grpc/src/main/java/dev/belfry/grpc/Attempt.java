@@ -29,6 +29,7 @@ final class Attempt<ReqT, RespT> {
     private volatile @Nullable StreamRecord lastStream;
     private volatile @Nullable Status status;
     private volatile @Nullable Metadata trailers;
+    private volatile @Nullable Thread closedBy;
 
     Attempt(WarmCall<ReqT, RespT> call) {
         this.call = call;
@@ -50,11 +51,20 @@ final class Attempt<ReqT, RespT> {
         return call;
     }
 
-    /** Called once by the attempt's listener when the real call closes. */
+    /** Called once by the attempt's listener, on the call's executor, when the real call closes. */
     void closed(Status status, Metadata trailers) {
         this.status = status;
         this.trailers = trailers;
+        this.closedBy = Thread.currentThread();
         done.complete(null);
+    }
+
+    /**
+     * Whether this thread delivered the attempt's close (so it may call the caller's listener):
+     * false on any other thread, and when the attempt ended without a close from its real call.
+     */
+    boolean closedOnThisThread() {
+        return Thread.currentThread().equals(closedBy);
     }
 
     Status status() {

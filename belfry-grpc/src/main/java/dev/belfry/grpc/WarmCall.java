@@ -165,7 +165,17 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
             if (failure != null) {
                 notAdmitted(Futures.unwrap(failure));
             } else {
-                routed.response().whenComplete((ok, ignored) -> ended(routed.endpoint(), attempt));
+                routed.response().whenComplete((ok, ignored) -> {
+                    if (attempt.closedOnThisThread()) {
+                        ended(routed.endpoint(), attempt);
+                    } else {
+                        // The attempt closed before this callback was registered, so it runs here,
+                        // on whatever thread admitted the call (a pool thread): the caller's
+                        // listener must not be called on it. A blocking stub's caller, parked until
+                        // its executor is handed a task, would never see a close made here.
+                        callerExecutor().execute(() -> ended(routed.endpoint(), attempt));
+                    }
+                });
             }
         });
     }
@@ -340,8 +350,13 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     }
 
     private void closeLater(Status status, Metadata trailers) {
+        callerExecutor().execute(() -> close(status, trailers));
+    }
+
+    /** Where the caller's listener may be called from outside a member's callbacks. */
+    private Executor callerExecutor() {
         Executor executor = options.getExecutor();
-        (executor != null ? executor : channel.callbackExecutor()).execute(() -> close(status, trailers));
+        return executor != null ? executor : channel.callbackExecutor();
     }
 
     private void close(Status status, Metadata trailers) {

@@ -330,6 +330,83 @@ class WarmGrpcChannelTest {
     }
 
     @Test
+    void aWaitingCallWhoseAttemptClosesBeforeItsAdmissionIsReportedStillEndsOnTheCallersThread() throws Exception {
+        // A call made before any member is ready waits in the pool; a member that becomes ready
+        // admits it on a pool thread, which starts the attempt and replays the call's queued
+        // messages there. Here that pool thread, in the replayed halfClose, waits until the server's
+        // answer and close have been delivered to the caller's executor (a blocking stub's own
+        // thread) before the admission is reported back to the call: the order a loaded machine
+        // can produce. The call must still end, its close given to the caller's executor.
+        AtomicReference<Thread> callerThread = new AtomicReference<>();
+        AtomicBoolean raced = new AtomicBoolean();
+        ClientInterceptor closeBeforeAdmission = new ClientInterceptor() {
+            @Override
+            public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+                    MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
+                if (!method.getFullMethodName().endsWith("/Say")) {
+                    return next.newCall(method, callOptions);
+                }
+                CountDownLatch closed = new CountDownLatch(1);
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
+                    @Override
+                    public void start(Listener<RespT> listener, Metadata headers) {
+                        super.start(
+                                new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                                        listener) {
+                                    @Override
+                                    public void onClose(Status status, Metadata trailers) {
+                                        super.onClose(status, trailers);
+                                        closed.countDown();
+                                    }
+                                },
+                                headers);
+                    }
+
+                    @Override
+                    public void halfClose() {
+                        super.halfClose();
+                        if (!Thread.currentThread().equals(callerThread.get())) {
+                            try {
+                                raced.set(closed.await(5, TimeUnit.SECONDS));
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    }
+                };
+            }
+        };
+        try (WarmGrpcChannel cold = WarmGrpcChannel.builder("cold", AddressSource.of(addresses()))
+                .members(member -> member.intercept(closeBeforeAdmission))
+                .build()) {
+            CompletableFuture<EchoReply> reply = new CompletableFuture<>();
+            Thread caller = new Thread(() -> {
+                try {
+                    reply.complete(EchoGrpc.newBlockingStub(cold)
+                            .withDeadlineAfter(10, TimeUnit.SECONDS)
+                            .say(text("first")));
+                } catch (RuntimeException e) {
+                    reply.completeExceptionally(e);
+                }
+            });
+            callerThread.set(caller);
+            caller.setDaemon(true);
+            caller.start();
+            try {
+                assertThat(reply.get(8, TimeUnit.SECONDS).getText()).isEqualTo("first");
+                assertThat(raced)
+                        .as("the call waited and its attempt closed before admission")
+                        .isTrue();
+            } finally {
+                caller.interrupt();
+                caller.join(5_000);
+            }
+            cold.close();
+            assertThat(cold.awaitTermination(Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    @Test
     void aServerSwitchedToNotServingStopsGettingCalls() throws Exception {
         EchoServer sick = servers.get(2);
         sick.health.setStatus("", false);
