@@ -421,7 +421,10 @@ class WarmGrpcChannelTest {
                 });
         int before = sick.calls.get();
         Map<String, Integer> byServer = spread(40);
-        assertThat(byServer.keySet()).containsExactlyInAnyOrder("s0", "s1");
+        // Every call went to a serving server. (Not necessarily to both: with sequential calls,
+        // Peak-EWMA may keep choosing the one whose latency it measured lower.)
+        assertThat(byServer.keySet()).isSubsetOf("s0", "s1");
+        assertThat(byServer.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(40);
         assertThat(sick.calls.get()).isEqualTo(before);
     }
 
