@@ -378,6 +378,7 @@ public final class HttpServer implements AutoCloseable {
                             .maxHeaderListSize(limits.maxHeaderBytes()))
                     .gracefulShutdownTimeoutMillis(grace.toMillis())
                     .validateHeaders(true)
+                    .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
                     .build();
         }
 
@@ -394,6 +395,14 @@ public final class HttpServer implements AutoCloseable {
             });
         }
     }
+
+    /**
+     * The most control frames (PING and SETTINGS acknowledgements, resets) an HTTP/2 connection
+     * may have queued for a client that does not read them; past it the connection is closed.
+     * Netty's default is 10,000, which lets one hostile connection hold megabytes; 1,000 is
+     * Envoy's default and far above what a well-behaved client causes.
+     */
+    static final int MAX_QUEUED_CONTROL_FRAMES = 1000;
 
     /** The largest request body an {@code Upgrade: h2c} request may carry (it is read whole). */
     private static final long MAX_UPGRADE_BODY = 64 * 1024;
