@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -89,6 +90,8 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     private final AtomicLong connectErrors = new AtomicLong();
     private final AtomicLong healthFailures = new AtomicLong();
     private final AtomicLong resolutionFailures = new AtomicLong();
+    // Each live member's address, written on the serial executor and read by route().
+    private final Map<Long, Object> memberAddresses = new ConcurrentHashMap<>();
 
     // Confined to the serial executor.
     private final List<Addr<A>> addresses = new ArrayList<>();
@@ -197,10 +200,12 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     }
 
     /**
-     * Admits {@code request} on a serving member whose key is not in {@code avoid} if one can take
-     * it now, else on an avoided one, waiting as {@link #call} does; answers with the member's key
-     * and its response (see {@link Balancer#route}). For retrying elsewhere a request that a member
-     * certainly did not process: pass the keys already tried.
+     * Admits {@code request} on a serving member that neither is in {@code avoid} nor connects to
+     * the address of one in {@code avoid}, if one can take it now, else on an avoided one, waiting
+     * as {@link #call} does; answers with the member's key and its response (see {@link
+     * Balancer#route}). For retrying elsewhere a request that a member certainly did not process:
+     * pass the keys already tried. A failure is usually the server's, not the connection's (a
+     * restart, a crash), so the other members connected to the same address are avoided too.
      *
      * <p>Fails with {@link NoMemberReadyException} as {@link #call} does. Cancelling the returned
      * future while it waits withdraws the request; once it has completed, cancel the response.
@@ -209,7 +214,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         if (closed.get()) {
             return Futures.failed(new ServiceClosedException("pool '" + name + "' is closed"));
         }
-        CompletableFuture<Routed<Res>> inner = balancer.route(request, avoid);
+        CompletableFuture<Routed<Res>> inner = balancer.route(request, withTheirAddresses(avoid));
         CompletableFuture<Routed<Res>> result = new CompletableFuture<>();
         inner.whenComplete((routed, failure) -> {
             if (failure != null && Futures.unwrap(failure) instanceof NoEndpointsException none) {
@@ -220,6 +225,27 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         });
         Futures.propagateCancellation(result, inner);
         return result;
+    }
+
+    /** {@code avoid} and every live member that shares an address with one of them. */
+    private Set<?> withTheirAddresses(Set<?> avoid) {
+        if (avoid.isEmpty()) {
+            return avoid;
+        }
+        Set<Object> addressesAvoided = new HashSet<>();
+        for (Object key : avoid) {
+            Object address = memberAddresses.get(key);
+            if (address != null) {
+                addressesAvoided.add(address);
+            }
+        }
+        Set<Object> keys = new HashSet<>(avoid);
+        memberAddresses.forEach((key, address) -> {
+            if (addressesAvoided.contains(address)) {
+                keys.add(key);
+            }
+        });
+        return keys;
     }
 
     private NoMemberReadyException noMemberReady(NoEndpointsException none) {
@@ -496,6 +522,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         opened++;
         Slot<A, Req, Res> slot = new Slot<>(serialNumber++, addr);
         slots.put(slot.id, slot);
+        memberAddresses.put(slot.id, addr.address);
         CompletionStage<? extends PoolMember<Req, Res>> connecting;
         try {
             connecting = Checks.notNull(connector.connect(addr.address), "the connector's result");
@@ -769,6 +796,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         slot.cancelTimers();
         slot.round = 0;
         slots.remove(slot.id);
+        memberAddresses.remove(slot.id);
         have--;
         slot.addr.members--;
         if (slot.healthy) {

@@ -191,6 +191,27 @@ class WarmPoolTest {
     }
 
     @Test
+    void routeAvoidsEveryMemberOnTheAddressOfOneAlreadyTried() {
+        WarmPool<String, String, String> pool =
+                start(builder(AddressSource.of(List.of("a", "b"))).want(4));
+        // Two members per address: the second on each once the first's outcome is known.
+        connectHealthy(0, 2);
+        connectHealthy(2, 4);
+        assertThat(connector.addresses()).containsExactlyInAnyOrder("a", "b", "a", "b");
+        assertThat(status(pool).healthy()).isEqualTo(4);
+
+        Routed<String> first = pool.route("x", Set.of()).join();
+        String firstAddress = first.response().join().substring(0, 1);
+        // The member on the same address could take the retry, but it goes to the other address.
+        for (int i = 0; i < 20; i++) {
+            Routed<String> retry = pool.route("y", Set.of(first.endpoint())).join();
+            assertThat(retry.response().join()).doesNotStartWith(firstAddress + ":");
+        }
+        // A key the pool does not know (a member since dropped) avoids only itself.
+        assertThat(pool.route("z", Set.of(99L)).join().response().join()).endsWith(":z");
+    }
+
+    @Test
     void addsOneAtATimeOnOneAddressAndAHealthyReportLetsTheNextStartAtOnce() {
         WarmPool<String, String, String> pool = startOn("a");
         assertThat(connector.count()).isEqualTo(1);
