@@ -23,8 +23,9 @@
 #   DURATION=10 ROUNDS=5 bench/channel-compare.sh
 #   CLIENTS=belfry,round_robin SCENARIOS=throughput,slow ROUNDS=1 bench/channel-compare.sh
 #
-# Environment (defaults in brackets): DURATION [5] seconds measured per scenario; WARMUP [3] seconds
-# of load before the throughput window (the other scenarios warm 1 s); ROUNDS [3]: each client runs
+# Environment (defaults in brackets): DURATION [5] seconds measured per scenario; WARMUP [10] seconds
+# of load before the throughput window, long enough for the JIT to finish compiling the call path on
+# a loaded machine (the other scenarios warm 1 s and come after it); ROUNDS [3]: each client runs
 # every scenario once per round, and the last table is the median over the rounds (its ratio
 # column the median of the rounds' own Belfry / round_robin ratios); IN_FLIGHT [64];
 # DNS_TTL [2] seconds (Belfry's TTL floor is lowered to 1 s for it; the default floor is 10 s);
@@ -42,7 +43,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}
-WARMUP=${WARMUP:-3}
+WARMUP=${WARMUP:-10}
 ROUNDS=${ROUNDS:-3}
 IN_FLIGHT=${IN_FLIGHT:-64}
 DNS_TTL=${DNS_TTL:-2}

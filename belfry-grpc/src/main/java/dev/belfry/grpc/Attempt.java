@@ -14,9 +14,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A {@link ClientStreamTracer} on each attempt records what reached the wire: grpc-java's Netty
  * transport reports {@code outboundHeaders} only once the HEADERS frame of a stream it created was
- * written, and creates a new tracer for each stream it tries (its own transparent retry of a
- * stream the server refused or a GOAWAY cut off included). An attempt that closed {@code
- * UNAVAILABLE} while its last stream never sent its headers certainly never reached a server.
+ * written. Members run with grpc-java's retry off, so each attempt is one stream. An attempt that
+ * closed {@code UNAVAILABLE} while its stream never sent its headers (refused, or cut off by a
+ * GOAWAY or a lost connection before it left) certainly never reached a server.
  *
  * @param <ReqT> the request message type
  * @param <RespT> the response message type

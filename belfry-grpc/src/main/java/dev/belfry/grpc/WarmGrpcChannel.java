@@ -139,7 +139,11 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         NettyChannelBuilder member = NettyChannelBuilder.forAddress(address)
                 .usePlaintext()
                 // The pool decides when a member goes; grpc-java's own idle mode would only fight it.
-                .idleTimeout(30, TimeUnit.DAYS);
+                .idleTimeout(30, TimeUnit.DAYS)
+                // Retries are the channel's (on another member, within its budget). grpc-java's
+                // own retry would resend to the same server, and its replay buffer cost a third of
+                // the client's CPU per unary call in bench/channel-compare.sh.
+                .disableRetry();
         if (builder.eventLoopGroup != null && builder.channelType != null) {
             member.eventLoopGroup(builder.eventLoopGroup).channelType(builder.channelType);
         }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.belfry.channel.AddressSource;
 import dev.belfry.channel.PoolState;
+import dev.belfry.channel.Resolution;
 import dev.belfry.grpc.test.EchoGrpc;
 import dev.belfry.grpc.test.EchoReply;
 import dev.belfry.grpc.test.EchoRequest;
@@ -35,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -376,7 +378,13 @@ class WarmGrpcChannelTest {
                 };
             }
         };
-        try (WarmGrpcChannel cold = WarmGrpcChannel.builder("cold", AddressSource.of(addresses()))
+        // The addresses arrive only once the call waits, so no member can be ready before it does.
+        AtomicReference<Consumer<? super Resolution<InetSocketAddress>>> resolver = new AtomicReference<>();
+        AddressSource<InetSocketAddress> later = listener -> {
+            resolver.set(listener);
+            return () -> {};
+        };
+        try (WarmGrpcChannel cold = WarmGrpcChannel.builder("cold", later)
                 .members(member -> member.intercept(closeBeforeAdmission))
                 .build()) {
             CompletableFuture<EchoReply> reply = new CompletableFuture<>();
@@ -393,6 +401,11 @@ class WarmGrpcChannelTest {
             caller.setDaemon(true);
             caller.start();
             try {
+                // A blocking stub's caller parks in its own executor while its call waits.
+                await().atMost(Duration.ofSeconds(5))
+                        .until(() -> caller.getState() == Thread.State.WAITING
+                                || caller.getState() == Thread.State.TIMED_WAITING);
+                resolver.get().accept(Resolution.addresses(addresses()));
                 assertThat(reply.get(8, TimeUnit.SECONDS).getText()).isEqualTo("first");
                 assertThat(raced)
                         .as("the call waited and its attempt closed before admission")
