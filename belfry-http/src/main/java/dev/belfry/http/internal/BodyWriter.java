@@ -112,9 +112,14 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
             if (ctx.channel().isWritable()) {
                 requestNext();
             } else {
-                ctx.flush();
+                // Waiting before the flush: on epoll and NIO the flush writes to the socket at once,
+                // and if the socket takes everything the channel turns writable again inside this
+                // call, firing the owner's resume() now. Set after the flush, the flag would miss
+                // that event and the body would stall until a timeout (io_uring's writes complete
+                // later, so it never showed there).
                 wroteSinceFlush = false;
                 waitingForWritability = true;
+                ctx.flush();
             }
         });
     }

@@ -496,6 +496,16 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
                     .addListener((ChannelFutureListener) f -> ctx().close());
             return;
         }
+        if (written && closeAfter && mode == Mode.HTTP1 && bodyUnread && body != null) {
+            // Answered before the request body was read whole, and the client may still be sending
+            // it: a plain close would reset the connection under the client's upload, and the reset
+            // can destroy the response before the client reads it. Half-close and drain instead.
+            closing = true;
+            stopTimer();
+            releasePending();
+            LingeringClose.closeAfterResponse(ctx().channel(), limits);
+            return;
+        }
         if (!written || closeAfter || (mode == Mode.HTTP2_STREAM && bodyUnread)) {
             closing = true;
             ctx().close();
@@ -544,7 +554,16 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
                 encoder.nextResponseHasNoBody(false);
             }
         }
-        ctx().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        // A client told 413 is most likely still uploading, as is one whose body broke mid-way: close
+        // lingering, so the answer is not lost to a reset (see LingeringClose).
+        boolean linger = mode == Mode.HTTP1 && (status == 413 || readingBody);
+        ctx().writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+            if (linger && f.isSuccess()) {
+                LingeringClose.closeAfterResponse(f.channel(), limits);
+            } else {
+                f.channel().close();
+            }
+        });
     }
 
     private void write(Object message, boolean flush) {

@@ -26,6 +26,11 @@ import java.time.Duration;
  * @param streamHeaderTimeout time an HTTP/2 client may take to finish a header block it started (a
  *     HEADERS frame and its CONTINUATION frames); exceeding it gets GOAWAY ({@code
  *     ENHANCE_YOUR_CALM}) and a close
+ * @param lingerTimeout how long an HTTP/1.1 connection lingers after answering a request whose body
+ *     it did not read whole: its output shut (the response is followed by FIN), it reads and
+ *     discards what the client still sends, so the client's upload does not meet a reset that
+ *     could destroy the response before the client reads it; then it closes. Zero closes at once
+ * @param maxLingerBytes most bytes discarded while lingering; past them the connection closes
  */
 public record ServerLimits(
         int maxRequestLineBytes,
@@ -36,7 +41,9 @@ public record ServerLimits(
         Duration idleTimeout,
         int maxConcurrentStreams,
         Duration http2IdleTimeout,
-        Duration streamHeaderTimeout) {
+        Duration streamHeaderTimeout,
+        Duration lingerTimeout,
+        long maxLingerBytes) {
 
     /** Validates every limit, naming the one that is wrong. */
     public ServerLimits {
@@ -49,12 +56,17 @@ public record ServerLimits(
         Checks.positive(maxConcurrentStreams, "maxConcurrentStreams");
         Checks.positive(http2IdleTimeout, "http2IdleTimeout");
         Checks.positive(streamHeaderTimeout, "streamHeaderTimeout");
+        Checks.nonNegative(lingerTimeout, "lingerTimeout");
+        if (maxLingerBytes < 0) {
+            throw new IllegalArgumentException("maxLingerBytes must not be negative, was " + maxLingerBytes);
+        }
     }
 
     /**
      * 8 KiB request line, 16 KiB and 100 header fields, 10 MiB body, 10 s to read headers, 60 s idle,
      * 100 concurrent HTTP/2 streams, 5 min idle for an HTTP/2 connection (multiplexing clients keep
-     * theirs open on purpose), 10 s to finish an HTTP/2 header block.
+     * theirs open on purpose), 10 s to finish an HTTP/2 header block, and a lingering close of at
+     * most 2 s and 4 MiB.
      */
     public static ServerLimits defaults() {
         return new ServerLimits(
@@ -66,7 +78,9 @@ public record ServerLimits(
                 Duration.ofSeconds(60),
                 100,
                 Duration.ofMinutes(5),
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(2),
+                4L << 20);
     }
 
     public ServerLimits withMaxRequestLineBytes(int value) {
@@ -79,7 +93,9 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withMaxHeaderBytes(int value) {
@@ -92,7 +108,9 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withMaxHeaderCount(int value) {
@@ -105,7 +123,9 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withMaxRequestBodyBytes(long value) {
@@ -118,7 +138,9 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withHeaderReadTimeout(Duration value) {
@@ -131,7 +153,9 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withIdleTimeout(Duration value) {
@@ -144,7 +168,9 @@ public record ServerLimits(
                 value,
                 maxConcurrentStreams,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withMaxConcurrentStreams(int value) {
@@ -157,7 +183,9 @@ public record ServerLimits(
                 idleTimeout,
                 value,
                 http2IdleTimeout,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withHttp2IdleTimeout(Duration value) {
@@ -170,7 +198,9 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 value,
-                streamHeaderTimeout);
+                streamHeaderTimeout,
+                lingerTimeout,
+                maxLingerBytes);
     }
 
     public ServerLimits withStreamHeaderTimeout(Duration value) {
@@ -183,6 +213,38 @@ public record ServerLimits(
                 idleTimeout,
                 maxConcurrentStreams,
                 http2IdleTimeout,
+                value,
+                lingerTimeout,
+                maxLingerBytes);
+    }
+
+    public ServerLimits withLingerTimeout(Duration value) {
+        return new ServerLimits(
+                maxRequestLineBytes,
+                maxHeaderBytes,
+                maxHeaderCount,
+                maxRequestBodyBytes,
+                headerReadTimeout,
+                idleTimeout,
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout,
+                value,
+                maxLingerBytes);
+    }
+
+    public ServerLimits withMaxLingerBytes(long value) {
+        return new ServerLimits(
+                maxRequestLineBytes,
+                maxHeaderBytes,
+                maxHeaderCount,
+                maxRequestBodyBytes,
+                headerReadTimeout,
+                idleTimeout,
+                maxConcurrentStreams,
+                http2IdleTimeout,
+                streamHeaderTimeout,
+                lingerTimeout,
                 value);
     }
 }

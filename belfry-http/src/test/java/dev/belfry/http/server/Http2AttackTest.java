@@ -217,11 +217,17 @@ class Http2AttackTest {
 
         JsonNode result = attack(server, "continuation_flood", 10_000, 0);
 
-        assertThat(result.path("goaway").path("error").asInt())
-                .as(result.toString())
-                .isEqualTo(ENHANCE_YOUR_CALM);
-        assertThat(result.path("goaway").path("debug").asText())
-                .startsWith("Number of small consecutive continuations");
+        // As above: the client may have written all its frames before the server closes, and the
+        // server's kernel then answers the unread ones with a reset that can discard the GOAWAY
+        // (seen on epoll, which closes sooner after the GOAWAY than io_uring). When it arrives, it
+        // must be this one.
+        if (!result.path("goaway").isNull()) {
+            assertThat(result.path("goaway").path("error").asInt())
+                    .as(result.toString())
+                    .isEqualTo(ENHANCE_YOUR_CALM);
+            assertThat(result.path("goaway").path("debug").asText())
+                    .startsWith("Number of small consecutive continuations");
+        }
         assertThat(result.path("closed").asBoolean()).as(result.toString()).isTrue();
         stillServes(server, 0);
     }

@@ -21,6 +21,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -32,12 +33,14 @@ import org.jspecify.annotations.Nullable;
  * <p>Every Belfry component that opens sockets asks this one place, so a process never mixes
  * transports (a channel only registers with an event loop of its own transport). {@link #select()}
  * reads the {@value #PROPERTY} system property: {@code auto} (the default) picks the best available
- * one in the order io_uring, epoll, NIO; a named transport is used if available and fails with a
- * message naming the setting otherwise, so a forced choice is never silently replaced. {@link
- * #selectForRelay()} reads the same property but takes epoll (else NIO) when it is unset or {@code
- * auto}, for the reasons given there: the choice of the proxy and of anything else that relays
- * half-closed connections. The epoll transport's event loops work around a half-closure defect of
- * Netty 4.2.18 (see {@code EpollRegistrations}).
+ * one in the order epoll, io_uring, NIO; a named transport is used if available and fails with a
+ * message naming the setting otherwise, so a forced choice is never silently replaced. Epoll comes
+ * first because it is the more proven of Netty's native transports, and many deployments have no
+ * io_uring anyway (Docker's default seccomp profile blocks it); io_uring stays available by name.
+ * {@link #selectForRelay()} reads the same property but takes epoll (else NIO) when it is unset or
+ * {@code auto}, for the reasons given there: the choice of the proxy and of anything else that
+ * relays half-closed connections. The epoll transport's event loops work around a half-closure
+ * defect of Netty 4.2.18 (see {@code EpollRegistrations}).
  *
  * <p>Thread-safe: constants with no state of their own (availability is Netty's, computed once).
  */
@@ -133,6 +136,9 @@ public enum Transport {
     /** The system property that chooses the transport: {@code auto}, {@code io_uring}, {@code epoll} or {@code nio}. */
     public static final String PROPERTY = "belfry.transport";
 
+    // The order in which auto tries them; NIO, always available, last.
+    private static final List<Transport> PREFERENCE = List.of(EPOLL, IO_URING, NIO);
+
     private final String setting;
 
     Transport(String setting) {
@@ -190,7 +196,7 @@ public enum Transport {
 
     /**
      * The transport chosen by {@code value}, a setting named {@code settingName} in error messages:
-     * {@code auto} picks the best available one (io_uring, then epoll, then NIO); a transport name
+     * {@code auto} picks the best available one (epoll, then io_uring, then NIO); a transport name
      * ({@code io_uring}, {@code epoll}, {@code nio}, any case) picks that one.
      *
      * @throws IllegalArgumentException if {@code value} names no transport
@@ -229,7 +235,7 @@ public enum Transport {
         return select(value, settingName, unavailability);
     }
 
-    /** The best transport available here: io_uring, then epoll, then NIO. */
+    /** The best transport available here: epoll, then io_uring, then NIO. */
     public static Transport best() {
         return best(Transport::unavailabilityCause);
     }
@@ -261,7 +267,7 @@ public enum Transport {
     }
 
     private static Transport best(Function<Transport, @Nullable Throwable> unavailability) {
-        for (Transport transport : values()) {
+        for (Transport transport : PREFERENCE) {
             if (unavailability.apply(transport) == null) {
                 return transport;
             }

@@ -4,8 +4,9 @@
  *
  * <p>{@link dev.belfry.netty.transport.Transport#select()} reads the {@code belfry.transport} system
  * property ({@code auto}, {@code io_uring}, {@code epoll} or {@code nio}; {@code auto} when unset).
- * {@code auto} picks the best transport whose native library loads here, in the order io_uring,
- * epoll, NIO. A transport named explicitly is used or the call fails: {@link
+ * {@code auto} picks the best transport whose native library loads here, in the order epoll,
+ * io_uring, NIO (epoll first: the more proven native transport, and the one that runs where
+ * io_uring is blocked, as under Docker's default seccomp profile). A transport named explicitly is used or the call fails: {@link
  * java.lang.IllegalStateException} naming the setting and why the transport is unavailable, so a
  * forced choice is never silently replaced by another. An unknown name fails with {@link
  * java.lang.IllegalArgumentException} listing the valid ones.
