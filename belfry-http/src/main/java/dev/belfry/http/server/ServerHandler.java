@@ -485,7 +485,15 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         requestBody = null;
         boolean bodyUnread = readingBody;
         if (bodyUnread && body != null && !body.finished()) {
-            body.discard();
+            if (body.hasSubscriber()) {
+                // A handler still reading the body: nothing more of it will be read, so it hears
+                // that, and chunks it has not asked for yet are released.
+                body.fail(
+                        new ConnectionClosedException(
+                                "the response was complete before the request body was read whole; the rest of the body is not read"));
+            } else {
+                body.discard();
+            }
         }
         if (written && mode == Mode.HTTP2_STREAM && bodyUnread) {
             // RFC 9113 section 8.1: the response is complete, so ask the client, without error, to

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.belfry.OverloadedException;
 import dev.belfry.Service;
 import dev.belfry.http.Body;
+import dev.belfry.http.ConnectionClosedException;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.test.NoNettyLeaks;
@@ -352,5 +353,50 @@ class Http1ServerHandlerTest {
         feed("GET / HTTP/1.1\r\nHost: x\r\n\r\n", Feed.WHOLE, 0);
 
         assertThat(output()).contains("transfer-encoding: chunked").endsWith("\r\n\r\n4\r\npart\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void aHandlerStillReadingTheBodyWhenItsResponseEndsGetsAnErrorAndNoChunkIsLeft() {
+        hold = true;
+        List<String> peeked = new ArrayList<>();
+        List<Throwable> errors = new ArrayList<>();
+        feed("POST /peek HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n", Feed.WHOLE, 0);
+        assertThat(seen).hasSize(1);
+        // The handler reads one chunk and then answers, without asking for more.
+        seen.get(0).body().subscribeBuffers(new java.util.concurrent.Flow.Subscriber<ByteBuf>() {
+            @Override
+            public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+                subscription.request(1);
+            }
+
+            @Override
+            public void onNext(ByteBuf item) {
+                peeked.add(item.toString(StandardCharsets.US_ASCII));
+                item.release();
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                errors.add(throwable);
+            }
+
+            @Override
+            public void onComplete() {
+                errors.add(new AssertionError("completed"));
+            }
+        });
+        channel.runPendingTasks();
+        feed("first", Feed.WHOLE, 0);
+        feed("second", Feed.WHOLE, 0); // queued: the handler asked for one chunk only
+        assertThat(peeked).containsExactly("first");
+
+        held.get(0).complete(HttpResponse.text("early"));
+        channel.runPendingTasks();
+
+        assertThat(output()).startsWith("HTTP/1.1 200 OK").endsWith("early");
+        // The rest of the body will never be read: the handler hears so, and the queued chunk is
+        // released (the leak check after the test fails otherwise).
+        assertThat(errors).singleElement().isInstanceOf(ConnectionClosedException.class);
+        assertThat(peeked).containsExactly("first");
     }
 }
