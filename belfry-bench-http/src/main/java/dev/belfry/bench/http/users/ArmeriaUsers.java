@@ -64,7 +64,8 @@ import org.jspecify.annotations.Nullable;
  *       after {@link UsersApi#QUERY_TIMEOUT}. Unlike {@code UsersApi} there is no circuit breaker
  *       and no retry around it: Armeria has neither for calls that are not HTTP or gRPC.
  *   <li>Decorators in place of Belfry's layers: the access log ({@link AccessLogWriter#common()}),
- *       metrics ({@link MetricCollectingService} on a Micrometer registry), the request id
+ *       metrics ({@link MetricCollectingService} on a Micrometer registry per server; no
+ *       {@code /metrics} route), the request id
  *       ({@code x-request-id}: Armeria's own), compression ({@link EncodingService}), a 10 s
  *       request timeout, the bearer token ({@link AuthService}) around the writes.
  *   <li>gRPC {@code UserService.GetUser} through Armeria's {@link GrpcService} on the examples'
@@ -107,13 +108,12 @@ public final class ArmeriaUsers implements AutoCloseable {
         ExecutorService blocking = Executors.newVirtualThreadPerTaskExecutor();
         Users users = new Users(store, blocking);
         EventLoopGroup workers = EventLoopGroups.newEventLoopGroup(ioThreads);
-        SimpleMeterRegistry meters = new SimpleMeterRegistry();
         InetAddress loopback = InetAddress.getLoopbackAddress();
 
         ServerBuilder http = Server.builder()
                 .http(new InetSocketAddress(loopback, httpPort))
                 .workerGroup(workers, false)
-                .meterRegistry(meters)
+                .meterRegistry(new SimpleMeterRegistry())
                 .requestTimeout(Duration.ofSeconds(10))
                 .accessLogWriter(AccessLogWriter.common(), true)
                 .decorator((delegate, ctx, req) -> {
@@ -138,7 +138,8 @@ public final class ArmeriaUsers implements AutoCloseable {
         Server grpc = Server.builder()
                 .http(new InetSocketAddress(loopback, grpcPort))
                 .workerGroup(workers, false)
-                .meterRegistry(meters)
+                // A registry per server: each registers its own executor gauges under one name.
+                .meterRegistry(new SimpleMeterRegistry())
                 .service(
                         GrpcService.builder().addService(new Grpc(users)).build(),
                         MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("grpc.server")))

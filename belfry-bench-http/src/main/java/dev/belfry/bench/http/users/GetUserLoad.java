@@ -20,10 +20,14 @@ import java.util.concurrent.atomic.LongAdder;
  * A closed loop of gRPC {@code GetUser} calls (the shape of belfry-grpc's bench {@code Load}, on the
  * users stubs): {@code IN_FLIGHT} calls outstanding at all times on one channel (one HTTP/2
  * connection), each completion starting the next, ids drawn evenly from 1 to {@code IDS} with a
- * fixed seed. Warms up, then measures for {@code DURATION} seconds and prints one line:
+ * fixed seed. Warms up, then measures for {@code DURATION} seconds, printing {@code MEASURING} and
+ * {@code MEASURED} as the window opens and closes (a script samples the server's CPU then), and
+ * the result:
  *
  * <pre>
  * java ... dev.belfry.bench.http.users.GetUserLoad HOST:PORT IN_FLIGHT WARMUP_S DURATION_S IDS
+ * MEASURING
+ * MEASURED
  * RESULT requests requests_per_s p50_us p99_us errors
  * </pre>
  *
@@ -66,11 +70,13 @@ public final class GetUserLoad {
                 load.next();
             }
             TimeUnit.SECONDS.sleep(warmup);
+            System.out.println("MEASURING");
             load.recording = true;
             long start = System.nanoTime();
             TimeUnit.SECONDS.sleep(duration);
             load.recording = false;
             double seconds = (System.nanoTime() - start) / 1e9;
+            System.out.println("MEASURED");
             load.stop();
             long requests = load.ok.sum() + load.failed.sum();
             int n = Math.min(load.samples.get(), MAX_SAMPLES);
