@@ -4,8 +4,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.belfry.bench.http.PeerServer;
 import dev.belfry.examples.users.Main;
 import dev.belfry.examples.users.UsersService;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
+import javax.sql.DataSource;
 
 /**
  * Starts one users service for the comparison on an existing PostgreSQL and keeps it running until
@@ -41,6 +44,7 @@ public final class UsersServer {
         int httpPort = Integer.parseInt(args[2]);
         int grpcPort = Integer.parseInt(args[3]);
         HikariDataSource pool = Main.pool(args[1]);
+        awaitDatabase(pool);
         AutoCloseable server = switch (impl) {
             case "belfry" ->
                 UsersService.builder(pool)
@@ -64,5 +68,21 @@ public final class UsersServer {
         }));
         System.out.println(impl + " users service: HTTP on 127.0.0.1:" + httpPort + ", gRPC on 127.0.0.1:" + grpcPort);
         PeerServer.serveStats(Integer.parseInt(args[4]));
+    }
+
+    /**
+     * Waits for the pool's first connection, up to 30 attempts of the pool's 1 s wait: on a loaded
+     * machine the first one can take longer than one wait, and the service would fail to migrate.
+     */
+    private static void awaitDatabase(DataSource pool) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try (Connection connection = pool.getConnection()) {
+                return;
+            } catch (SQLException e) {
+                if (attempt == 30) {
+                    throw e;
+                }
+            }
+        }
     }
 }
