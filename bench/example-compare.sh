@@ -257,6 +257,7 @@ measure_grpc() { # impl pid round
 
 # --- the database, once ----------------------------------------------------------------------------
 log "starting PostgreSQL on 127.0.0.1:$PG_PORT with $USERS users"
+: >"$WORK/database.log"
 "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.belfry.bench.http.users.UsersDatabase "$PG_PORT" "$USERS" >"$WORK/database.log" 2>&1 &
 PG_PID=$!
 PIDS+=("$PG_PID")
