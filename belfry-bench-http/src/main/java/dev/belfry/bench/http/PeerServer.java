@@ -51,8 +51,12 @@ public final class PeerServer {
         serveStats(statsPort); // until SIGTERM: the JVM then runs the hook above and exits
     }
 
-    // A plain blocking socket on the main thread: it costs nothing while nobody asks.
-    private static void serveStats(int port) throws IOException {
+    /**
+     * Answers each connection to 127.0.0.1:{@code port} with one line, {@code ALLOCATED_BYTES
+     * CPU_NANOS}, until the process stops. Blocks: a plain socket on the calling thread, costing
+     * nothing while nobody asks.
+     */
+    public static void serveStats(int port) throws IOException {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (var listener = new ServerSocket(port, 8, InetAddress.getLoopbackAddress())) {
