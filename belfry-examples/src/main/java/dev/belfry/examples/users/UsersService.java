@@ -278,6 +278,10 @@ public final class UsersService implements AutoCloseable {
                     .clock(clock)
                     .build();
             Server grpc = NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
+                    // Every handler here only starts work (JDBC runs on virtual threads) and answers
+                    // from a callback: none blocks, so they run on the event loop instead of being
+                    // handed to grpc-java's default thread pool and back on every call.
+                    .directExecutor()
                     .addService(ServerInterceptors.intercept(
                             new UsersGrpcService(api), limits, ServerMetrics.on(metrics, clock)))
                     .addService(grpcHealth.bindableService())
