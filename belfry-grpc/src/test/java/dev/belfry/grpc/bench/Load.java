@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -33,6 +34,8 @@ final class Load {
     private final long[] latencies = new long[MAX_SAMPLES];
     private final AtomicInteger samples = new AtomicInteger();
     private volatile boolean running = true;
+    // Opened once no call is outstanding after stop(): the last one to end opens it.
+    private final CountDownLatch drained = new CountDownLatch(1);
     private volatile boolean recording;
 
     Load(Channel channel, int inFlight) {
@@ -82,7 +85,9 @@ final class Load {
     }
 
     private void done() {
-        outstanding.decrementAndGet();
+        if (outstanding.decrementAndGet() == 0 && !running) {
+            drained.countDown();
+        }
         next();
     }
 
@@ -97,10 +102,10 @@ final class Load {
     /** Stops starting calls and waits up to 15 s for those outstanding to end. */
     void stop() throws InterruptedException {
         running = false;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (outstanding.get() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+        if (outstanding.get() == 0) {
+            drained.countDown();
         }
+        drained.await(15, TimeUnit.SECONDS);
     }
 
     long ok() {

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -47,6 +48,8 @@ public final class GetUserLoad {
     private final long[] latencies = new long[MAX_SAMPLES];
     private final AtomicInteger samples = new AtomicInteger();
     private volatile boolean running = true;
+    // Opened once no call is outstanding after stop(): the last one to end opens it.
+    private final CountDownLatch drained = new CountDownLatch(1);
     private volatile boolean recording;
 
     private GetUserLoad(ManagedChannel channel, int ids) {
@@ -142,16 +145,18 @@ public final class GetUserLoad {
     }
 
     private void done() {
-        outstanding.decrementAndGet();
+        if (outstanding.decrementAndGet() == 0 && !running) {
+            drained.countDown();
+        }
         next();
     }
 
     /** Stops starting calls and waits up to 15 s for those outstanding to end. */
     private void stop() throws InterruptedException {
         running = false;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (outstanding.get() > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+        if (outstanding.get() == 0) {
+            drained.countDown();
         }
+        drained.await(15, TimeUnit.SECONDS);
     }
 }
