@@ -3,18 +3,20 @@ package dev.belfry.http.internal;
 import dev.belfry.http.Body;
 import dev.belfry.http.Headers;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.EventExecutor;
 import java.util.concurrent.Flow;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Writes a streamed {@link Body} to a channel as HTTP content, chunk by chunk: the server's response
- * bodies and the client's request bodies.
+ * Writes a streamed {@link Body} to a channel chunk by chunk: as HTTP/1 content into a channel, or
+ * through any other {@link Sink} (an HTTP/2 stream's DATA frames).
  *
  * <p>The next chunk is requested only when the previous one went into a writable channel, so a peer
  * that reads slowly holds the publisher back (the owner calls {@link #resume()} when the channel is
@@ -43,7 +45,25 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
         void bodyEnded(BodyWriter writer, LastHttpContent last);
     }
 
-    private final ChannelHandlerContext ctx;
+    /**
+     * Where the chunks go: one HTTP/1 connection, or one HTTP/2 stream of a connection. Every call
+     * comes on {@link #executor()}.
+     */
+    public interface Sink {
+        /** The event loop every signal is handled on. */
+        EventExecutor executor();
+
+        /** Writes one chunk (taking ownership of it) without flushing. */
+        ChannelFuture write(ByteBuf chunk);
+
+        /** Whether the next chunk may be written now. */
+        boolean isWritable();
+
+        /** Flushes what was written. */
+        void flush();
+    }
+
+    private final Sink sink;
     private final Body body;
     private final Owner owner;
     private final ChannelFutureListener onChunkWritten;
@@ -61,13 +81,42 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
      * Subscribe it with {@link #start()}.
      */
     public BodyWriter(ChannelHandlerContext ctx, Body body, Owner owner, boolean headUnflushed) {
-        this.ctx = ctx;
+        this(http1(ctx), body, owner, headUnflushed);
+    }
+
+    /** A writer of {@code body} into {@code sink}; see the other constructor. */
+    public BodyWriter(Sink sink, Body body, Owner owner, boolean headUnflushed) {
+        this.sink = sink;
         this.body = body;
         this.owner = owner;
         this.wroteSinceFlush = headUnflushed;
         this.onChunkWritten = f -> {
             if (!f.isSuccess()) {
                 owner.chunkFailed(this, f.cause());
+            }
+        };
+    }
+
+    private static Sink http1(ChannelHandlerContext ctx) {
+        return new Sink() {
+            @Override
+            public EventExecutor executor() {
+                return ctx.executor();
+            }
+
+            @Override
+            public ChannelFuture write(ByteBuf chunk) {
+                return ctx.write(new DefaultHttpContent(chunk));
+            }
+
+            @Override
+            public boolean isWritable() {
+                return ctx.channel().isWritable();
+            }
+
+            @Override
+            public void flush() {
+                ctx.flush();
             }
         };
     }
@@ -107,9 +156,9 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
                 chunk.release();
                 return;
             }
-            ctx.write(new DefaultHttpContent(chunk)).addListener(onChunkWritten);
+            sink.write(chunk).addListener(onChunkWritten);
             wroteSinceFlush = true;
-            if (ctx.channel().isWritable()) {
+            if (sink.isWritable()) {
                 requestNext();
             } else {
                 // Waiting before the flush: on epoll and NIO the flush writes to the socket at once,
@@ -119,7 +168,7 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
                 // later, so it never showed there).
                 wroteSinceFlush = false;
                 waitingForWritability = true;
-                ctx.flush();
+                sink.flush();
             }
         });
     }
@@ -174,7 +223,7 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
     }
 
     private void onLoop(Runnable task) {
-        var executor = ctx.executor();
+        var executor = sink.executor();
         if (executor.inEventLoop()) {
             task.run();
         } else {
@@ -202,7 +251,7 @@ public final class BodyWriter implements Flow.Subscriber<ByteBuf> {
             requesting = false;
         }
         if (!signalled && wroteSinceFlush && !done) {
-            ctx.flush(); // the next chunk is not here yet: send what is written so far
+            sink.flush(); // the next chunk is not here yet: send what is written so far
             wroteSinceFlush = false;
         }
     }

@@ -12,8 +12,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -26,13 +24,9 @@ import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -352,7 +346,8 @@ public final class HttpServer implements AutoCloseable {
                     return null;
                 }
                 Http2FrameCodec codec = http2Codec();
-                return new Http2ServerUpgradeCodec(codec, timeouts(codec).installer(), http2Multiplex(), new Discard());
+                return new Http2ServerUpgradeCodec(
+                        codec, timeouts(codec).installer(), new Http2ServerHandler(service, limits, codec));
             };
             int maxUpgradeBody = (int) Math.min(limits.maxRequestBodyBytes(), MAX_UPGRADE_BODY);
             pipeline.addLast(decoder, encoder, new UpgradeHandler(source, h2c, maxUpgradeBody), handler);
@@ -361,9 +356,9 @@ public final class HttpServer implements AutoCloseable {
         void http2(ChannelPipeline pipeline) {
             ConnectionCap.busy(pipeline.channel()); // streams may come at any time: never evicted
             Http2FrameCodec codec = http2Codec();
-            pipeline.addLast(timeouts(codec), codec, http2Multiplex(), new Discard());
+            pipeline.addLast(timeouts(codec), codec, new Http2ServerHandler(service, limits, codec));
             // The connection carries every stream's frames and control frames: read it always;
-            // each stream's own reads (and so its flow-control window) follow its body's demand.
+            // each stream's flow-control window follows its request body's demand.
             pipeline.channel().config().setAutoRead(true);
         }
 
@@ -380,19 +375,6 @@ public final class HttpServer implements AutoCloseable {
                     .validateHeaders(true)
                     .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
                     .build();
-        }
-
-        private Http2MultiplexHandler http2Multiplex() {
-            return new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                @Override
-                protected void initChannel(Http2StreamChannel stream) {
-                    stream.config().setAutoRead(false);
-                    stream.pipeline()
-                            .addLast(
-                                    new Http2StreamFrameToHttpObjectCodec(true),
-                                    new ServerHandler(service, limits, ServerHandler.Mode.HTTP2_STREAM, null));
-                }
-            });
         }
     }
 
@@ -420,14 +402,6 @@ public final class HttpServer implements AutoCloseable {
         protected boolean shouldHandleUpgradeRequest(io.netty.handler.codec.http.HttpRequest request) {
             return request.decoderResult().isSuccess()
                     && request.headers().getAll(HttpHeaderNames.HOST).size() == 1;
-        }
-    }
-
-    /** Releases connection-level frames the multiplexer passes on (none are used here). */
-    private static final class Discard extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
         }
     }
 }
