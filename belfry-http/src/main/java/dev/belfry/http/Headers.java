@@ -57,7 +57,7 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
     /** A builder holding these fields, to add or replace some. */
     public Builder toBuilder() {
         Builder builder = new Builder();
-        builder.fields.addAll(Arrays.asList(fields));
+        builder.addAll(this);
         return builder;
     }
 
@@ -180,7 +180,9 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
     }
 
     static String checkValue(String name, @Nullable String value) {
-        Checks.notNull(value, "value of header " + name);
+        if (value == null) {
+            throw new NullPointerException("value of header " + name + " must not be null");
+        }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c == '\r' || c == '\n' || c == 0) {
@@ -190,17 +192,39 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
         return value;
     }
 
-    /** Collects fields; not thread-safe. */
+    /**
+     * Collects fields; not thread-safe. Headers added whole to an empty builder are shared, not
+     * copied, until the builder is changed: building a message from headers built elsewhere costs
+     * no copy.
+     */
     public static final class Builder {
-        private final List<String> fields = new ArrayList<>();
+        private @Nullable List<String> fields;
+        private @Nullable Headers shared;
 
         private Builder() {}
+
+        private List<String> fields() {
+            List<String> list = fields;
+            if (list == null) {
+                Headers base = shared;
+                shared = null;
+                int size = base == null ? 0 : base.fields.length;
+                list = new ArrayList<>(size + 16);
+                if (base != null) {
+                    list.addAll(Arrays.asList(base.fields));
+                }
+                fields = list;
+            }
+            return list;
+        }
 
         /** Adds a field after any with the same name. */
         public Builder add(String name, String value) {
             String lower = checkName(name);
-            fields.add(lower);
-            fields.add(checkValue(lower, value));
+            String checked = checkValue(lower, value);
+            List<String> list = fields();
+            list.add(lower);
+            list.add(checked);
             return this;
         }
 
@@ -213,10 +237,14 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
         /** Removes every field named {@code name}. */
         public Builder remove(String name) {
             String lower = HttpMethod.lower(name);
-            for (int i = fields.size() - 2; i >= 0; i -= 2) {
-                if (fields.get(i).equals(lower)) {
-                    fields.remove(i + 1);
-                    fields.remove(i);
+            if (fields == null && (shared == null || !shared.contains(lower))) {
+                return this;
+            }
+            List<String> list = fields();
+            for (int i = list.size() - 2; i >= 0; i -= 2) {
+                if (list.get(i).equals(lower)) {
+                    list.remove(i + 1);
+                    list.remove(i);
                 }
             }
             return this;
@@ -224,16 +252,27 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
 
         /** Adds every field of {@code headers}. */
         public Builder addAll(Headers headers) {
-            fields.addAll(Arrays.asList(headers.fields));
+            if (headers.fields.length == 0) {
+                return this;
+            }
+            if (fields == null && shared == null) {
+                shared = headers; // immutable: shared until this builder changes
+                return this;
+            }
+            fields().addAll(Arrays.asList(headers.fields));
             return this;
         }
 
         /** The first value of {@code name} added so far, or {@code null}. */
         public @Nullable String get(String name) {
+            List<String> list = fields;
+            if (list == null) {
+                return shared == null ? null : shared.get(name);
+            }
             String lower = HttpMethod.lower(name);
-            for (int i = 0; i < fields.size(); i += 2) {
-                if (fields.get(i).equals(lower)) {
-                    return fields.get(i + 1);
+            for (int i = 0; i < list.size(); i += 2) {
+                if (list.get(i).equals(lower)) {
+                    return list.get(i + 1);
                 }
             }
             return null;
@@ -241,7 +280,11 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
 
         /** Immutable headers holding the fields added so far. */
         public Headers build() {
-            return fields.isEmpty() ? EMPTY : new Headers(fields.toArray(new String[0]));
+            List<String> list = fields;
+            if (list == null) {
+                return shared == null ? EMPTY : shared;
+            }
+            return list.isEmpty() ? EMPTY : new Headers(list.toArray(new String[0]));
         }
     }
 }

@@ -57,4 +57,24 @@ class HeadersTest {
         assertThat(Headers.of("A", "1", "b", "2")).isEqualTo(Headers.of("a", "1", "B", "2"));
         assertThat(Headers.of("a", "1", "b", "2")).isNotEqualTo(Headers.of("b", "2", "a", "1"));
     }
+
+    @Test
+    void aBuilderSharesHeadersAddedWholeAndCopiesThemOnlyWhenChanged() {
+        Headers original = Headers.of("a", "1", "b", "2");
+
+        Headers.Builder shared = Headers.builder().addAll(original);
+        assertThat(shared.get("B")).isEqualTo("2");
+        assertThat(shared.build()).isSameAs(original);
+        assertThat(shared.remove("absent").build()).isSameAs(original);
+
+        Headers changed = shared.add("c", "3").remove("a").build();
+        assertThat(changed).isEqualTo(Headers.of("b", "2", "c", "3"));
+        assertThat(original).isEqualTo(Headers.of("a", "1", "b", "2"));
+
+        Headers twice = Headers.builder().addAll(original).addAll(original).build();
+        assertThat(twice.getAll("a")).containsExactly("1", "1");
+        assertThat(original.toBuilder().set("a", "9").build()).isEqualTo(Headers.of("b", "2", "a", "9"));
+        assertThat(original.get("a")).isEqualTo("1");
+        assertThat(Headers.builder().addAll(Headers.empty()).build()).isSameAs(Headers.empty());
+    }
 }

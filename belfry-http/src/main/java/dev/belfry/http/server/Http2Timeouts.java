@@ -48,6 +48,14 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     private @Nullable ScheduledFuture<?> idleTimer;
     private @Nullable ScheduledFuture<?> headerTimer;
     private boolean closing;
+    // Timers are moved lazily, so a busy connection schedules nothing per stream: the idle timer is
+    // scheduled when the last stream closes and none is pending; a stream opening only clears
+    // `idleSince`, and the timer, on firing, looks at the state then. The header timer is armed at
+    // the end of a read that leaves a header block open, so blocks that arrive whole in one read
+    // (nearly all of them) arm nothing.
+    private boolean idle; // no stream open
+    private long idleSince; // since when, on the event loop's ticker
+    private boolean blockOpen;
 
     // Frame boundaries: bytes left of the preface or of the current frame's payload, then the next
     // frame header, which may arrive split across reads.
@@ -69,7 +77,7 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
         connection.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onStreamActive(Http2Stream stream) {
-                cancelIdle();
+                idle = false;
             }
 
             @Override
@@ -122,6 +130,12 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
                 frameStarted();
             }
         }
+        if (blockOpen && headerTimer == null) {
+            headerTimer =
+                    ctx().executor().schedule(this::headerTimedOut, headerTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } else if (!blockOpen && headerTimer != null) {
+            cancelHeaderTimer();
+        }
     }
 
     private void frameStarted() {
@@ -129,8 +143,8 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
         int type = header[3] & 0xff;
         int flags = header[4] & 0xff;
         boolean blockFrame = type == HEADERS || type == PUSH_PROMISE || type == CONTINUATION;
-        if ((type == HEADERS || type == PUSH_PROMISE) && headerTimer == null) {
-            armHeaderTimer();
+        if (type == HEADERS || type == PUSH_PROMISE) {
+            blockOpen = true;
         }
         blockEndsWithThisFrame = blockFrame && (flags & END_HEADERS) != 0;
         skip = length;
@@ -142,12 +156,8 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     private void payloadDone() {
         if (blockEndsWithThisFrame) {
             blockEndsWithThisFrame = false;
-            cancelHeaderTimer();
+            blockOpen = false;
         }
-    }
-
-    private void armHeaderTimer() {
-        headerTimer = ctx().executor().schedule(this::headerTimedOut, headerTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void headerTimedOut() {
@@ -172,16 +182,27 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
     }
 
     private void armIdleIfNoStreams() {
-        if (closing || ctx == null || codec.connection().numActiveStreams() > 0) {
+        ChannelHandlerContext context = ctx;
+        if (closing || context == null || codec.connection().numActiveStreams() > 0) {
             return;
         }
-        cancelIdle();
-        idleTimer = ctx.executor().schedule(this::idleTimedOut, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        idle = true;
+        idleSince = context.executor().ticker().nanoTime();
+        if (idleTimer == null) {
+            idleTimer = context.executor().schedule(this::idleTimedOut, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
     }
 
     private void idleTimedOut() {
         idleTimer = null;
-        if (closing || codec.connection().numActiveStreams() > 0) {
+        if (closing || !idle || codec.connection().numActiveStreams() > 0) {
+            return; // a stream is open: the next one to close schedules the timer again
+        }
+        long idleFor = ctx().executor().ticker().nanoTime() - idleSince;
+        if (idleFor < idleTimeout.toNanos()) {
+            // Streams came and went since this timer was scheduled: wait out the rest.
+            idleTimer = ctx().executor()
+                    .schedule(this::idleTimedOut, idleTimeout.toNanos() - idleFor, TimeUnit.NANOSECONDS);
             return;
         }
         closing = true;

@@ -332,7 +332,7 @@ public final class HttpServer implements AutoCloseable {
 
         void http1(ChannelPipeline pipeline) {
             ResponseEncoder encoder = new ResponseEncoder();
-            ServerHandler handler = new ServerHandler(service, limits, ServerHandler.Mode.HTTP1, encoder);
+            ServerHandler handler = new ServerHandler(service, limits, encoder);
             StrictRequestDecoder decoder = new StrictRequestDecoder(limits, handler);
             HttpServerUpgradeHandler.SourceCodec source = ctx -> {
                 pipeline.remove(decoder);

@@ -33,8 +33,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -47,8 +45,8 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Serves the exchanges of one HTTP/1.1 connection, or the single exchange of one HTTP/2 stream (the
- * stream's frames converted to HTTP/1 objects by Netty), one exchange at a time.
+ * Serves the exchanges of one HTTP/1.1 connection, one exchange at a time (HTTP/2 connections are
+ * served by {@link Http2ServerHandler}).
  *
  * <p>Event-loop confined: every field is touched only on the channel's event loop; futures and
  * publishers completing elsewhere hop back to it. Pipelined requests wait in {@code pending} until
@@ -63,14 +61,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         DRAIN
     }
 
-    enum Mode {
-        HTTP1,
-        HTTP2_STREAM
-    }
-
     private final Service<HttpRequest, HttpResponse> service;
     private final ServerLimits limits;
-    private final Mode mode;
     private final @Nullable ResponseEncoder encoder;
 
     private @Nullable ChannelHandlerContext ctx;
@@ -103,14 +95,9 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private boolean closing;
     private boolean draining;
 
-    ServerHandler(
-            Service<HttpRequest, HttpResponse> service,
-            ServerLimits limits,
-            Mode mode,
-            @Nullable ResponseEncoder encoder) {
+    ServerHandler(Service<HttpRequest, HttpResponse> service, ServerLimits limits, @Nullable ResponseEncoder encoder) {
         this.service = service;
         this.limits = limits;
-        this.mode = mode;
         this.encoder = encoder;
     }
 
@@ -179,7 +166,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             if (body != null && body.wantsMore()) {
                 demand();
             }
-        } else if (pending.isEmpty() && mode == Mode.HTTP1) {
+        } else if (pending.isEmpty()) {
             // The request is read whole and its response is in flight: one more read notices a
             // client that goes away (cancelling the handler) and buffers at most one read of a
             // pipelined request.
@@ -189,9 +176,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private void startExchange(io.netty.handler.codec.http.HttpRequest head) {
         cancelTimer();
-        if (mode == Mode.HTTP1) {
-            ConnectionCap.busy(ctx().channel());
-        }
+        ConnectionCap.busy(ctx().channel());
         if (head.decoderResult().isFailure()) {
             Throwable cause = head.decoderResult().cause();
             rejectAndClose(statusForDecoderFailure(cause), describe(cause));
@@ -203,16 +188,14 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             return;
         }
         version = head.protocolVersion();
-        if (mode == Mode.HTTP1) {
-            int hosts = nettyHeaders.getAll(HttpHeaderNames.HOST).size();
-            if (hosts > 1) {
-                rejectAndClose(400, "more than one Host header");
-                return;
-            }
-            if (hosts == 0 && version.equals(HttpVersion.HTTP_1_1)) {
-                rejectAndClose(400, "missing Host header");
-                return;
-            }
+        int hosts = nettyHeaders.getAll(HttpHeaderNames.HOST).size();
+        if (hosts > 1) {
+            rejectAndClose(400, "more than one Host header");
+            return;
+        }
+        if (hosts == 0 && version.equals(HttpVersion.HTTP_1_1)) {
+            rejectAndClose(400, "missing Host header");
+            return;
         }
         long contentLength;
         try {
@@ -226,20 +209,13 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             return;
         }
         boolean endOfStream = head instanceof LastHttpContent;
-        boolean hasBody = !endOfStream
-                && (mode == Mode.HTTP2_STREAM
-                        ? contentLength != 0
-                        : contentLength > 0 || HttpUtil.isTransferEncodingChunked(head));
+        boolean hasBody = !endOfStream && (contentLength > 0 || HttpUtil.isTransferEncodingChunked(head));
         HttpRequest request;
         StreamBody body = null;
         try {
             Headers.Builder headers = Headers.builder();
             for (Map.Entry<String, String> field : nettyHeaders) {
-                String name = field.getKey();
-                if (mode == Mode.HTTP2_STREAM && name.startsWith("x-http2-")) {
-                    continue; // Netty's conversion bookkeeping, not the client's
-                }
-                headers.add(name, field.getValue());
+                headers.add(field.getKey(), field.getValue());
             }
             var builder = HttpRequest.builder(HttpMethod.of(head.method().name()), head.uri())
                     .headers(headers.build());
@@ -261,8 +237,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         bodyBytes = 0;
         responseStarted = false;
         isHead = request.method().equals(HttpMethod.HEAD);
-        keepAlive = mode == Mode.HTTP2_STREAM || HttpUtil.isKeepAlive(head);
-        expectContinue = mode == Mode.HTTP1 && hasBody && HttpUtil.is100ContinueExpected(head);
+        keepAlive = HttpUtil.isKeepAlive(head);
+        expectContinue = hasBody && HttpUtil.is100ContinueExpected(head);
         long exchange = ++exchangeCount;
         CompletableFuture<HttpResponse> future = Futures.call(service, request);
         inflight = future;
@@ -339,7 +315,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     @Override
     public void cancelled() {
         // HTTP/1.1 cannot find the next request without reading this body to the end: close after
-        // the response. An HTTP/2 stream is reset when the exchange ends.
+        // the response.
         closeAfter = true;
     }
 
@@ -356,11 +332,9 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     }
 
     private void waitForRequest() {
-        if (mode == Mode.HTTP1) {
-            ConnectionCap.waiting(ctx().channel());
-            timingHead = false;
-            arm(limits.idleTimeout(), onIdleTimeout);
-        }
+        ConnectionCap.waiting(ctx().channel());
+        timingHead = false;
+        arm(limits.idleTimeout(), onIdleTimeout);
         readIfWanted();
     }
 
@@ -426,24 +400,20 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && status != 204 && status != 304 && status >= 200) {
             if (length >= 0) {
                 out.set(HttpHeaderNames.CONTENT_LENGTH, length);
-            } else if (mode == Mode.HTTP1) {
-                if (version.equals(HttpVersion.HTTP_1_1)) {
-                    out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-                } else {
-                    keepAlive = false; // HTTP/1.0: the close delimits the body
-                }
+            } else if (version.equals(HttpVersion.HTTP_1_1)) {
+                out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                keepAlive = false; // HTTP/1.0: the close delimits the body
             }
         }
-        if (mode == Mode.HTTP1) {
-            if (!keepAlive || closeAfter || draining) {
-                closeAfter = true;
-                out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            } else if (version.equals(HttpVersion.HTTP_1_0)) {
-                out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            }
-            if (encoder != null) {
-                encoder.nextResponseHasNoBody(isHead);
-            }
+        if (!keepAlive || closeAfter || draining) {
+            closeAfter = true;
+            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (version.equals(HttpVersion.HTTP_1_0)) {
+            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        if (encoder != null) {
+            encoder.nextResponseHasNoBody(isHead);
         }
         responseStarted = true;
         write(head, false);
@@ -495,16 +465,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
                 body.discard();
             }
         }
-        if (written && mode == Mode.HTTP2_STREAM && bodyUnread) {
-            // RFC 9113 section 8.1: the response is complete, so ask the client, without error, to
-            // stop sending the request (a plain close would reset the stream with CANCEL, which a
-            // client may take as a failed exchange).
-            closing = true;
-            ctx().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR))
-                    .addListener((ChannelFutureListener) f -> ctx().close());
-            return;
-        }
-        if (written && closeAfter && mode == Mode.HTTP1 && bodyUnread && body != null) {
+        if (written && closeAfter && bodyUnread && body != null) {
             // Answered before the request body was read whole, and the client may still be sending
             // it: a plain close would reset the connection under the client's upload, and the reset
             // can destroy the response before the client reads it. Half-close and drain instead.
@@ -514,13 +475,10 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             LingeringClose.closeAfterResponse(ctx().channel(), limits);
             return;
         }
-        if (!written || closeAfter || (mode == Mode.HTTP2_STREAM && bodyUnread)) {
+        if (!written || closeAfter) {
             closing = true;
             ctx().close();
             return;
-        }
-        if (mode == Mode.HTTP2_STREAM) {
-            return; // the stream is complete in both directions
         }
         readingBody = false;
         waitForRequest();
@@ -532,7 +490,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         failRequestBody(new ConnectionClosedException("response aborted"));
         exchangeActive = false;
         closing = true;
-        ctx().close(); // HTTP/1.1: the client sees a truncated body; HTTP/2: the stream is reset
+        ctx().close(); // the client sees a truncated body
     }
 
     /** Answers {@code status} with a short text and closes, abandoning any exchange in flight. */
@@ -556,15 +514,13 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpResponse.TEXT_UTF8)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-        if (mode == Mode.HTTP1) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            if (encoder != null) {
-                encoder.nextResponseHasNoBody(false);
-            }
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (encoder != null) {
+            encoder.nextResponseHasNoBody(false);
         }
         // A client told 413 is most likely still uploading, as is one whose body broke mid-way: close
         // lingering, so the answer is not lost to a reset (see LingeringClose).
-        boolean linger = mode == Mode.HTTP1 && (status == 413 || readingBody);
+        boolean linger = status == 413 || readingBody;
         ctx().writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             if (linger && f.isSuccess()) {
                 LingeringClose.closeAfterResponse(f.channel(), limits);

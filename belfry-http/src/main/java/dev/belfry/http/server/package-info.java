@@ -4,10 +4,14 @@
  * <pre>
  *   socket ──▶ ProtocolSelector ──┬─ HTTP/1.1: StrictRequestDecoder ─▶ ServerHandler (one per connection)
  *                                 │    (Upgrade: h2c ─▶ switches to the HTTP/2 pipeline below)
- *                                 └─ h2c preface: Http2Timeouts ─▶ Http2FrameCodec ─▶ Http2MultiplexHandler
- *                                                  └─ per stream: Http2StreamFrameToHttpObjectCodec ─▶ ServerHandler
- *   ServerHandler ──▶ service.call(request) ──▶ response head, then the body as the socket drains
+ *                                 └─ h2c preface: Http2Timeouts ─▶ Http2FrameCodec ─▶ Http2ServerHandler (every stream)
+ *   ServerHandler, Http2ServerHandler ──▶ service.call(request) ──▶ response head, then the body as the peer reads
  * </pre>
+ *
+ * <p>An HTTP/2 connection has one handler for all its streams: a HEADERS frame becomes a request,
+ * DATA frames its body, and the response goes out as frames on the stream, with no channel or
+ * HTTP/1 conversion per stream; what is written while the connection is read is flushed once at
+ * the end of the read.
  *
  * <p>Reads follow demand: a connection is read only while a request head is awaited or the
  * request body's subscriber wants more, so a slow handler holds the client back through TCP (or

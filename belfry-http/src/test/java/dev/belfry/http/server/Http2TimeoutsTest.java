@@ -6,6 +6,8 @@ import dev.belfry.test.NoNettyLeaks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -180,5 +182,37 @@ class Http2TimeoutsTest {
         advance(IDLE.multipliedBy(10));
         assertThat(channel.isOpen()).as("a stream is open: neither timer fires").isTrue();
         assertThat(goAways(written())).isEmpty();
+    }
+
+    @Test
+    void theIdleTimeoutCountsFromTheLastStreamsCloseNotFromWhenTheTimerWasFirstSet() {
+        start();
+        written();
+        advance(IDLE.dividedBy(2));
+        // A request (HEADERS with END_HEADERS and END_STREAM) answered at once: the stream opens
+        // and closes half-way through the first idle period.
+        feed(frame(0x1, 0x5, 1, BLOCK));
+        Object request = channel.readInbound();
+        while (!(request instanceof Http2HeadersFrame)) {
+            assertThat(request).as("the request's HEADERS").isNotNull();
+            ReferenceCountUtil.release(request); // SETTINGS and its acknowledgement
+            request = channel.readInbound();
+        }
+        channel.writeOutbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("204"), true)
+                .stream(((Http2HeadersFrame) request).stream()));
+        ReferenceCountUtil.release(request);
+        written();
+
+        advance(IDLE.dividedBy(2));
+        assertThat(channel.isOpen())
+                .as("the first idle deadline has passed, but not the new one")
+                .isTrue();
+        advance(IDLE.dividedBy(2).minusNanos(1));
+        assertThat(channel.isOpen()).isTrue();
+        assertThat(goAways(written())).isEmpty();
+
+        advance(Duration.ofNanos(1));
+        assertThat(goAways(written())).extracting(Written::error).containsExactly(0x0);
+        assertThat(channel.isOpen()).isFalse();
     }
 }
