@@ -520,7 +520,14 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
         }
 
         private void finish(ChannelFuture written) {
-            written.addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
+            if (readingBody) {
+                written.addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
+            } else {
+                // The request was read whole: once its last frame is queued, nothing is left for
+                // this stream to do. If that write fails, the codec resets the stream (or closes
+                // the connection) itself; not listening saves a listener per request.
+                exchangeDone(true);
+            }
             flushSoon();
         }
 
