@@ -479,15 +479,13 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
             DefaultHttp2Headers out =
                     new DefaultHttp2Headers(false, response.headers().size() + 2);
             out.status(HttpResponseStatus.valueOf(status).codeAsText());
-            boolean hasLength = false;
-            for (Map.Entry<String, String> field : response.headers()) {
-                String name = field.getKey();
-                if (connectionSpecific(name)) {
-                    continue;
+            Headers fields = response.headers();
+            fields.forEach((name, value) -> {
+                if (!connectionSpecific(name)) {
+                    out.add(name, value);
                 }
-                hasLength |= name.equals("content-length");
-                out.add(name, field.getValue());
-            }
+            });
+            boolean hasLength = fields.contains("content-length");
             boolean noBody = isHead || status == 204 || status == 304 || status < 200;
             long length = response.body().contentLength();
             if (!hasLength && length >= 0 && status != 204 && status != 304 && status >= 200) {

@@ -214,8 +214,10 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         StreamBody body = null;
         try {
             Headers.Builder headers = Headers.builder();
-            for (Map.Entry<String, String> field : nettyHeaders) {
-                headers.add(field.getKey(), field.getValue());
+            // The decoder's own entries, not a String view of each: no object per field.
+            for (var it = nettyHeaders.iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> field = it.next();
+                headers.add(field.getKey().toString(), field.getValue().toString());
             }
             var builder = HttpRequest.builder(HttpMethod.of(head.method().name()), head.uri())
                     .headers(headers.build());
