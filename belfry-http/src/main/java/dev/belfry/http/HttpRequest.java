@@ -27,7 +27,7 @@ public final class HttpRequest {
         this.target = b.target;
         this.headers = b.headers.build();
         this.body = b.body;
-        this.attributes = b.attributes.isEmpty() ? Map.of() : Map.copyOf(b.attributes);
+        this.attributes = b.attributes();
     }
 
     /** A builder for a request of {@code method} to {@code target}, with no headers and no body. */
@@ -50,7 +50,7 @@ public final class HttpRequest {
         Builder b = new Builder(method, target);
         b.headers.addAll(headers);
         b.body = body;
-        b.attributes.putAll(attributes);
+        attributes.forEach(b::putAttribute);
         return b;
     }
 
@@ -64,7 +64,7 @@ public final class HttpRequest {
         Builder b = new Builder(method, newTarget);
         b.headers.addAll(headers);
         b.body = body;
-        b.attributes.putAll(attributes);
+        attributes.forEach(b::putAttribute);
         return b.build();
     }
 
@@ -162,7 +162,11 @@ public final class HttpRequest {
         private final String target;
         private final Headers.Builder headers = Headers.builder();
         private Body body = Body.empty();
-        private final Map<RequestAttribute<?>, Object> attributes = new HashMap<>(4);
+        // The first attribute is held in two fields (a server sets one on every request: the peer's
+        // address), a map made only for a second.
+        private @Nullable RequestAttribute<?> firstKey;
+        private @Nullable Object firstValue;
+        private @Nullable Map<RequestAttribute<?>, Object> more;
 
         private Builder(HttpMethod method, String target) {
             this.method = Checks.notNull(method, "method");
@@ -210,8 +214,32 @@ public final class HttpRequest {
         }
 
         public <T> Builder attribute(RequestAttribute<T> key, T value) {
-            attributes.put(Checks.notNull(key, "key"), Checks.notNull(value, "value"));
+            putAttribute(Checks.notNull(key, "key"), Checks.notNull(value, "value"));
             return this;
+        }
+
+        private void putAttribute(RequestAttribute<?> key, Object value) {
+            Map<RequestAttribute<?>, Object> map = more;
+            if (map != null) {
+                map.put(key, value);
+            } else if (firstKey == null || firstKey.equals(key)) {
+                firstKey = key;
+                firstValue = value;
+            } else {
+                map = new HashMap<>(4);
+                map.put(firstKey, Checks.notNull(firstValue, "value"));
+                map.put(key, value);
+                more = map;
+            }
+        }
+
+        private Map<RequestAttribute<?>, Object> attributes() {
+            Map<RequestAttribute<?>, Object> map = more;
+            if (map != null) {
+                return Map.copyOf(map);
+            }
+            RequestAttribute<?> key = firstKey;
+            return key == null ? Map.of() : Map.of(key, Checks.notNull(firstValue, "value"));
         }
 
         public HttpRequest build() {

@@ -52,4 +52,28 @@ class HttpRequestTest {
         assertThat(json.body().collectUtf8(100).join()).isEqualTo("{\"a\":1}");
         assertThatThrownBy(() -> HttpResponse.of(42)).hasMessageContaining("three digits");
     }
+
+    @Test
+    void attributesKeepTheirLatestValueWhetherOneOrMany() {
+        RequestAttribute<Integer> count = RequestAttribute.of("count", Integer.class);
+        RequestAttribute<String> user = RequestAttribute.of("user", String.class);
+
+        HttpRequest one = HttpRequest.builder(HttpMethod.GET, "/")
+                .attribute(ROUTE, "/a")
+                .attribute(ROUTE, "/b")
+                .build();
+        assertThat(one.attribute(ROUTE)).isEqualTo("/b");
+        assertThat(one.attribute(count)).isNull();
+
+        HttpRequest three = one.toBuilder()
+                .attribute(count, 1)
+                .attribute(user, "ann")
+                .attribute(count, 2)
+                .build();
+        assertThat(three.attribute(ROUTE)).isEqualTo("/b");
+        assertThat(three.attribute(count)).isEqualTo(2);
+        assertThat(three.attribute(user)).isEqualTo("ann");
+        assertThat(three.withTarget("/elsewhere").attribute(user)).isEqualTo("ann");
+        assertThat(one.attribute(user)).as("the original is unchanged").isNull();
+    }
 }

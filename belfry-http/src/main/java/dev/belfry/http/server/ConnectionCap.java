@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * Thread-safe: the tickets are channel attributes read from any event loop.
  */
 final class ConnectionCap {
-    private static final AttributeKey<Long> WAITING = AttributeKey.valueOf(ConnectionCap.class, "waiting");
+    private static final AttributeKey<Ticket> WAITING = AttributeKey.valueOf(ConnectionCap.class, "waiting");
     private static final AtomicLong TICKETS = new AtomicLong();
 
     private final int max;
@@ -29,14 +29,35 @@ final class ConnectionCap {
 
     /** Marks {@code channel} as waiting for a request, from now unless it already waits. */
     static void waiting(Channel channel) {
-        if (channel.attr(WAITING).get() == null) {
-            channel.attr(WAITING).setIfAbsent(TICKETS.incrementAndGet());
+        Ticket ticket = ticket(channel);
+        if (ticket.number == 0) {
+            ticket.number = TICKETS.incrementAndGet();
         }
     }
 
     /** Marks {@code channel} as busy: a request is being answered, or it speaks HTTP/2. */
     static void busy(Channel channel) {
-        channel.attr(WAITING).set(null);
+        ticket(channel).number = 0;
+    }
+
+    private static Ticket ticket(Channel channel) {
+        Ticket ticket = channel.attr(WAITING).get();
+        if (ticket == null) {
+            ticket = new Ticket();
+            Ticket raced = channel.attr(WAITING).setIfAbsent(ticket);
+            if (raced != null) {
+                ticket = raced;
+            }
+        }
+        return ticket;
+    }
+
+    /**
+     * A connection's place in the wait: 0 while it is busy. One per connection, changed in place
+     * on its event loop and read from others, so a request costs no object.
+     */
+    private static final class Ticket {
+        volatile long number;
     }
 
     /**
@@ -52,10 +73,11 @@ final class ConnectionCap {
         @Nullable Channel oldest = null;
         long oldestTicket = Long.MAX_VALUE;
         for (Channel channel : connections) {
-            Long ticket = channel.attr(WAITING).get();
-            if (ticket != null && ticket < oldestTicket) {
+            Ticket ticket = channel.attr(WAITING).get();
+            long number = ticket == null ? 0 : ticket.number;
+            if (number != 0 && number < oldestTicket) {
                 oldest = channel;
-                oldestTicket = ticket;
+                oldestTicket = number;
             }
         }
         if (oldest == null) {

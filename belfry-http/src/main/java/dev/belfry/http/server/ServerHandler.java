@@ -20,12 +20,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -60,6 +62,13 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     enum Signal {
         DRAIN
     }
+
+    /**
+     * Response fields come from Belfry's {@link Headers}, whose names are already checked tokens and
+     * whose values hold no CR, LF or NUL: Netty's checks would repeat that work on every field.
+     */
+    private static final HttpHeadersFactory RESPONSE_HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final Service<HttpRequest, HttpResponse> service;
     private final ServerLimits limits;
@@ -188,7 +197,24 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             return;
         }
         version = head.protocolVersion();
-        int hosts = nettyHeaders.getAll(HttpHeaderNames.HOST).size();
+        Headers fields;
+        int hosts = 0;
+        try {
+            Headers.Builder headers = Headers.builder();
+            // The decoder's own entries, not a String view of each: no object per field.
+            for (var it = nettyHeaders.iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> field = it.next();
+                CharSequence name = field.getKey();
+                if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+                    hosts++;
+                }
+                headers.add(name.toString(), field.getValue().toString());
+            }
+            fields = headers.build();
+        } catch (IllegalArgumentException e) {
+            rejectAndClose(400, e.getMessage());
+            return;
+        }
         if (hosts > 1) {
             rejectAndClose(400, "more than one Host header");
             return;
@@ -213,14 +239,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         HttpRequest request;
         StreamBody body = null;
         try {
-            Headers.Builder headers = Headers.builder();
-            // The decoder's own entries, not a String view of each: no object per field.
-            for (var it = nettyHeaders.iteratorCharSequence(); it.hasNext(); ) {
-                Map.Entry<CharSequence, CharSequence> field = it.next();
-                headers.add(field.getKey().toString(), field.getValue().toString());
-            }
             var builder = HttpRequest.builder(HttpMethod.of(head.method().name()), head.uri())
-                    .headers(headers.build());
+                    .headers(fields);
             if (hasBody) {
                 body = new StreamBody(ctx().executor(), contentLength, this);
                 builder.body(body);
@@ -390,8 +410,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private void writeHead(HttpResponse response) {
         int status = response.status();
-        DefaultHttpResponse head = new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status));
-        HttpHeaders out = head.headers();
+        HttpHeaders out = RESPONSE_HEADERS.newHeaders();
         response.headers().forEach((name, value) -> {
             if (!name.equals("connection") && !name.equals("transfer-encoding") && !name.equals("keep-alive")) {
                 out.add(name, value);
@@ -418,22 +437,23 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             encoder.nextResponseHasNoBody(isHead);
         }
         responseStarted = true;
-        write(head, false);
-        if (noBody) {
-            response.body().discard();
-            finishResponse(LastHttpContent.EMPTY_LAST_CONTENT);
+        HttpResponseStatus nettyStatus = HttpResponseStatus.valueOf(status);
+        if (noBody || response.body() instanceof FixedBody) {
+            // No body, or one held in memory: the head and the whole body are one message, written
+            // and flushed once, with no subscription and no writer (and no trailer fields).
+            ByteBuf content = Unpooled.EMPTY_BUFFER;
+            if (noBody) {
+                response.body().discard();
+            } else {
+                byte[] bytes = ((FixedBody) response.body()).bytes();
+                if (bytes.length > 0) {
+                    content = Unpooled.wrappedBuffer(bytes);
+                }
+            }
+            finishResponse(new DefaultFullHttpResponse(version, nettyStatus, content, out, EmptyHttpHeaders.INSTANCE));
             return;
         }
-        if (response.body() instanceof FixedBody fixed) {
-            // Held in memory: the head and the whole body go out with one flush, with no
-            // subscription and no writer.
-            byte[] bytes = fixed.bytes();
-            finishResponse(
-                    bytes.length == 0
-                            ? LastHttpContent.EMPTY_LAST_CONTENT
-                            : new DefaultLastHttpContent(Unpooled.wrappedBuffer(bytes)));
-            return;
-        }
+        write(new DefaultHttpResponse(version, nettyStatus, out), false);
         BodyWriter bodyWriter = new BodyWriter(ctx(), response.body(), responseBodies, false);
         writer = bodyWriter;
         bodyWriter.start();
@@ -442,7 +462,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         }
     }
 
-    private void finishResponse(LastHttpContent last) {
+    private void finishResponse(HttpObject last) {
         ChannelFuture written = ctx().writeAndFlush(last);
         written.addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
     }
