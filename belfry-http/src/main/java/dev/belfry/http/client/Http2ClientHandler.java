@@ -83,6 +83,7 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
     private final Connection connection;
     private final Http2FrameCodec codec;
     private final Clock clock;
+    private final AsciiString authority;
     /** Exchanges whose stream was opened, by stream id, until Netty closes the stream. */
     private final IntObjectHashMap<Exchange> exchanges = new IntObjectHashMap<>();
     /** Requests dispatched from other threads, written by one event-loop task. */
@@ -102,6 +103,7 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         this.connection = connection;
         this.codec = codec;
         this.clock = settings.clock();
+        this.authority = new AsciiString(settings.authority());
     }
 
     @Override
@@ -347,6 +349,27 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         return message == null ? cause.getClass().getSimpleName() : message;
     }
 
+    private static boolean is(HttpMethod method, HttpMethod known) {
+        return method.name().equals(known.name()); // cheaper than the record's generated equals
+    }
+
+    private static boolean expectsBody(HttpMethod method) {
+        return is(method, HttpMethod.POST) || is(method, HttpMethod.PUT) || is(method, HttpMethod.PATCH);
+    }
+
+    private static final AsciiString GET = AsciiString.cached("GET");
+    private static final AsciiString POST = AsciiString.cached("POST");
+
+    /** The method's name; the common ones as constants the HPACK encoder need not copy. */
+    private static CharSequence methodName(HttpMethod method) {
+        String name = method.name();
+        return switch (name) {
+            case "GET" -> GET;
+            case "POST" -> POST;
+            default -> name;
+        };
+    }
+
     private static boolean connectionSpecific(String name) {
         return switch (name) {
             case "connection", "transfer-encoding", "keep-alive", "upgrade", "proxy-connection", "host" -> true;
@@ -377,12 +400,13 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         private @Nullable BodyWriter writer;
         private Clock.@Nullable Scheduled timer;
         private boolean timingHeaders;
+        private long timerDeadline;
         private long lastProgress;
 
         Exchange(HttpRequest request, CompletableFuture<HttpResponse> result) {
             this.request = request;
             this.result = result;
-            this.isHead = request.method().equals(HttpMethod.HEAD);
+            this.isHead = is(request.method(), HttpMethod.HEAD);
         }
 
         // ---- starting ----
@@ -477,10 +501,10 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         private Http2Headers headers(long length) {
             Headers fields = request.headers();
             DefaultHttp2Headers out = new DefaultHttp2Headers(false, fields.size() + 5);
-            out.method(request.method().name());
+            out.method(methodName(request.method()));
             out.scheme(HTTP);
             String host = fields.get("host");
-            out.authority(host != null ? host : settings.authority());
+            out.authority(host != null ? host : authority);
             out.path(request.target());
             boolean hasLength = false;
             for (Map.Entry<String, String> field : fields) {
@@ -494,13 +518,8 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
                 hasLength |= name.equals("content-length");
                 out.add(name, field.getValue());
             }
-            if (!hasLength) {
-                HttpMethod m = request.method();
-                boolean expectsBody =
-                        m.equals(HttpMethod.POST) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH);
-                if (length > 0 || (length == 0 && expectsBody)) {
-                    out.setLong(CONTENT_LENGTH, length);
-                }
+            if (!hasLength && (length > 0 || (length == 0 && expectsBody(request.method())))) {
+                out.setLong(CONTENT_LENGTH, length);
             }
             return out;
         }
@@ -834,17 +853,29 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         private void armHeaders() {
             cancelTimer();
             timingHeaders = true;
-            timer = clock.schedule(settings.responseHeadersTimeout(), () -> onLoop(this::timerFired));
+            schedule(settings.responseHeadersTimeout().toNanos());
         }
 
         private void armBodyIdle() {
-            lastProgress = clock.nanoTime();
-            if (timer != null && !timingHeaders) {
-                return; // already watching
+            long now = clock.nanoTime();
+            lastProgress = now;
+            if (timer != null
+                    && (!timingHeaders
+                            || timerDeadline - now <= settings.bodyIdleTimeout().toNanos())) {
+                // Already watching, or the headers timer fires no later than the body's idle limit
+                // would: it is kept, and when it fires it checks the body's progress and re-arms
+                // for what is left. One timer per exchange, not one per phase.
+                timingHeaders = false;
+                return;
             }
             cancelTimer();
             timingHeaders = false;
-            timer = clock.schedule(settings.bodyIdleTimeout(), () -> onLoop(this::timerFired));
+            schedule(settings.bodyIdleTimeout().toNanos());
+        }
+
+        private void schedule(long delayNanos) {
+            timerDeadline = clock.nanoTime() + delayNanos;
+            timer = clock.schedule(Duration.ofNanos(delayNanos), () -> onLoop(this::timerFired));
         }
 
         private void timerFired() {
@@ -877,7 +908,7 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
                 armHeaders();
                 return;
             }
-            timer = clock.schedule(Duration.ofNanos(limit - (now - lastProgress)), () -> onLoop(this::timerFired));
+            schedule(limit - (now - lastProgress));
         }
 
         private void cancelTimer() {

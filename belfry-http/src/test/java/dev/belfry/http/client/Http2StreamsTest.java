@@ -139,4 +139,41 @@ class Http2StreamsTest {
         }
         assertThat(client.connectionsOpened()).isEqualTo(1);
     }
+
+    @Test
+    void aStalledBodyFailsAtTheBodyIdleTimeoutCountedFromItsLastProgress() throws Exception {
+        RawH2Server server = closing(new RawH2Server((ctx, codec, headers, connection) -> {
+            var stream = headers.stream();
+            ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200"), false).stream(stream));
+            ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("part", StandardCharsets.UTF_8), false)
+                    .stream(stream)); // and never the rest
+        }));
+        var clock = new ManualClock();
+        // The headers timer (5 s) is due before the body's idle limit (10 s) would be: the one timer
+        // serves both, re-armed for the rest of the idle limit when it fires.
+        HttpClient client = closing(HttpClient.builder("127.0.0.1", server.port())
+                .protocol(Protocol.H2C)
+                .clock(clock)
+                .responseHeadersTimeout(Duration.ofSeconds(5))
+                .bodyIdleTimeout(Duration.ofSeconds(10))
+                .build());
+
+        HttpResponse response = client.call(HttpRequest.get("/")).get(10, TimeUnit.SECONDS);
+        var body = response.body().collectUtf8(64);
+        await().atMost(WAIT).until(() -> clock.pendingTasks() == 1);
+        clock.advance(Duration.ofSeconds(5));
+        await().atMost(WAIT).until(() -> clock.pendingTasks() == 1); // re-armed for the rest
+        clock.advance(Duration.ofSeconds(5).minusNanos(1));
+        assertThat(body).isNotDone();
+        clock.advance(Duration.ofNanos(1));
+
+        assertThat(body)
+                .failsWithin(WAIT)
+                .withThrowableThat()
+                .havingCause()
+                .isInstanceOf(PhaseElapsedException.class)
+                .withMessageContaining("no body progress");
+        await().atMost(WAIT).until(() -> !server.resets.isEmpty());
+        assertThat(server.resets).containsExactly(Http2Error.CANCEL.code());
+    }
 }
