@@ -414,6 +414,10 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         void start() {
             ChannelHandlerContext context = ctx();
             Http2Connection conn = codec.connection();
+            if (result.isDone()) {
+                freeSlot(); // cancelled by its caller while it waited for the event loop: never sent
+                return;
+            }
             if (!context.channel().isActive()) {
                 // The server closed the connection before a byte of the request was written.
                 notOpened("the connection was closed before the request was written");
