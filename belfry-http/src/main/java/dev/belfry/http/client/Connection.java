@@ -3,11 +3,6 @@ package dev.belfry.http.client;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
@@ -25,6 +20,8 @@ final class Connection {
     private volatile @Nullable Channel channel;
     /** The HTTP/1.1 connection's exchange handler; null for h2c. */
     volatile @Nullable ExchangeHandler http1;
+    /** The h2c connection's handler, which runs all its streams; null for HTTP/1.1. */
+    volatile @Nullable Http2ClientHandler http2;
 
     /** The connect (and, for h2c, first SETTINGS) timer, cancelled once the connection is ready. */
     volatile dev.belfry.time.Clock.@Nullable Scheduled connectTimer;
@@ -79,33 +76,11 @@ final class Connection {
             }
             return;
         }
-        ExchangeHandler handler = new ExchangeHandler(pool.settings(), this, true);
-        new Http2StreamChannelBootstrap(c)
-                .handler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel stream) {
-                        stream.config().setAutoRead(false);
-                        // A failed write must not close the stream on its own: when the server ends
-                        // the request early (RST_STREAM NO_ERROR after a complete response), the
-                        // upload's queued writes fail, and a close would drop the response frames
-                        // still waiting to be read. The exchange closes the stream itself.
-                        stream.config().setAutoClose(false);
-                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), handler);
-                    }
-                })
-                .open()
-                .addListener(opened -> {
-                    if (opened.isSuccess()) {
-                        Http2StreamChannel stream = (Http2StreamChannel) opened.getNow();
-                        // The stream's slot is free again when the stream closes, however it ends.
-                        stream.closeFuture().addListener((ChannelFutureListener) f -> pool.streamClosed(this));
-                        handler.start(request, result);
-                    } else {
-                        pool.streamClosed(this);
-                        result.completeExceptionally(new NotSentException(
-                                pool.settings().origin() + ": could not open an HTTP/2 stream: " + opened.cause()));
-                    }
-                });
+        Http2ClientHandler handler = http2;
+        if (handler == null) {
+            throw new IllegalStateException("h2c connection without its handler");
+        }
+        handler.dispatch(request, result);
     }
 
     @Override

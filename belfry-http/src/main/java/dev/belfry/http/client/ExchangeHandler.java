@@ -12,7 +12,6 @@ import dev.belfry.http.internal.StreamBody;
 import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,12 +26,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.Http2Connection;
-import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2GoAwayFrame;
-import io.netty.handler.codec.http2.Http2ResetFrame;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.time.Duration;
 import java.util.Map;
@@ -40,12 +33,12 @@ import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Runs exchanges on one channel: the exchanges of an HTTP/1.1 connection one after another, or the
- * single exchange of one HTTP/2 stream (its frames converted to HTTP/1 objects by Netty).
+ * Runs the exchanges of one HTTP/1.1 connection, one after another (h2c streams run on {@link
+ * Http2ClientHandler}).
  *
  * <p>Event-loop confined: every field is touched only on the channel's event loop; the caller's
- * cancellation, the request body's signals and the clock's timers hop to it. The socket (or the
- * stream) is read only while a response head is awaited or the response body's subscriber has
+ * cancellation, the request body's signals and the clock's timers hop to it. The socket is read
+ * only while a response head is awaited or the response body's subscriber has
  * demand; an idle HTTP/1.1 connection keeps one read pending, so a close by the server is noticed
  * and the pool forgets the connection.
  *
@@ -56,7 +49,6 @@ import org.jspecify.annotations.Nullable;
 final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.Source {
     private final Settings settings;
     private final Connection connection;
-    private final boolean http2;
     private final Clock clock;
 
     private @Nullable ChannelHandlerContext ctx;
@@ -69,8 +61,6 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     private boolean isHead;
     private boolean requestClose;
     private boolean requestDone;
-    // The server reset the stream with NO_ERROR: it wants no more of the request body.
-    private boolean requestStopped;
     private boolean headReceived;
     private boolean responseDone;
     private boolean informational;
@@ -81,10 +71,9 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     private boolean timingHeaders;
     private long lastProgress;
 
-    ExchangeHandler(Settings settings, Connection connection, boolean http2) {
+    ExchangeHandler(Settings settings, Connection connection) {
         this.settings = settings;
         this.connection = connection;
-        this.http2 = http2;
         this.clock = settings.clock();
     }
 
@@ -106,7 +95,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             boolean wasActive = active;
             response.completeExceptionally(new NotSentException(
                     settings.origin() + ": the connection was closed before the request was written"));
-            if (!http2 && !wasActive) {
+            if (!wasActive) {
                 connection.pool.release(connection, false);
             }
             return;
@@ -115,7 +104,6 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         active = true;
         result = response;
         requestDone = false;
-        requestStopped = false;
         headReceived = false;
         responseDone = false;
         informational = false;
@@ -196,7 +184,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         boolean expectsBody = m.equals(HttpMethod.POST) || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.PATCH);
         if (length > 0 || (length == 0 && expectsBody)) {
             out.set(HttpHeaderNames.CONTENT_LENGTH, length);
-        } else if (length < 0 && !http2) {
+        } else if (length < 0) {
             out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
     }
@@ -223,14 +211,9 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
 
     @Override
     public void channelRead(ChannelHandlerContext context, Object msg) {
-        if (msg instanceof Http2ResetFrame reset) {
-            onReset(reset.errorCode());
-            ReferenceCountUtil.release(msg);
-            return;
-        }
         if (!(msg instanceof HttpObject object) || !active || closing) {
             ReferenceCountUtil.release(msg);
-            if (!active && !closing && !http2) {
+            if (!active && !closing) {
                 close(); // bytes with no request in flight: the stream cannot be trusted
             }
             return;
@@ -269,11 +252,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             length = isHead || status == 204 || status == 304 ? 0 : HttpUtil.getContentLength(head, -1L);
             Headers.Builder headers = Headers.builder();
             for (Map.Entry<String, String> field : head.headers()) {
-                String name = field.getKey();
-                if (http2 && name.startsWith("x-http2-")) {
-                    continue; // Netty's conversion bookkeeping, not the server's
-                }
-                headers.add(name, field.getValue());
+                headers.add(field.getKey(), field.getValue());
             }
             responseBody = new StreamBody(ctx().executor(), length, this);
             response = HttpResponse.status(status)
@@ -286,7 +265,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         }
         headReceived = true;
         informational = false;
-        keepAlive = http2 || HttpUtil.isKeepAlive(head);
+        keepAlive = HttpUtil.isKeepAlive(head);
         body = responseBody;
         armBodyIdle(exchange);
         CompletableFuture<HttpResponse> r = result;
@@ -355,9 +334,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             return;
         }
         if (!active) {
-            if (!http2) {
-                context.read(); // idle keep-alive: notice the server closing it
-            }
+            context.read(); // idle keep-alive: notice the server closing it
             return;
         }
         StreamBody b = body;
@@ -382,7 +359,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             return;
         }
         endExchange();
-        close(); // HTTP/1.1: the rest of the body is still on the wire; HTTP/2: resets the stream
+        close(); // the rest of the body is still on the wire
     }
 
     // ---- ending -------------------------------------------------------------------------------
@@ -392,16 +369,13 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             return;
         }
         if (!requestDone) {
-            // Answered before the request was written whole: stop writing; the connection (or the
-            // stream) cannot carry another exchange.
+            // Answered before the request was written whole: stop writing; the connection cannot
+            // carry another exchange.
             endExchange();
             close();
             return;
         }
         endExchange();
-        if (http2) {
-            return; // both sides ended: Netty closes the stream, which frees its slot
-        }
         if (keepAlive && !requestClose && ctx().channel().isActive()) {
             connection.pool.release(connection, true);
             readIfWanted();
@@ -456,62 +430,6 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         }
     }
 
-    private void onReset(long errorCode) {
-        if (!active) {
-            return;
-        }
-        if (errorCode == Http2Error.NO_ERROR.code()) {
-            // RFC 9113 section 8.1: the server sent a complete response before the whole request and
-            // asks for no more of it. The response frames may still wait in the stream's queue
-            // (this reset is not flow-controlled and overtakes them): stop writing and read on.
-            stopWritingRequest();
-            return;
-        }
-        if (errorCode == Http2Error.REFUSED_STREAM.code() && !headReceived) {
-            fail(new NotSentException(settings.origin() + ": the server refused the stream (REFUSED_STREAM)"));
-            return;
-        }
-        Http2Error error = Http2Error.valueOf(errorCode);
-        fail(new ConnectionClosedException(settings.origin() + ": the server reset the stream ("
-                + (error == null ? "error " + errorCode : error.name()) + ")"));
-    }
-
-    private void stopWritingRequest() {
-        requestStopped = true;
-        BodyWriter w = writer;
-        writer = null;
-        if (w != null) {
-            w.cancel();
-        }
-        requestDone = true;
-        if (!headReceived) {
-            armHeaders(exchange);
-        }
-        finishIfDone();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext context, Object event) throws Exception {
-        if (event instanceof Http2ResetFrame reset) {
-            // Netty passes RST_STREAM to the stream as an event: it is not flow-controlled, so it
-            // must not wait for the stream's next read.
-            onReset(reset.errorCode());
-            ReferenceCountUtil.release(event);
-            return;
-        }
-        if (event instanceof Http2GoAwayFrame goAway) {
-            // Sent only to streams above the GOAWAY's last stream id: the server never processed it.
-            long lastStreamId = goAway.lastStreamId();
-            ReferenceCountUtil.release(event);
-            if (active && !headReceived) {
-                fail(new NotSentException(settings.origin() + ": the server sent GOAWAY (last stream " + lastStreamId
-                        + ") before processing the request"));
-            }
-            return;
-        }
-        super.userEventTriggered(context, event);
-    }
-
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext context) throws Exception {
         BodyWriter w = writer;
@@ -525,10 +443,6 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     @Override
     public void channelInactive(ChannelHandlerContext context) throws Exception {
         closing = true;
-        if (active && !headReceived && http2 && aboveGoAway(context)) {
-            fail(new NotSentException(
-                    settings.origin() + ": the server sent GOAWAY before processing the request's stream"));
-        }
         if (active) {
             fail(
                     headReceived
@@ -546,22 +460,6 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             fail(new ConnectionClosedException(settings.origin() + ": connection error: " + describe(cause)));
         }
         close();
-    }
-
-    /** Whether this stream was never created, or is above the last stream id of a GOAWAY received. */
-    private static boolean aboveGoAway(ChannelHandlerContext context) {
-        if (!(context.channel() instanceof Http2StreamChannel stream)) {
-            return false;
-        }
-        Channel parent = stream.parent();
-        Http2FrameCodec codec = parent == null ? null : parent.pipeline().get(Http2FrameCodec.class);
-        if (codec == null) {
-            return false;
-        }
-        int id = stream.stream().id();
-        Http2Connection connection = codec.connection();
-        return id <= 0
-                || (connection.goAwayReceived() && id > connection.local().lastStreamKnownByPeer());
     }
 
     // ---- timers -------------------------------------------------------------------------------
@@ -671,8 +569,8 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         @Override
         public void bodyFailed(BodyWriter bodyWriter, Throwable failure) {
             writer = null;
-            // The request is cut short: the server sees a truncated request (HTTP/1.1 close,
-            // HTTP/2 reset) and the caller the publisher's failure.
+            // The request is cut short: the server sees a truncated request (the connection
+            // closes) and the caller the publisher's failure.
             fail(failure);
         }
 
@@ -690,7 +588,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     }
 
     private void writeFailed(long id, @Nullable Throwable cause) {
-        if (id == exchange && active && !requestStopped) {
+        if (id == exchange && active) {
             fail(new ConnectionClosedException(
                     settings.origin() + ": the request could not be written whole: " + describe(cause)));
         }

@@ -12,15 +12,14 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import java.net.ConnectException;
 import java.util.ArrayDeque;
@@ -281,14 +280,14 @@ final class Pool {
                     timer.cancel();
                     ready(connection, 1);
                 }
-                // h2c: ready when the server's first SETTINGS arrive (Http2Control), still on the timer.
+                // h2c: ready when the server's first SETTINGS arrive (Http2ClientHandler), still on the timer.
             }
         });
     }
 
     private void initPipeline(Connection connection, SocketChannel ch) {
         if (settings.protocol() == Protocol.HTTP_1_1) {
-            ExchangeHandler handler = new ExchangeHandler(settings, connection, false);
+            ExchangeHandler handler = new ExchangeHandler(settings, connection);
             connection.http1 = handler;
             ch.pipeline()
                     .addLast(
@@ -301,16 +300,14 @@ final class Pool {
                             handler);
             return;
         }
-        ch.pipeline()
-                .addLast(
-                        Http2FrameCodecBuilder.forClient()
-                                .initialSettings(Http2Settings.defaultSettings()
-                                        .pushEnabled(false)
-                                        .initialWindowSize(STREAM_WINDOW))
-                                .validateHeaders(true)
-                                .build(),
-                        new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()),
-                        new Http2Control(connection));
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forClient()
+                .initialSettings(
+                        Http2Settings.defaultSettings().pushEnabled(false).initialWindowSize(STREAM_WINDOW))
+                .validateHeaders(true)
+                .build();
+        Http2ClientHandler handler = new Http2ClientHandler(settings, connection, codec);
+        connection.http2 = handler;
+        ch.pipeline().addLast(codec, handler);
     }
 
     /** The connection is usable with {@code capacity} slots (1, or the server's stream limit). */

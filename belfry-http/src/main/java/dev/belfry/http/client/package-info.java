@@ -4,17 +4,19 @@
  * knowledge, multiplexed).
  *
  * <pre>
- *   call ──▶ Pool ──┬─ free connection / stream ──▶ ExchangeHandler (event loop)
+ *   call ──▶ Pool ──┬─ free connection / stream ──▶ its handler (event loop)
  *                   ├─ fewer than maxConnections: open one, wait for it
  *                   ├─ else queue (up to maxPending) ──▶ readiness BUSY
  *                   └─ else OverloadedException
  *   HTTP/1.1: socket ─ HttpClientCodec ─ ExchangeHandler (one exchange at a time, then back to the pool)
- *   h2c:      socket ─ Http2FrameCodec ─ Http2MultiplexHandler ─ Http2Control (SETTINGS, GOAWAY)
- *                         └─ per stream: Http2StreamFrameToHttpObjectCodec ─ ExchangeHandler
+ *   h2c:      socket ─ Http2FrameCodec ─ Http2ClientHandler (every stream: a small record by stream
+ *                                         id; SETTINGS, GOAWAY; frames straight to Belfry's messages)
  * </pre>
  *
- * <p>Reads follow demand: the response future completes when the head arrives, and the socket (or
- * the stream's flow-control window) is read further only while the body's subscriber wants more.
+ * <p>Reads follow demand: the response future completes when the head arrives, and the HTTP/1.1 socket
+ * is read further only while the body's subscriber wants more; an h2c stream's flow-control credit
+ * is given back to the server only then, so a caller that does not read holds the server to one
+ * stream window (1 MiB) while the connection's other streams go on.
  * The request body is pulled one chunk at a time, the next only once the previous went into a
  * writable channel. A connection returns to the pool only after its response's last byte was read
  * and its request written whole; a body cancelled or discarded early closes the HTTP/1.1

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -38,6 +39,8 @@ final class RawH2Server implements AutoCloseable {
     final AtomicInteger accepted = new AtomicInteger();
     /** Streams started, over every connection. */
     final AtomicInteger streams = new AtomicInteger();
+    /** The error code of every RST_STREAM the clients sent, in arrival order. */
+    final java.util.Queue<Long> resets = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     RawH2Server(Script script) {
         listener = new ServerBootstrap()
@@ -60,6 +63,8 @@ final class RawH2Server implements AutoCloseable {
                                             && known.add(headers.stream().id())) {
                                         streams.incrementAndGet();
                                         script.onHeaders(ctx, codec, headers, connection);
+                                    } else if (msg instanceof Http2ResetFrame reset) {
+                                        resets.add(reset.errorCode());
                                     }
                                 } finally {
                                     ReferenceCountUtil.release(msg);
