@@ -51,12 +51,23 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
 
     /** A builder with no fields. */
     public static Builder builder() {
-        return new Builder();
+        return new Builder(4);
+    }
+
+    /**
+     * A builder with no fields and room for {@code expectedFields}: a builder filled to exactly that
+     * builds without copying.
+     */
+    public static Builder builder(int expectedFields) {
+        if (expectedFields < 0) {
+            throw new IllegalArgumentException("expectedFields must not be negative, was " + expectedFields);
+        }
+        return new Builder(expectedFields);
     }
 
     /** A builder holding these fields, to add or replace some. */
     public Builder toBuilder() {
-        Builder builder = new Builder();
+        Builder builder = new Builder(fields.length / 2);
         builder.addAll(this);
         return builder;
     }
@@ -171,13 +182,46 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
         if (name.isEmpty()) {
             throw new IllegalArgumentException("header name must not be empty");
         }
+        boolean upper = false;
         for (int i = 0; i < name.length(); i++) {
-            if (!isTokenChar(name.charAt(i))) {
+            char c = name.charAt(i);
+            if (!isTokenChar(c)) {
                 throw new IllegalArgumentException("header name must be a token, was '" + name + "'");
+            }
+            upper |= c >= 'A' && c <= 'Z';
+        }
+        if (!upper) {
+            return name;
+        }
+        for (String common : COMMON_NAMES) {
+            if (common.length() == name.length() && common.equalsIgnoreCase(name)) {
+                return common; // "Host", "Content-Type": no new string for the names most sent
             }
         }
         return HttpMethod.lower(name);
     }
+
+    /** Names HTTP/1.1 clients and servers send capitalized on nearly every message. */
+    private static final String[] COMMON_NAMES = {
+        "host",
+        "accept",
+        "user-agent",
+        "content-type",
+        "content-length",
+        "connection",
+        "accept-encoding",
+        "accept-language",
+        "cookie",
+        "authorization",
+        "cache-control",
+        "referer",
+        "origin",
+        "date",
+        "server",
+        "transfer-encoding",
+        "x-forwarded-for",
+        "x-request-id"
+    };
 
     static String checkValue(String name, @Nullable String value) {
         if (value == null) {
@@ -198,33 +242,42 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
      * no copy.
      */
     public static final class Builder {
-        private @Nullable List<String> fields;
+        private String @Nullable [] fields; // name0, value0, ...; null until the first change
+        private int size;
         private @Nullable Headers shared;
+        private final int expectedFields;
 
-        private Builder() {}
+        private Builder(int expectedFields) {
+            this.expectedFields = expectedFields;
+        }
 
-        private List<String> fields() {
-            List<String> list = fields;
-            if (list == null) {
+        /** The fields, copied out of {@code shared} first, with room for {@code more} strings. */
+        private String[] fields(int more) {
+            String[] array = fields;
+            if (array == null) {
                 Headers base = shared;
                 shared = null;
-                int size = base == null ? 0 : base.fields.length;
-                list = new ArrayList<>(size + 16);
+                int baseLength = base == null ? 0 : base.fields.length;
+                array = new String[Math.max(baseLength + more, 2 * Math.max(expectedFields, 1))];
                 if (base != null) {
-                    list.addAll(Arrays.asList(base.fields));
+                    System.arraycopy(base.fields, 0, array, 0, baseLength);
                 }
-                fields = list;
+                size = baseLength;
+                fields = array;
+            } else if (size + more > array.length) {
+                array = Arrays.copyOf(array, Math.max(size + more, 2 * array.length));
+                fields = array;
             }
-            return list;
+            return array;
         }
 
         /** Adds a field after any with the same name. */
         public Builder add(String name, String value) {
             String lower = checkName(name);
             String checked = checkValue(lower, value);
-            List<String> list = fields();
-            list.add(lower);
-            list.add(checked);
+            String[] array = fields(2);
+            array[size++] = lower;
+            array[size++] = checked;
             return this;
         }
 
@@ -240,13 +293,16 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
             if (fields == null && (shared == null || !shared.contains(lower))) {
                 return this;
             }
-            List<String> list = fields();
-            for (int i = list.size() - 2; i >= 0; i -= 2) {
-                if (list.get(i).equals(lower)) {
-                    list.remove(i + 1);
-                    list.remove(i);
+            String[] array = fields(0);
+            int kept = 0;
+            for (int i = 0; i < size; i += 2) {
+                if (!array[i].equals(lower)) {
+                    array[kept++] = array[i];
+                    array[kept++] = array[i + 1];
                 }
             }
+            Arrays.fill(array, kept, size, null);
+            size = kept;
             return this;
         }
 
@@ -259,20 +315,22 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
                 shared = headers; // immutable: shared until this builder changes
                 return this;
             }
-            fields().addAll(Arrays.asList(headers.fields));
+            String[] array = fields(headers.fields.length);
+            System.arraycopy(headers.fields, 0, array, size, headers.fields.length);
+            size += headers.fields.length;
             return this;
         }
 
         /** The first value of {@code name} added so far, or {@code null}. */
         public @Nullable String get(String name) {
-            List<String> list = fields;
-            if (list == null) {
+            String[] array = fields;
+            if (array == null) {
                 return shared == null ? null : shared.get(name);
             }
             String lower = HttpMethod.lower(name);
-            for (int i = 0; i < list.size(); i += 2) {
-                if (list.get(i).equals(lower)) {
-                    return list.get(i + 1);
+            for (int i = 0; i < size; i += 2) {
+                if (array[i].equals(lower)) {
+                    return array[i + 1];
                 }
             }
             return null;
@@ -280,11 +338,21 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
 
         /** Immutable headers holding the fields added so far. */
         public Headers build() {
-            List<String> list = fields;
-            if (list == null) {
+            String[] array = fields;
+            if (array == null) {
                 return shared == null ? EMPTY : shared;
             }
-            return list.isEmpty() ? EMPTY : new Headers(list.toArray(new String[0]));
+            if (size == 0) {
+                return EMPTY;
+            }
+            if (size < array.length) {
+                return new Headers(Arrays.copyOf(array, size));
+            }
+            // Exactly full: the array becomes the headers', and a later change copies it first.
+            Headers built = new Headers(array);
+            fields = null;
+            shared = built;
+            return built;
         }
     }
 }

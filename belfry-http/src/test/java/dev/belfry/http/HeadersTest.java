@@ -77,4 +77,35 @@ class HeadersTest {
         assertThat(original.get("a")).isEqualTo("1");
         assertThat(Headers.builder().addAll(Headers.empty()).build()).isSameAs(Headers.empty());
     }
+
+    @Test
+    void aBuilderFilledToItsExpectedSizeBuildsWithoutLosingLaterChanges() {
+        Headers.Builder builder = Headers.builder(2).add("Host", "a").add("Accept", "*/*");
+        Headers built = builder.build();
+        assertThat(built).isEqualTo(Headers.of("host", "a", "accept", "*/*"));
+
+        // The built headers own the builder's array now: a change must not reach them.
+        Headers changed = builder.add("x-more", "1").remove("host").build();
+        assertThat(built).isEqualTo(Headers.of("host", "a", "accept", "*/*"));
+        assertThat(changed).isEqualTo(Headers.of("accept", "*/*", "x-more", "1"));
+
+        Headers.Builder growing = Headers.builder(0);
+        for (int i = 0; i < 20; i++) {
+            growing.add("x-" + i, Integer.toString(i));
+        }
+        Headers many = growing.remove("x-3").remove("x-19").build();
+        assertThat(many.size()).isEqualTo(18);
+        assertThat(many.get("x-18")).isEqualTo("18");
+        assertThat(many.get("x-3")).isNull();
+        assertThat(many.names()).startsWith("x-0", "x-1", "x-2", "x-4");
+    }
+
+    @Test
+    void capitalizedNamesAreStoredLowerCaseWhetherCommonOrNot() {
+        Headers headers = Headers.of("Content-Type", "a", "X-Custom-Thing", "b", "HOST", "c");
+        assertThat(headers.names()).containsExactly("content-type", "x-custom-thing", "host");
+        assertThat(headers.get("content-type")).isEqualTo("a");
+        assertThat(headers.get("x-custom-thing")).isEqualTo("b");
+        assertThat(headers.get("Host")).isEqualTo("c");
+    }
 }

@@ -297,7 +297,8 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
             }
             int count = 0;
             long contentLength = -1;
-            Headers.Builder headers = Headers.builder();
+            // Room for the fields without the usual four pseudo-header fields, plus host.
+            Headers.Builder headers = Headers.builder(Math.max(fields.size() - 3, 0));
             StringBuilder cookies = null;
             boolean hasHost = false;
             try {
@@ -489,7 +490,7 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
             boolean noBody = isHead || status == 204 || status == 304 || status < 200;
             long length = response.body().contentLength();
             if (!hasLength && length >= 0 && status != 204 && status != 304 && status >= 200) {
-                out.setLong(CONTENT_LENGTH, length);
+                out.set(CONTENT_LENGTH, ContentLengths.of(length));
             }
             responseStarted = true;
             if (noBody) {

@@ -200,7 +200,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         Headers fields;
         int hosts = 0;
         try {
-            Headers.Builder headers = Headers.builder();
+            Headers.Builder headers = Headers.builder(nettyHeaders.size());
             // The decoder's own entries, not a String view of each: no object per field.
             for (var it = nettyHeaders.iteratorCharSequence(); it.hasNext(); ) {
                 Map.Entry<CharSequence, CharSequence> field = it.next();
@@ -420,7 +420,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         long length = response.body().contentLength();
         if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && status != 204 && status != 304 && status >= 200) {
             if (length >= 0) {
-                out.set(HttpHeaderNames.CONTENT_LENGTH, length);
+                out.set(HttpHeaderNames.CONTENT_LENGTH, ContentLengths.of(length));
             } else if (version.equals(HttpVersion.HTTP_1_1)) {
                 out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             } else {
