@@ -62,7 +62,11 @@ final class Connection {
     void dispatch(HttpRequest request, CompletableFuture<HttpResponse> result) {
         Channel c = channel;
         if (c == null) {
-            throw new IllegalStateException("dispatched to a connection that is not connected");
+            // Cannot happen (the pool sets the channel before the connect can complete), but a
+            // caller must never be left waiting on a call that went nowhere.
+            result.completeExceptionally(new IllegalStateException(
+                    pool.settings().origin() + ": dispatched to a connection that is not connected"));
+            return;
         }
         if (protocol == Protocol.HTTP_1_1) {
             ExchangeHandler handler = http1;

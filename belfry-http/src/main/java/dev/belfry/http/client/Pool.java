@@ -238,6 +238,18 @@ final class Pool {
     // ---- connecting ---------------------------------------------------------------------------
 
     private void open(Connection connection) {
+        // The timer and the channel are both known to the connection before the connect can
+        // complete: on a busy machine the event loop may connect, hear the server's SETTINGS and
+        // dispatch waiters to this connection before the thread that called connect() runs again.
+        Clock.Scheduled timer = clock.schedule(settings.connectTimeout(), () -> {
+            if (connectFailed(
+                    connection,
+                    new PhaseElapsedException(
+                            settings.origin(), PhaseElapsedException.Phase.CONNECT, settings.connectTimeout()))) {
+                connection.close();
+            }
+        });
+        connection.connectTimer = timer;
         ChannelFuture connect;
         try {
             connect = bootstrap
@@ -245,25 +257,18 @@ final class Pool {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            connection.channel(ch); // registered, so before the connect completes
                             initPipeline(connection, ch);
                         }
                     })
                     .connect(settings.host(), settings.port());
         } catch (RuntimeException e) {
+            timer.cancel();
             connectFailed(connection, e);
             return;
         }
         Channel channel = connect.channel();
         connection.channel(channel);
-        Clock.Scheduled timer = clock.schedule(settings.connectTimeout(), () -> {
-            if (connectFailed(
-                    connection,
-                    new PhaseElapsedException(
-                            settings.origin(), PhaseElapsedException.Phase.CONNECT, settings.connectTimeout()))) {
-                channel.close();
-            }
-        });
-        connection.connectTimer = timer;
         connect.addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 timer.cancel();
@@ -318,18 +323,28 @@ final class Pool {
         }
         List<Dispatch> dispatches = new ArrayList<>();
         Connection connect;
+        boolean timedOut = false;
         synchronized (this) {
             if (!connections.contains(connection)) {
-                return; // closed or timed out meanwhile
+                // Gone meanwhile: a connection that was never ready timed out while connecting,
+                // and its channel is not wanted; one that was (a GOAWAY or an eviction) is left to
+                // finish its streams.
+                timedOut = !connection.ready;
+                connect = null;
+            } else {
+                if (!connection.ready) {
+                    connection.ready = true;
+                    connecting--;
+                    connection.idleSince = clock.nanoTime();
+                }
+                connection.capacity = capacity;
+                fill(connection, dispatches);
+                connect = connectIfNeeded();
             }
-            if (!connection.ready) {
-                connection.ready = true;
-                connecting--;
-                connection.idleSince = clock.nanoTime();
-            }
-            connection.capacity = capacity;
-            fill(connection, dispatches);
-            connect = connectIfNeeded();
+        }
+        if (timedOut) {
+            connection.close();
+            return;
         }
         dispatches.forEach(Dispatch::run);
         if (connect != null) {
