@@ -7,6 +7,7 @@ import dev.belfry.http.BadRequestException;
 import dev.belfry.http.BodyTooLargeException;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.timeout.ElapsedException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a failed response future into the response the client gets, with no stack trace.
@@ -54,5 +55,21 @@ public final class FailureStatus {
             default -> "internal server error";
         };
         return builder.text(text + "\n").build();
+    }
+
+    /**
+     * What a server sends for a call that completed with {@code response} or {@code failure}: the
+     * response, or the failure's (a handler's unexpected exception, or a null response, logged
+     * with {@code log} as a warning, since no stack trace goes to the client).
+     */
+    static HttpResponse answer(@Nullable HttpResponse response, @Nullable Throwable failure, System.Logger log) {
+        if (failure == null && response != null) {
+            return response;
+        }
+        Throwable cause = failure != null ? failure : new NullPointerException("null response");
+        if (of(cause) == 500) {
+            log.log(System.Logger.Level.WARNING, "request failed with an unexpected exception", Futures.unwrap(cause));
+        }
+        return response(cause);
     }
 }

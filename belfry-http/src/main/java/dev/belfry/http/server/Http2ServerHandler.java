@@ -454,17 +454,7 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
                 return;
             }
             inflight = null;
-            HttpResponse answer = response;
-            if (failure != null || answer == null) {
-                Throwable cause = failure != null ? failure : new NullPointerException("null response");
-                if (FailureStatus.of(cause) == 500) {
-                    LOG.log(
-                            System.Logger.Level.WARNING,
-                            "request failed with an unexpected exception",
-                            Futures.unwrap(cause));
-                }
-                answer = FailureStatus.response(cause);
-            }
+            HttpResponse answer = FailureStatus.answer(response, failure, LOG);
             StreamBody streamBody = body;
             if (streamBody != null
                     && !streamBody.finished()

@@ -386,17 +386,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             return;
         }
         inflight = null;
-        HttpResponse answer = response;
-        if (failure != null || answer == null) {
-            Throwable cause = failure != null ? failure : new NullPointerException("null response");
-            if (FailureStatus.of(cause) == 500) {
-                LOG.log(
-                        System.Logger.Level.WARNING,
-                        "request failed with an unexpected exception",
-                        Futures.unwrap(cause));
-            }
-            answer = FailureStatus.response(cause);
-        }
+        HttpResponse answer = FailureStatus.answer(response, failure, LOG);
         StreamBody body = requestBody;
         if (body != null && !body.finished() && !body.hasSubscriber() && answer.body() != body) {
             body.discard(); // the handler answered without reading it (nor sending it back)
