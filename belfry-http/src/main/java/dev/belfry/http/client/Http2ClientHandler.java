@@ -8,6 +8,7 @@ import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
+import dev.belfry.http.internal.Http2FrameHandler;
 import dev.belfry.http.internal.StreamBody;
 import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
@@ -19,13 +20,10 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2ChannelDuplexHandler;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -74,14 +72,13 @@ import org.jspecify.annotations.Nullable;
  * buffer passes to the {@link StreamBody}, which owns it from then on; every other frame is
  * released here.
  */
-final class Http2ClientHandler extends Http2ChannelDuplexHandler {
+final class Http2ClientHandler extends Http2FrameHandler {
     private static final System.Logger LOG = System.getLogger(Http2ClientHandler.class.getName());
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
 
     private final Settings settings;
     private final Connection connection;
-    private final Http2FrameCodec codec;
     private final Clock clock;
     private final AsciiString authority;
     /** Exchanges whose stream was opened, by stream id, until Netty closes the stream. */
@@ -92,23 +89,15 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drain = this::drainQueued;
 
-    private @Nullable ChannelHandlerContext ctx;
     private int capacity = Pool.UNLIMITED_STREAMS;
-    private boolean reading;
-    private boolean flushPending;
     private boolean goAwayTold;
 
     Http2ClientHandler(Settings settings, Connection connection, Http2FrameCodec codec) {
+        super(codec);
         this.settings = settings;
         this.connection = connection;
-        this.codec = codec;
         this.clock = settings.clock();
         this.authority = new AsciiString(settings.authority());
-    }
-
-    @Override
-    protected void handlerAdded0(ChannelHandlerContext context) {
-        this.ctx = context;
     }
 
     @Override
@@ -158,8 +147,7 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
     // ---- reading ----------------------------------------------------------------------------
 
     @Override
-    public void channelRead(ChannelHandlerContext context, Object msg) {
-        reading = true;
+    protected void read(Object msg) {
         if (msg instanceof Http2DataFrame data) {
             Exchange exchange = exchanges.get(data.stream().id());
             if (exchange != null) {
@@ -203,35 +191,6 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         if (!goAwayTold) {
             goAwayTold = true;
             connection.pool.goAway(connection);
-        }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext context) {
-        reading = false;
-        if (flushPending) {
-            flushPending = false;
-            context.flush();
-        }
-        context.fireChannelReadComplete();
-    }
-
-    /** Gives {@code bytes} of a stream's received data back to the server's flow-control windows. */
-    private void consume(Http2FrameStream stream, int bytes) {
-        if (bytes <= 0) {
-            return;
-        }
-        Http2Stream http2 = codec.connection().stream(stream.id());
-        if (http2 == null) {
-            return; // closed: Netty gave its bytes back to the connection's window then
-        }
-        try {
-            if (codec.connection().local().flowController().consumeBytes(http2, bytes)) {
-                flushSoon();
-            }
-        } catch (Http2Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "returning flow-control credit failed; closing the connection", e);
-            ctx().close();
         }
     }
 
@@ -305,41 +264,6 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
     }
 
     // ---- writing ----------------------------------------------------------------------------
-
-    /** Flushes at the end of the read in progress, or now when there is none. */
-    private void flushSoon() {
-        if (reading) {
-            flushPending = true;
-        } else {
-            ctx().flush();
-        }
-    }
-
-    private void reset(Http2FrameStream stream, Http2Error error) {
-        Http2Stream http2 = codec.connection().stream(stream.id());
-        if (http2 == null || http2.state() == Http2Stream.State.CLOSED) {
-            return; // never opened, or already closed: nothing to reset
-        }
-        ctx().write(new DefaultHttp2ResetFrame(error).stream(stream));
-        flushSoon();
-    }
-
-    private ChannelHandlerContext ctx() {
-        ChannelHandlerContext context = ctx;
-        if (context == null) {
-            throw new IllegalStateException("handler not added to a pipeline");
-        }
-        return context;
-    }
-
-    private void onLoop(Runnable task) {
-        EventExecutor executor = ctx().executor();
-        if (executor.inEventLoop()) {
-            task.run();
-        } else {
-            executor.execute(task);
-        }
-    }
 
     private static String describe(@Nullable Throwable cause) {
         if (cause == null) {
@@ -955,13 +879,13 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
             writer = null;
             ChannelFuture end;
             if (last.trailingHeaders().isEmpty()) {
-                end = ctx().write(new DefaultHttp2DataFrame(true).stream(stream));
+                end = send(new DefaultHttp2DataFrame(true).stream(stream));
             } else {
                 DefaultHttp2Headers trailers = new DefaultHttp2Headers(false);
                 for (Map.Entry<String, String> field : last.trailingHeaders()) {
                     trailers.add(field.getKey().toLowerCase(java.util.Locale.ROOT), field.getValue());
                 }
-                end = ctx().write(new DefaultHttp2HeadersFrame(trailers, true).stream(stream));
+                end = send(new DefaultHttp2HeadersFrame(trailers, true).stream(stream));
             }
             end.addListener((ChannelFutureListener) f -> {
                 if (f.isSuccess()) {
@@ -983,7 +907,7 @@ final class Http2ClientHandler extends Http2ChannelDuplexHandler {
         @Override
         public ChannelFuture write(ByteBuf chunk) {
             lastProgress = clock.nanoTime();
-            return ctx().write(new DefaultHttp2DataFrame(chunk, false).stream(stream));
+            return send(new DefaultHttp2DataFrame(chunk, false).stream(stream));
         }
 
         @Override

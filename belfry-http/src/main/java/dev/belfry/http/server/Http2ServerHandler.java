@@ -10,10 +10,10 @@ import dev.belfry.http.HttpMethod;
 import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
+import dev.belfry.http.internal.Http2FrameHandler;
 import dev.belfry.http.internal.StreamBody;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,11 +22,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
-import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -63,7 +61,7 @@ import org.jspecify.annotations.Nullable;
  * answers to every request in one read leave in one write; answers that complete later are flushed
  * at once. Event-loop confined: futures and publishers completing elsewhere hop back to it.
  */
-final class Http2ServerHandler extends ChannelDuplexHandler {
+final class Http2ServerHandler extends Http2FrameHandler {
     private static final System.Logger LOG = System.getLogger(Http2ServerHandler.class.getName());
     private static final AsciiString HOST = AsciiString.cached("host");
     private static final AsciiString COOKIE = AsciiString.cached("cookie");
@@ -71,23 +69,19 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
 
     private final Service<HttpRequest, HttpResponse> service;
     private final ServerLimits limits;
-    private final Http2FrameCodec codec;
     private final IntObjectHashMap<Exchange> exchanges = new IntObjectHashMap<>();
 
-    private @Nullable ChannelHandlerContext ctx;
     private @Nullable InetSocketAddress peer;
-    private boolean reading;
-    private boolean flushPending;
 
     Http2ServerHandler(Service<HttpRequest, HttpResponse> service, ServerLimits limits, Http2FrameCodec codec) {
+        super(codec);
         this.service = service;
         this.limits = limits;
-        this.codec = codec;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext context) {
-        this.ctx = context;
+    protected void handlerAdded0(ChannelHandlerContext context) throws Exception {
+        super.handlerAdded0(context);
         if (context.channel().remoteAddress() instanceof InetSocketAddress address) {
             peer = address;
         }
@@ -96,8 +90,7 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
     // ---- reading ----------------------------------------------------------------------------
 
     @Override
-    public void channelRead(ChannelHandlerContext context, Object msg) {
-        reading = true;
+    protected void read(Object msg) {
         if (msg instanceof Http2HeadersFrame headers) {
             onHeaders(headers);
         } else if (msg instanceof Http2DataFrame data) {
@@ -107,16 +100,6 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
         } else {
             ReferenceCountUtil.release(msg); // connection frames: the codec has acted on them
         }
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext context) {
-        reading = false;
-        if (flushPending) {
-            flushPending = false;
-            context.flush();
-        }
-        context.fireChannelReadComplete();
     }
 
     private void onHeaders(Http2HeadersFrame frame) {
@@ -150,25 +133,6 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
         if (exchange != null) {
             exchange.abort(new ConnectionClosedException(
                     "the client reset the stream (" + Http2Error.valueOf(frame.errorCode()) + ")"));
-        }
-    }
-
-    /** Gives {@code bytes} of a stream's received data back to the client's flow-control windows. */
-    private void consume(Http2FrameStream stream, int bytes) {
-        if (bytes <= 0) {
-            return;
-        }
-        Http2Stream http2 = codec.connection().stream(stream.id());
-        if (http2 == null) {
-            return; // closed: Netty gave its bytes back to the connection's window then
-        }
-        try {
-            if (codec.connection().local().flowController().consumeBytes(http2, bytes)) {
-                flushSoon();
-            }
-        } catch (Http2Exception e) {
-            LOG.log(System.Logger.Level.DEBUG, "returning flow-control credit failed; closing the connection", e);
-            ctx().close();
         }
     }
 
@@ -228,41 +192,6 @@ final class Http2ServerHandler extends ChannelDuplexHandler {
     }
 
     // ---- writing ----------------------------------------------------------------------------
-
-    private ChannelFuture send(Object frame) {
-        return ctx().write(frame);
-    }
-
-    /** Flushes at the end of the read in progress, or now when there is none. */
-    private void flushSoon() {
-        if (reading) {
-            flushPending = true;
-        } else {
-            ctx().flush();
-        }
-    }
-
-    private void reset(Http2FrameStream stream, Http2Error error) {
-        send(new DefaultHttp2ResetFrame(error).stream(stream));
-        flushSoon();
-    }
-
-    private ChannelHandlerContext ctx() {
-        ChannelHandlerContext context = ctx;
-        if (context == null) {
-            throw new IllegalStateException("handler not added to a pipeline");
-        }
-        return context;
-    }
-
-    private void onLoop(Runnable task) {
-        EventExecutor executor = ctx().executor();
-        if (executor.inEventLoop()) {
-            task.run();
-        } else {
-            executor.execute(task);
-        }
-    }
 
     private static boolean connectionSpecific(String name) {
         return switch (name) {
