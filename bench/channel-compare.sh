@@ -6,6 +6,9 @@
 # alone in a JVM of its own, so its process CPU time is its own:
 #   belfry       WarmGrpcChannel over the three addresses (defaults: 3 members, p2c + Peak-EWMA,
 #                health by Watch, 9 s interval)
+#   belfry_hedged  the same with hedging on (.hedging(95): a backup call on another member once a
+#                unary idempotent call is slower than the method's recent 95th percentile); not in
+#                the default CLIENTS, ask for it
 #   round_robin  grpc-java's round_robin with client-side health checking (service config
 #                healthCheckConfig, grpc-services on the class path): the best grpc-java offers
 #   pick_first   grpc-java's default

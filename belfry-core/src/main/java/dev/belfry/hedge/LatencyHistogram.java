@@ -13,8 +13,11 @@ import org.jspecify.annotations.Nullable;
  * of {@code long} nanoseconds, in 488 counters. A percentile is reported as its bucket's upper
  * bound, clamped to the largest value recorded, so identical latencies read back exactly.
  * Thread-safe.
+ *
+ * <p>Public for hedging built outside this package (the warm gRPC channel's hedged calls); {@link
+ * Hedge} is its main user.
  */
-final class LatencyHistogram {
+public final class LatencyHistogram {
     static final int BUCKETS = 8 + 60 * 8;
 
     private final long periodNanos;
@@ -23,19 +26,24 @@ final class LatencyHistogram {
     private volatile Counts read = new Counts();
     private volatile Counts write = new Counts();
 
-    LatencyHistogram(long periodNanos, long now) {
+    /** A histogram rotated every {@code periodNanos}, its first period starting at {@code now}. */
+    public LatencyHistogram(long periodNanos, long now) {
+        if (periodNanos <= 0) {
+            throw new IllegalArgumentException("periodNanos must be positive, was " + periodNanos);
+        }
         this.periodNanos = periodNanos;
         this.lastRotation = now;
     }
 
-    void record(long latencyNanos, long now) {
+    /** Adds one latency, rotating first if a period has passed since the last rotation. */
+    public void record(long latencyNanos, long now) {
         rotate(now);
         // A record racing a rotation may land in the period just closed: one sample, harmless.
         write.add(Math.max(0, latencyNanos));
     }
 
     /** The {@code percentile} of the last complete period, if it holds at least {@code minSamples}. */
-    OptionalLong percentile(double percentile, int minSamples, long now) {
+    public OptionalLong percentile(double percentile, int minSamples, long now) {
         rotate(now);
         return read.percentile(percentile, minSamples);
     }

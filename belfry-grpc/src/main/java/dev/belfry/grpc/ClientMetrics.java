@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The per-call client metrics of {@link WarmGrpcChannel}s on one registry: {@code
  * grpc_client_started_total}, {@code grpc_client_handled_total{grpc_code}} and {@code
  * grpc_client_handling_seconds}, labelled {@code grpc_service}, {@code grpc_method} and {@code
- * channel}.
+ * channel}, and {@code grpc_client_hedged_total} (backup calls sent by hedging, same labels).
  *
  * <p>One instance per registry, shared by every channel on it (a registry refuses a name twice).
  * Data points are looked up once per method and code and then kept. Thread-safe.
@@ -27,6 +27,7 @@ final class ClientMetrics {
     private final Counter started;
     private final Counter handled;
     private final Histogram seconds;
+    private final Counter hedged;
     private final ConcurrentHashMap<String, MethodMetrics> methods = new ConcurrentHashMap<>();
 
     private ClientMetrics(PrometheusRegistry registry) {
@@ -43,6 +44,11 @@ final class ClientMetrics {
         seconds = Histogram.builder()
                 .name("grpc_client_handling_seconds")
                 .help("Time from the start of a gRPC call to its close, as the client saw it")
+                .labelNames("grpc_service", "grpc_method", "channel")
+                .register(registry);
+        hedged = Counter.builder()
+                .name("grpc_client_hedged_total")
+                .help("Backup gRPC calls the client sent to another member because the first was slow (hedging)")
                 .labelNames("grpc_service", "grpc_method", "channel")
                 .register(registry);
     }
@@ -82,6 +88,10 @@ final class ClientMetrics {
 
         void started() {
             startedPoint.inc();
+        }
+
+        void hedged() {
+            hedged.labelValues(service, name, channel).inc();
         }
 
         void handled(Status.Code code, long nanos) {

@@ -84,12 +84,42 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     private volatile boolean committed;
     private volatile @Nullable Attempt<ReqT, RespT> current;
 
+    // Set once a member admitted the current attempt (the key the pool knows it by).
+    private volatile @Nullable Object admittedOn;
+
     WarmCall(WarmGrpcChannel channel, MethodDescriptor<ReqT, RespT> method, CallOptions options) {
+        this(
+                channel,
+                method,
+                options,
+                Context.current(),
+                channel.metrics() == null ? null : channel.metrics().method(method, channel.name()),
+                Set.of());
+    }
+
+    /**
+     * A call made in {@code context}, counted in {@code metrics} if not null (a {@link HedgedCall}
+     * counts its two calls as one), whose first attempt avoids the members in {@code avoid}.
+     */
+    WarmCall(
+            WarmGrpcChannel channel,
+            MethodDescriptor<ReqT, RespT> method,
+            CallOptions options,
+            Context context,
+            ClientMetrics.@Nullable MethodMetrics metrics,
+            Set<Object> avoid) {
         this.channel = channel;
         this.method = method;
         this.options = options;
-        this.context = Context.current();
-        this.metrics = channel.metrics() == null ? null : channel.metrics().method(method, channel.name());
+        this.context = context;
+        this.metrics = metrics;
+        this.tried = avoid;
+    }
+
+    /** The member the current attempt was admitted on, or null while none has taken it. */
+    @Nullable
+    Object member() {
+        return admittedOn;
     }
 
     MethodDescriptor<ReqT, RespT> method() {
@@ -139,7 +169,11 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         }
         channel.budget().deposit();
         context.addListener(contextCancelled, Runnable::run);
-        route(Set.of());
+        Set<Object> avoid;
+        synchronized (lock) {
+            avoid = tried;
+        }
+        route(avoid);
     }
 
     private @Nullable Deadline deadline() {
@@ -165,6 +199,7 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
             if (failure != null) {
                 notAdmitted(Futures.unwrap(failure));
             } else {
+                admittedOn = routed.endpoint();
                 routed.response().whenComplete((ok, ignored) -> {
                     if (attempt.closedOnThisThread()) {
                         ended(routed.endpoint(), attempt);
@@ -338,10 +373,7 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         if (code == Status.Code.UNAVAILABLE && attempt.neverSent()) {
             return true;
         }
-        boolean idempotent = method.isIdempotent()
-                || method.isSafe()
-                || Boolean.TRUE.equals(options.getOption(WarmGrpcChannel.IDEMPOTENT));
-        if (!idempotent || attempt.serverAnswered()) {
+        if (!WarmGrpcChannel.idempotent(method, options) || attempt.serverAnswered()) {
             return false;
         }
         // A lost connection, or a server that reset the stream (RST_STREAM CANCEL, as grpc-java's

@@ -5,6 +5,7 @@ import dev.belfry.channel.AddressSource;
 import dev.belfry.channel.PoolState;
 import dev.belfry.channel.PoolStatus;
 import dev.belfry.channel.WarmPool;
+import dev.belfry.hedge.LatencyHistogram;
 import dev.belfry.retry.RetryBudget;
 import dev.belfry.time.Clock;
 import io.grpc.CallOptions;
@@ -86,6 +87,12 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
     public static final CallOptions.Key<Boolean> IDEMPOTENT =
             CallOptions.Key.createWithDefault("dev.belfry.grpc.idempotent", false);
 
+    /** The window over which hedging learns a method's latencies, by default (see {@link Builder#hedging}). */
+    public static final Duration DEFAULT_HEDGE_WINDOW = Duration.ofSeconds(1);
+
+    /** The calls of a method a window must hold before its calls are hedged, by default. */
+    public static final int DEFAULT_HEDGE_MIN_SAMPLES = 20;
+
     /** The default number of retries on other members after a first attempt. */
     public static final int DEFAULT_MAX_RETRIES = 2;
 
@@ -102,6 +109,11 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
     private final String authority;
     private final Set<ManagedChannel> memberChannels = ConcurrentHashMap.newKeySet();
     private final WarmPool<InetSocketAddress, Attempt<?, ?>, Void> pool;
+    // Hedging: off when the percentile is 0; one latency histogram per method.
+    private final double hedgePercentile;
+    private final Duration hedgeWindow;
+    private final int hedgeMinSamples;
+    private final ConcurrentHashMap<String, LatencyHistogram> hedgeLatencies = new ConcurrentHashMap<>();
 
     private WarmGrpcChannel(Builder builder) {
         this.name = builder.name;
@@ -111,6 +123,9 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         this.metrics = builder.registry == null ? null : ClientMetrics.on(builder.registry);
         this.executor = builder.executor;
         this.authority = builder.authority != null ? builder.authority : builder.name;
+        this.hedgePercentile = builder.hedgePercentile;
+        this.hedgeWindow = builder.hedgeWindow;
+        this.hedgeMinSamples = builder.hedgeMinSamples;
         GrpcMember.HealthSettings health = builder.healthChecking
                 ? new GrpcMember.HealthSettings(builder.healthService, builder.healthTimeout)
                 : null;
@@ -165,7 +180,21 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
     @Override
     public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(
             MethodDescriptor<ReqT, RespT> method, CallOptions callOptions) {
+        if (hedgePercentile > 0
+                && method.getType() == MethodDescriptor.MethodType.UNARY
+                && idempotent(method, callOptions)) {
+            LatencyHistogram latencies = hedgeLatencies.computeIfAbsent(
+                    method.getFullMethodName(),
+                    ignored -> new LatencyHistogram(hedgeWindow.toNanos(), clock.nanoTime()));
+            return new HedgedCall<>(
+                    this, method, callOptions, latencies, metrics == null ? null : metrics.method(method, name));
+        }
         return new WarmCall<>(this, method, callOptions);
+    }
+
+    /** Whether a call may be repeated: its method is marked idempotent or safe, or the call {@link #IDEMPOTENT}. */
+    static boolean idempotent(MethodDescriptor<?, ?> method, CallOptions options) {
+        return method.isIdempotent() || method.isSafe() || Boolean.TRUE.equals(options.getOption(IDEMPOTENT));
     }
 
     /** The authority calls carry: the builder's {@link Builder#overrideAuthority}, else the channel's name. */
@@ -245,6 +274,14 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         return maxRetries;
     }
 
+    double hedgePercentile() {
+        return hedgePercentile;
+    }
+
+    int hedgeMinSamples() {
+        return hedgeMinSamples;
+    }
+
     @Nullable
     ClientMetrics metrics() {
         return metrics;
@@ -275,6 +312,9 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         private @Nullable Class<? extends io.netty.channel.Channel> channelType;
         private @Nullable String authority;
         private @Nullable Consumer<? super NettyChannelBuilder> memberSettings;
+        private double hedgePercentile;
+        private Duration hedgeWindow = DEFAULT_HEDGE_WINDOW;
+        private int hedgeMinSamples = DEFAULT_HEDGE_MIN_SAMPLES;
         private Clock clock = Clock.system();
 
         private Builder(String name, AddressSource<InetSocketAddress> source) {
@@ -338,6 +378,35 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         public Builder retryBudget(RetryBudget budget) {
             once("retryBudget");
             this.budget = Checks.notNull(budget, "budget");
+            return this;
+        }
+
+        /**
+         * Hedges idempotent unary calls (off by default): a call that has not answered once {@code
+         * percentile} (in (0, 100), such as 95) of its method's recent latencies has passed gets a
+         * backup call on another member; the first answer wins and the other call is cancelled.
+         * Latencies are learnt per method over a window of 1 s, and no
+         * call is hedged until the last window held {@value #DEFAULT_HEDGE_MIN_SAMPLES} calls of
+         * its method. Each backup spends a token of the retry budget, so backups stay a bounded
+         * share of the calls. Only calls that may be repeated are hedged (see {@link #IDEMPOTENT});
+         * streaming calls never are.
+         */
+        public Builder hedging(double percentile) {
+            return hedging(percentile, DEFAULT_HEDGE_WINDOW, DEFAULT_HEDGE_MIN_SAMPLES);
+        }
+
+        /**
+         * Hedges idempotent unary calls as {@link #hedging(double)} does, learning latencies over
+         * {@code window} and hedging once the last window held {@code minSamples} calls of a method.
+         */
+        public Builder hedging(double percentile, Duration window, int minSamples) {
+            once("hedging");
+            if (!(percentile > 0 && percentile < 100)) {
+                throw new IllegalArgumentException("percentile must be in (0, 100), was " + percentile);
+            }
+            this.hedgePercentile = percentile;
+            this.hedgeWindow = Checks.positive(window, "window");
+            this.hedgeMinSamples = Checks.positive(minSamples, "minSamples");
             return this;
         }
 

@@ -45,6 +45,12 @@ final class EchoServer implements AutoCloseable {
     final ConcurrentLinkedQueue<String> tags = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> encodings = new ConcurrentLinkedQueue<>();
     volatile CountDownLatch cancelled = new CountDownLatch(1);
+    // Say calls whose text starts with "held": answered by release(), failed by fail().
+    private final ConcurrentLinkedQueue<Held> held = new ConcurrentLinkedQueue<>();
+
+    /** A held call: its answer, and how to fail it instead. */
+    private record Held(Runnable answer, java.util.function.Consumer<Status> failure) {}
+
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final Server server;
 
@@ -68,6 +74,27 @@ final class EchoServer implements AutoCloseable {
 
     InetSocketAddress address() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getPort());
+    }
+
+    /** Answers every {@code Say} call held so far (text starting with "held") that was not cancelled. */
+    void release() {
+        Held call;
+        while ((call = held.poll()) != null) {
+            call.answer().run();
+        }
+    }
+
+    /** Fails every {@code Say} call held so far with {@code status}. */
+    void fail(Status status) {
+        Held call;
+        while ((call = held.poll()) != null) {
+            call.failure().accept(status);
+        }
+    }
+
+    /** How many calls are held now. */
+    int held() {
+        return held.size();
     }
 
     /** Kills the server: every connection is closed at once, calls in flight fail. */
@@ -123,6 +150,18 @@ final class EchoServer implements AutoCloseable {
             if (request.getText().equals("bad")) {
                 responses.onError(
                         Status.INVALID_ARGUMENT.withDescription("bad text").asRuntimeException());
+                return;
+            }
+            if (request.getText().startsWith("held")) {
+                Context context = Context.current();
+                held.add(new Held(
+                        () -> {
+                            if (!context.isCancelled()) {
+                                responses.onNext(reply(request.getText()));
+                                responses.onCompleted();
+                            }
+                        },
+                        status -> responses.onError(status.asRuntimeException())));
                 return;
             }
             answerLater(request.getDelayMillis(), () -> {

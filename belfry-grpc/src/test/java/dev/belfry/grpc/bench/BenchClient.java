@@ -38,7 +38,8 @@ import java.util.concurrent.TimeoutException;
  * RESULT key value} line per figure for {@link ChannelCompare} to collect.
  *
  * <p>Arguments: {@code KIND PORT CONTROL_PORT DNS_HOST:DNS_PORT DURATION WARMUP DNS_TTL IN_FLIGHT
- * SCENARIOS}, where KIND is {@code belfry}, {@code round_robin} (grpc-java's, with client-side
+ * SCENARIOS}, where KIND is {@code belfry}, {@code belfry_hedged} (the same with {@code
+ * hedging(95)}), {@code round_robin} (grpc-java's, with client-side
  * health checking) or {@code pick_first} (grpc-java's default), and SCENARIOS a comma-separated
  * list of {@code throughput, slow, kill, not_serving, startup, dns}.
  */
@@ -66,7 +67,7 @@ public final class BenchClient {
         this.warmup = Duration.ofMillis((long) (Double.parseDouble(args[5]) * 1000));
         this.dnsTtl = Long.parseLong(args[6]);
         this.inFlight = Integer.parseInt(args[7]);
-        if (!List.of("belfry", "round_robin", "pick_first").contains(kind)) {
+        if (!List.of("belfry", "belfry_hedged", "round_robin", "pick_first").contains(kind)) {
             throw new IllegalArgumentException("unknown client '" + kind + "'");
         }
     }
@@ -113,8 +114,8 @@ public final class BenchClient {
         for (int i = 0; i < BenchServers.COUNT; i++) {
             addresses.add(new InetSocketAddress(BenchServers.ip(i), port));
         }
-        if (kind.equals("belfry")) {
-            return WarmGrpcChannel.builder("bench", AddressSource.of(addresses)).build();
+        if (kind.startsWith("belfry")) {
+            return belfry(WarmGrpcChannel.builder("bench", AddressSource.of(addresses)));
         }
         StringBuilder target = new StringBuilder(StaticResolverProvider.SCHEME + ":///");
         for (InetSocketAddress address : addresses) {
@@ -125,16 +126,24 @@ public final class BenchClient {
 
     /** A channel of this client's kind over {@link BenchServers#DNS_NAME}, resolved by DNS. */
     private Channel dnsChannel() {
-        if (kind.equals("belfry")) {
+        if (kind.startsWith("belfry")) {
             DnsAddressSource source = DnsAddressSource.builder(BenchServers.DNS_NAME, port)
                     .nameServers(List.of(dnsServer))
                     .addressTypes(ResolvedAddressTypes.IPV4_ONLY)
                     // The floor is 10 s by default; the benchmark's TTL is shorter to keep the run short.
                     .ttlBounds(Duration.ofSeconds(1), Duration.ofMinutes(5))
                     .build();
-            return WarmGrpcChannel.builder("bench", source).build();
+            return belfry(WarmGrpcChannel.builder("bench", source));
         }
         return grpcJava("dns:///" + BenchServers.DNS_NAME + ":" + port);
+    }
+
+    /** Belfry's channel with its defaults, plus hedging at the 95th percentile for {@code belfry_hedged}. */
+    private WarmGrpcChannel belfry(WarmGrpcChannel.Builder builder) {
+        if (kind.equals("belfry_hedged")) {
+            builder.hedging(95);
+        }
+        return builder.build();
     }
 
     private ManagedChannel grpcJava(String target) {

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -133,8 +133,11 @@ public final class ChannelCompare {
 
         // results.get(client).get(key) holds one value per round.
         Map<String, Map<String, List<String>>> results = new LinkedHashMap<>();
-        // ratios.get(key) holds Belfry / round_robin of each round that has both.
-        Map<String, List<String>> ratios = new LinkedHashMap<>();
+        // ratios.get(kind).get(key) holds that Belfry kind / round_robin of each round that has both.
+        List<String> belfryKinds = clients.stream()
+                .filter(client -> client.startsWith("belfry") && clients.contains("round_robin"))
+                .toList();
+        Map<String, Map<String, List<String>>> ratios = new LinkedHashMap<>();
         for (String client : clients) {
             results.put(client, new LinkedHashMap<>());
         }
@@ -183,17 +186,22 @@ public final class ChannelCompare {
                 System.out.printf("### Round %d (load average %s)%n%n", round, loadAverage());
                 Cell cell = (client, key) ->
                         thisRound.getOrDefault(client, Map.of()).get(key);
-                for (String key : ORDER) {
-                    String ratio = ratio(cell.value("belfry", key), cell.value("round_robin", key));
-                    if (!ratio.isEmpty()) {
-                        ratios.computeIfAbsent(key, x -> new ArrayList<>()).add(ratio);
+                for (String kind : belfryKinds) {
+                    for (String key : ORDER) {
+                        String ratio = ratio(cell.value(kind, key), cell.value("round_robin", key));
+                        if (!ratio.isEmpty()) {
+                            ratios.computeIfAbsent(kind, x -> new LinkedHashMap<>())
+                                    .computeIfAbsent(key, x -> new ArrayList<>())
+                                    .add(ratio);
+                        }
                     }
                 }
                 printTable(
                         clients,
                         cell,
-                        "Belfry / round_robin",
-                        key -> ratio(cell.value("belfry", key), cell.value("round_robin", key)));
+                        belfryKinds,
+                        "",
+                        (kind, key) -> ratio(cell.value(kind, key), cell.value("round_robin", key)));
                 for (String client : clients) {
                     Map<String, String> figures = thisRound.getOrDefault(client, Map.of());
                     System.out.printf(
@@ -218,9 +226,10 @@ public final class ChannelCompare {
         printTable(
                 clients,
                 (client, key) -> median(results.get(client).get(key)),
-                "Belfry / round_robin (median of the rounds' ratios)",
-                key -> {
-                    String median = median(ratios.get(key));
+                belfryKinds,
+                " (median of the rounds' ratios)",
+                (kind, key) -> {
+                    String median = median(ratios.getOrDefault(kind, Map.of()).get(key));
                     return median == null ? "" : pretty(median);
                 });
     }
@@ -270,17 +279,25 @@ public final class ChannelCompare {
         String value(String client, String key);
     }
 
+    /** Prints one table: a column per client, a ratio column to round_robin per Belfry kind, the goal. */
     private static void printTable(
-            List<String> clients, Cell cell, String ratioTitle, Function<String, String> ratioOf) {
+            List<String> clients,
+            Cell cell,
+            List<String> belfryKinds,
+            String ratioNote,
+            BiFunction<String, String, String> ratioOf) {
         StringBuilder header = new StringBuilder("| figure |");
         StringBuilder rule = new StringBuilder("|---|");
         for (String client : clients) {
             header.append(' ').append(title(client)).append(" |");
             rule.append("---:|");
         }
-        boolean ratio = clients.contains("belfry") && clients.contains("round_robin");
-        if (ratio) {
-            header.append(' ').append(ratioTitle).append(" |");
+        for (String kind : belfryKinds) {
+            header.append(' ')
+                    .append(kind.equals("belfry") ? "Belfry" : title(kind))
+                    .append(" / round_robin")
+                    .append(ratioNote)
+                    .append(" |");
             rule.append("---:|");
         }
         header.append(" goal |");
@@ -298,8 +315,8 @@ public final class ChannelCompare {
             if (!any) {
                 continue;
             }
-            if (ratio) {
-                row.append(' ').append(ratioOf.apply(key)).append(" |");
+            for (String kind : belfryKinds) {
+                row.append(' ').append(ratioOf.apply(kind, key)).append(" |");
             }
             row.append(' ').append(GOALS.getOrDefault(key, "")).append(" |");
             System.out.println(row);
@@ -310,6 +327,7 @@ public final class ChannelCompare {
     private static String title(String client) {
         return switch (client) {
             case "belfry" -> "Belfry WarmGrpcChannel";
+            case "belfry_hedged" -> "Belfry, hedging at p95";
             case "round_robin" -> "grpc-java round_robin + health";
             case "pick_first" -> "grpc-java pick_first";
             default -> client;
