@@ -49,11 +49,15 @@ public final class Futures {
 
     /**
      * Cancels {@code inner} when {@code outer} is cancelled: the wire that carries a caller's
-     * cancellation down to the work it started.
+     * cancellation down to the work it started. An {@link AbandonedException} is passed on as it
+     * is (to a {@link CompletableFuture}), so a load measure below still learns its lower bound.
      */
     public static void propagateCancellation(CompletableFuture<?> outer, Future<?> inner) {
         outer.whenComplete((ignored, failure) -> {
-            if (failure instanceof CancellationException) {
+            if (failure instanceof AbandonedException abandoned && inner instanceof CompletableFuture<?> future) {
+                // Still a cancellation below, and still saying how it came about.
+                future.completeExceptionally(abandoned);
+            } else if (failure instanceof CancellationException) {
                 inner.cancel(false);
             }
         });

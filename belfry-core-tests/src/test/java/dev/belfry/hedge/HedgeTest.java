@@ -70,6 +70,9 @@ class HedgeTest extends LayerContractTest {
         backup.respond("from backup");
         assertThat(result).isCompletedWithValue("from backup");
         assertThat(original.isCancelled()).as("loser cancelled").isTrue();
+        assertThat(original.isAbandoned())
+                .as("as a loser that ran until the backup won, not a plain cancellation")
+                .isTrue();
         assertThat(clock.pendingTasks()).isZero();
     }
 
@@ -268,6 +271,9 @@ class HedgeTest extends LayerContractTest {
         result.cancel(true);
         assertThat(original.isCancelled()).isTrue();
         assertThat(backup.isCancelled()).isTrue();
+        assertThat(original.isAbandoned())
+                .as("the caller left: a plain cancellation")
+                .isFalse();
         assertThat(clock.pendingTasks()).isZero();
     }
 

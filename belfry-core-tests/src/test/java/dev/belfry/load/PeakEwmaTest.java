@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.belfry.AbandonedException;
 import dev.belfry.Service;
 import dev.belfry.test.LayerContractTest;
 import dev.belfry.test.ManualClock;
@@ -144,6 +145,33 @@ class PeakEwmaTest extends LayerContractTest {
         assertThat(pending.isCancelled()).isTrue();
         assertThat(ewma.pending()).isZero();
         assertThat(ewma.rttEstimateNanos()).isEqualTo(before);
+    }
+
+    @Test
+    void anAbandonedCallRaisesTheEstimateToHowLongItRanAndOtherwiseHoldsIt() {
+        PeakEwma<String, String> ewma = measured();
+        CompletableFuture<String> slow = ewma.call("a");
+        MockService.Pending<String, String> first = inner.handle().next();
+        clock.advanceMillis(50);
+        // A caller up the stack gives up on it; the abandonment reaches the measure below as it is.
+        slow.completeExceptionally(new AbandonedException("a faster copy answered"));
+        assertThat(first.isAbandoned()).isTrue();
+        assertThat(ewma.pending()).isZero();
+        assertThat(ewma.rttEstimateNanos()).as("at least as slow as it ran").isEqualTo(50 * MS);
+
+        clock.advance(Duration.ofSeconds(5));
+        CompletableFuture<String> again = ewma.call("b");
+        clock.advanceMillis(10);
+        inner.handle().next().fail(new AbandonedException("a faster copy answered"));
+        assertThat(again).isCompletedExceptionally();
+        assertThat(ewma.rttEstimateNanos())
+                .as("held, not decayed and not pulled down to 10 ms")
+                .isEqualTo(50 * MS);
+
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(ewma.rttEstimateNanos())
+                .as("without further requests it decays as usual")
+                .isCloseTo(50 * MS * Math.exp(-1), within(1.0));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.belfry.hedge;
 
+import dev.belfry.AbandonedException;
 import dev.belfry.Checks;
 import dev.belfry.Forwarding;
 import dev.belfry.Futures;
@@ -136,7 +137,11 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
             result.whenComplete((response, failure) -> stopAll());
         }
 
-        /** Cancels the timer and every attempt still running: losers, or all if the caller gave up. */
+        /**
+         * Cancels the timer and every attempt still running: losers, or all if the caller gave up.
+         * A loser of a won race is abandoned (it ran at least this long: a load measure below keeps
+         * that), any other attempt plainly cancelled.
+         */
         private void stopAll() {
             List<CompletableFuture<Res>> running;
             Clock.Scheduled pending;
@@ -149,6 +154,15 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
                 pending.cancel();
             }
             for (CompletableFuture<Res> attempt : running) {
+                stop(attempt);
+            }
+        }
+
+        private void stop(CompletableFuture<Res> attempt) {
+            if (result.isDone() && !result.isCompletedExceptionally()) {
+                attempt.completeExceptionally(
+                        new AbandonedException("another copy of the request answered first (hedge)"));
+            } else {
                 attempt.cancel(false);
             }
         }
@@ -160,7 +174,7 @@ public final class Hedge<Req, Res> extends Forwarding<Req, Res, Req, Res> {
             }
             attempt.whenComplete((response, failure) -> onOutcome(sentAt, response, failure));
             if (result.isDone()) {
-                attempt.cancel(false); // the race was decided (or the caller left) while sending
+                stop(attempt); // the race was decided (or the caller left) while sending
             }
         }
 

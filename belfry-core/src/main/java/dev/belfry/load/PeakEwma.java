@@ -1,5 +1,6 @@
 package dev.belfry.load;
 
+import dev.belfry.AbandonedException;
 import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Service;
@@ -29,7 +30,9 @@ import org.jspecify.annotations.Nullable;
  * <p>With a {@linkplain Builder#failurePenalty failure penalty}, a failed request (and a response
  * the {@linkplain Builder#pushback pushback} test flags, such as a 503 with {@code Retry-After})
  * counts as at least that slow, so an endpoint that fails fast does not look cheap. A cancelled
- * request says nothing about the endpoint and is not sampled.
+ * request says nothing about the endpoint and is not sampled. An {@linkplain
+ * dev.belfry.AbandonedException abandoned} one (a hedge's loser) is a lower bound: the estimate is raised to the time it ran if
+ * that is more, and otherwise held where it is, undecayed.
  *
  * <p>Lock-free and thread-safe. Times are read from the injected {@link Clock}.
  *
@@ -81,7 +84,14 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
 
     @Override
     void completed(long start, @Nullable Res response, @Nullable Throwable failure) {
-        if (failure != null && Futures.unwrap(failure) instanceof CancellationException) {
+        Throwable cause = failure == null ? null : Futures.unwrap(failure);
+        if (cause instanceof AbandonedException) {
+            long now = clock.nanoTime();
+            double atLeast = (double) Math.max(0, now - start);
+            estimate.updateAndGet(current -> current.hold(now, atLeast));
+            return;
+        }
+        if (cause instanceof CancellationException) {
             return;
         }
         long now = clock.nanoTime();
@@ -100,6 +110,11 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
 
     /** An immutable estimate and when it was last updated, swapped atomically. */
     private record Estimate(double nanos, long stamp) {
+        /** After a request abandoned at {@code atLeast}: no lower than that, and not decayed. */
+        Estimate hold(long now, double atLeast) {
+            return new Estimate(Math.max(nanos, atLeast), Math.max(now, stamp));
+        }
+
         double at(long now, double decayNanos) {
             long elapsed = Math.max(0, now - stamp);
             return nanos * Math.exp(-elapsed / decayNanos);

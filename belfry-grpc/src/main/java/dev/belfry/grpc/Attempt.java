@@ -1,5 +1,6 @@
 package dev.belfry.grpc;
 
+import dev.belfry.AbandonedException;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ClientStreamTracer;
@@ -56,7 +57,12 @@ final class Attempt<ReqT, RespT> {
         this.status = status;
         this.trailers = trailers;
         this.closedBy = Thread.currentThread();
-        done.complete(null);
+        if (call.abandoned()) {
+            // A hedge's loser: the member was at least this slow, which the pool's measure keeps.
+            done.completeExceptionally(new AbandonedException("another member answered first (hedged call)"));
+        } else {
+            done.complete(null);
+        }
     }
 
     /**

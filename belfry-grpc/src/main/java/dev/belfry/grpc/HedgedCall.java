@@ -29,7 +29,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Latencies are learnt per method in a {@link LatencyHistogram}: the winner's whole call, and a
  * loser's time until it was cancelled (a lower bound: leaving losers out would keep only the fast
- * answers, and the threshold would drift down until every call is hedged).
+ * answers, and the threshold would drift down until every call is hedged). The loser's attempt
+ * ends {@link dev.belfry.AbandonedException abandoned}, so the pool's Peak-EWMA keeps the slow
+ * member's estimate at least that high instead of learning that it answers at the threshold.
  */
 final class HedgedCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     private final WarmGrpcChannel channel;
@@ -177,7 +179,7 @@ final class HedgedCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         }
         if (loser != null && !loser.closed) {
             loser.cancelledAt = channel.clock().nanoTime();
-            loser.call.cancel("another member answered first (hedged call)", null);
+            loser.call.abandon("another member answered first (hedged call)");
         }
         return true;
     }

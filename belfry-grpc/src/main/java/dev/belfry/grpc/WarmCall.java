@@ -84,6 +84,9 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     private volatile boolean committed;
     private volatile @Nullable Attempt<ReqT, RespT> current;
 
+    // Set when a hedge abandons this call: its attempt then tells the pool it ran at least so long.
+    private volatile boolean abandoned;
+
     // Set once a member admitted the current attempt (the key the pool knows it by).
     private volatile @Nullable Object admittedOn;
 
@@ -114,6 +117,20 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         this.context = context;
         this.metrics = metrics;
         this.tried = avoid;
+    }
+
+    /**
+     * Cancels this call because another copy of it answered first: as {@link #cancel}, and its
+     * attempt ends {@link dev.belfry.AbandonedException abandoned} for the pool's load measure.
+     */
+    void abandon(String why) {
+        abandoned = true;
+        cancel(why, null);
+    }
+
+    /** Whether {@link #abandon} was called. */
+    boolean abandoned() {
+        return abandoned;
     }
 
     /** The member the current attempt was admitted on, or null while none has taken it. */

@@ -127,10 +127,14 @@ final class EchoServer implements AutoCloseable {
             if (context.getDeadline() != null) {
                 deadlinesMillis.add(context.getDeadline().timeRemaining(TimeUnit.MILLISECONDS));
             }
+            // grpc-java cancels a call's context when the call ends, with no cause when it ended
+            // normally: only a cancellation (by the client, a deadline, a reset) counts.
             context.addListener(
                     c -> {
-                        cancellations.incrementAndGet();
-                        cancelled.countDown();
+                        if (c.cancellationCause() != null) {
+                            cancellations.incrementAndGet();
+                            cancelled.countDown();
+                        }
                     },
                     Runnable::run);
         }

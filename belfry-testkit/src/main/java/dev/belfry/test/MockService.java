@@ -273,6 +273,14 @@ public final class MockService<Req, Res> implements Service<Req, Res>, Verifiabl
             return future.isCancelled();
         }
 
+        /**
+         * Whether the caller abandoned this call: cancelled it with an {@link
+         * dev.belfry.AbandonedException} (a hedge's loser), which also counts as cancelled.
+         */
+        public boolean isAbandoned() {
+            return future.handle((value, failure) -> failure).getNow(null) instanceof dev.belfry.AbandonedException;
+        }
+
         /** Whether the call was answered, failed or cancelled. */
         public boolean isDone() {
             return future.isDone();
