@@ -27,8 +27,8 @@ import org.jspecify.annotations.Nullable;
  * the caller, and the channel's retry budget has a token. A failure wins only when no other call is
  * left that could still succeed. Each call retries on its own as a {@link WarmCall} does.
  *
- * <p>Latencies are learnt per method in a {@link LatencyHistogram}: the winner's whole call, and a
- * loser's time until it was cancelled (a lower bound: leaving losers out would keep only the fast
+ * <p>Latencies are learnt per method in a {@link LatencyHistogram}: the winning copy's round trip,
+ * and a losing copy's time until it was cancelled (a lower bound: leaving losers out would keep only the fast
  * answers, and the threshold would drift down until every call is hedged). The loser's attempt
  * ends {@link dev.belfry.AbandonedException abandoned}, so the pool's Peak-EWMA keeps the slow
  * member's estimate at least that high instead of learning that it answers at the threshold.
@@ -319,7 +319,9 @@ final class HedgedCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
                 return; // the other call closed too, and won
             }
             if (status.isOk()) {
-                latencies.record(now - startedAt, now);
+                // This copy's own round trip: a backup that won took its own time, not the wait
+                // before it was sent, which would push the threshold up every time hedging works.
+                latencies.record(now - sentAt, now);
             }
             if (metrics != null) {
                 metrics.handled(status.getCode(), now - startedAt);

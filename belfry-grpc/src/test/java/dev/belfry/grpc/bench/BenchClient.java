@@ -13,6 +13,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.NameResolverRegistry;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.resolver.ResolvedAddressTypes;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -47,6 +50,7 @@ public final class BenchClient {
     /** The server every scenario disturbs: 127.0.0.1, the one pick_first uses. */
     static final int VICTIM = 0;
 
+    private final PrometheusRegistry hedgeMetrics = new PrometheusRegistry();
     private final String kind;
     private final int port;
     private final Control control;
@@ -141,9 +145,33 @@ public final class BenchClient {
     /** Belfry's channel with its defaults, plus hedging at the 95th percentile for {@code belfry_hedged}. */
     private WarmGrpcChannel belfry(WarmGrpcChannel.Builder builder) {
         if (kind.equals("belfry_hedged")) {
-            builder.hedging(95);
+            // The metrics count the backups (grpc_client_hedged_total), reported per scenario.
+            builder.hedging(95).metrics(hedgeMetrics);
         }
         return builder.build();
+    }
+
+    /** Backups sent so far by every hedging channel of this client. */
+    private long hedged() {
+        long total = 0;
+        for (MetricSnapshot snapshot : hedgeMetrics.scrape()) {
+            if (snapshot.getMetadata().getName().equals("grpc_client_hedged")) {
+                for (CounterSnapshot.CounterDataPointSnapshot point : ((CounterSnapshot) snapshot).getDataPoints()) {
+                    total += (long) point.getValue();
+                }
+            }
+        }
+        return total;
+    }
+
+    /** The calls each server got since {@code before} (a "calls" answer of the control port), as a/b/c. */
+    private String spreadSince(String[] before) throws IOException {
+        String[] after = control.send("calls").split(" ", -1);
+        StringBuilder spread = new StringBuilder();
+        for (int i = 0; i < after.length; i++) {
+            spread.append(i == 0 ? "" : "/").append(Long.parseLong(after[i]) - Long.parseLong(before[i]));
+        }
+        return spread.toString();
     }
 
     private ManagedChannel grpcJava(String target) {
@@ -236,11 +264,7 @@ public final class BenchClient {
         load.pause();
         long elapsed = System.nanoTime() - start;
         cpu = cpuNanos() - cpu;
-        String[] after = control.send("calls").split(" ", -1);
-        StringBuilder spread = new StringBuilder();
-        for (int i = 0; i < after.length; i++) {
-            spread.append(i == 0 ? "" : "/").append(Long.parseLong(after[i]) - Long.parseLong(before[i]));
-        }
+        String spread = spreadSince(before);
         load.stop();
         close(channel);
         result("throughput.calls_per_s", format(load.ok() / (elapsed / 1e9)));
@@ -259,13 +283,19 @@ public final class BenchClient {
         control.send("slow " + VICTIM + " 20");
         Load load = new Load(channel, inFlight).start();
         sleep(Duration.ofSeconds(1));
+        String[] before = control.send("calls").split(" ", -1);
+        long hedgedBefore = hedged();
         long start = System.nanoTime();
         load.record();
         sleep(duration);
         load.pause();
         long elapsed = System.nanoTime() - start;
+        String spread = spreadSince(before);
+        long backups = hedged() - hedgedBefore;
         load.stop();
         close(channel);
+        result("slow.calls_per_server", spread);
+        result("slow.hedged", backups);
         result("slow.p50_ms", format(load.percentileMillis(50)));
         result("slow.p99_ms", format(load.percentileMillis(99)));
         result("slow.calls_per_s", format(load.ok() / (elapsed / 1e9)));
