@@ -11,9 +11,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.RelayEpollSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -77,9 +78,14 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
             Bootstrap bootstrap = new Bootstrap().group(request.eventLoop());
             // A socket of the backend address's own family: AF_INET for an IPv4 backend saves the
             // dual-stack setup (an IPV6_V6ONLY setsockopt) on every connect.
+            SocketAddress target = address;
             switch (settings.transport()) {
                 case NIO -> bootstrap.channelFactory(() -> new NioRelayChannels.RelaySocket(family));
-                case EPOLL -> bootstrap.channelFactory(() -> new EpollSocketChannel(family));
+                case EPOLL -> {
+                    bootstrap.channelFactory(() -> new RelayEpollSocketChannel(family));
+                    // The remote address taken as given, not asked of the kernel once connected.
+                    target = RelayEpollSocketChannel.connectTarget(address);
+                }
                 default -> bootstrap.channel(settings.transport().channelType());
             }
             connect = bootstrap
@@ -88,7 +94,7 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                     .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .handler(NOTHING)
-                    .connect(address);
+                    .connect(target);
         } catch (RuntimeException e) {
             failed(e);
             result.completeExceptionally(new ConnectFailedException(address, e));
