@@ -119,9 +119,62 @@ class EpollRegistrationsTest {
                         0, EpollIoOps.EPOLLRDHUP.value(), EpollIoOps.EPOLLET.value(), EpollIoOps.EPOLLOUT.value());
     }
 
+    @Test
+    void aNarrowedSetWaitsForTheNextWaitAndIsFoldedIntoAWiderOne() {
+        List<Integer> submitted = new ArrayList<>();
+        List<EpollRegistrations.Registration> narrowed = new ArrayList<>();
+        EpollRegistrations.Registration registration =
+                new EpollRegistrations.Registration(new Recording(submitted), narrowed);
+        int out = EpollIoOps.EPOLLOUT.value() | EpollIoOps.EPOLLRDHUP.value();
+        int in = EpollIoOps.EPOLLIN.value() | EpollIoOps.EPOLLRDHUP.value();
+
+        // A connect: added with EPOLLOUT; once connected, EPOLLOUT dropped, then EPOLLIN asked for.
+        registration.submit(EpollIoOps.valueOf(out));
+        registration.submit(EpollIoOps.EPOLLRDHUP);
+        assertThat(narrowed).containsExactly(registration);
+        assertThat(submitted).containsExactly(out); // the narrowing waits
+        registration.submit(EpollIoOps.valueOf(in));
+        assertThat(submitted).containsExactly(out, in); // one call for both changes
+        registration.submitNarrowed();
+        assertThat(submitted).containsExactly(out, in); // nothing left to narrow
+        narrowed.clear();
+
+        // The peer's FIN: EPOLLIN dropped, then EPOLLRDHUP: one call, before the next wait.
+        registration.submit(EpollIoOps.EPOLLRDHUP);
+        registration.submit(EpollIoOps.NONE);
+        assertThat(narrowed).containsExactly(registration);
+        assertThat(submitted).containsExactly(out, in);
+        registration.submitNarrowed();
+        assertThat(submitted).containsExactly(out, in, EpollIoOps.EPOLLET.value());
+        narrowed.clear();
+
+        // Narrowed and widened back before the wait: nothing to submit.
+        registration.submit(EpollIoOps.valueOf(in));
+        registration.submit(EpollIoOps.EPOLLRDHUP);
+        registration.submit(EpollIoOps.valueOf(in));
+        registration.submitNarrowed();
+        assertThat(submitted).containsExactly(out, in, EpollIoOps.EPOLLET.value(), in);
+    }
+
+    @Test
+    void aNarrowingOfASocketClosedBeforeTheWaitIsNotSubmitted() {
+        List<Integer> submitted = new ArrayList<>();
+        List<EpollRegistrations.Registration> narrowed = new ArrayList<>();
+        Recording recording = new Recording(submitted);
+        EpollRegistrations.Registration registration = new EpollRegistrations.Registration(recording, narrowed);
+        int in = EpollIoOps.EPOLLIN.value() | EpollIoOps.EPOLLRDHUP.value();
+
+        registration.submit(EpollIoOps.valueOf(in));
+        registration.submit(EpollIoOps.EPOLLRDHUP);
+        assertThat(registration.cancel()).isTrue();
+        registration.submitNarrowed();
+        assertThat(submitted).containsExactly(in);
+    }
+
     /** A registration that records what is submitted to it, as Netty's would pass it to epoll_ctl. */
     private static final class Recording implements IoRegistration {
         private final List<Integer> submitted;
+        private boolean valid = true;
 
         Recording(List<Integer> submitted) {
             this.submitted = submitted;
@@ -135,6 +188,9 @@ class EpollRegistrationsTest {
 
         @Override
         public long submit(IoOps ops) {
+            if (!valid) {
+                return -1;
+            }
             int value = ((EpollIoOps) ops).value();
             submitted.add(value);
             return value;
@@ -142,12 +198,14 @@ class EpollRegistrationsTest {
 
         @Override
         public boolean isValid() {
-            return true;
+            return valid;
         }
 
         @Override
         public boolean cancel() {
-            return true;
+            boolean was = valid;
+            valid = false;
+            return was;
         }
     }
 

@@ -4,16 +4,22 @@ import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
 import dev.belfry.ServiceClosedException;
+import dev.belfry.netty.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.RelayEpollSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -74,21 +80,11 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
         long start = settings.clock().nanoTime();
         ChannelFuture connect;
         try {
-            Bootstrap bootstrap = new Bootstrap().group(request.eventLoop());
-            // A socket of the backend address's own family: AF_INET for an IPv4 backend saves the
-            // dual-stack setup (an IPV6_V6ONLY setsockopt) on every connect.
-            switch (settings.transport()) {
-                case NIO -> bootstrap.channelFactory(() -> new NioRelayChannels.RelaySocket(family));
-                case EPOLL -> bootstrap.channelFactory(() -> new EpollSocketChannel(family));
-                default -> bootstrap.channel(settings.transport().channelType());
-            }
-            connect = bootstrap
-                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
-                    .option(ChannelOption.AUTO_READ, false)
-                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                    .handler(NOTHING)
-                    .connect(address);
+            connect = open(request.eventLoop());
+        } catch (ChannelException e) {
+            // No socket at all (out of file descriptors, say): the proxy's failure, not the backend's.
+            result.completeExceptionally(ConnectFailedException.local(address, e));
+            return;
         } catch (RuntimeException e) {
             failed(e);
             result.completeExceptionally(new ConnectFailedException(address, e));
@@ -125,6 +121,80 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                 closeQuietly(channel);
             }
         });
+    }
+
+    /**
+     * Starts connecting a new socket on {@code loop}. The relay's own channels (NIO and epoll) are
+     * made, configured, registered and connected directly, on the event loop when called there (as
+     * the relay does): a {@link Bootstrap} would copy its option maps per connection and connect in
+     * a task of its own. Other transports, and an unresolved address, go through a {@link
+     * Bootstrap}.
+     *
+     * @throws ChannelException if no socket can be made
+     */
+    private ChannelFuture open(EventLoop loop) {
+        // A socket of the backend address's own family: AF_INET for an IPv4 backend saves the
+        // dual-stack setup (an IPV6_V6ONLY setsockopt) on every connect.
+        Transport transport = settings.transport();
+        boolean own = transport == Transport.NIO || transport == Transport.EPOLL;
+        if (!own || address.isUnresolved()) {
+            Bootstrap bootstrap = new Bootstrap().group(loop);
+            switch (transport) {
+                case NIO -> bootstrap.channelFactory(() -> new NioRelayChannels.RelaySocket(family));
+                case EPOLL -> bootstrap.channelFactory(() -> new RelayEpollSocketChannel(family));
+                default -> bootstrap.channel(transport.channelType());
+            }
+            return bootstrap
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, settings.connectTimeoutMillis())
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                    .handler(NOTHING)
+                    .connect(address); // resolved by the Bootstrap
+        }
+        Channel channel;
+        SocketAddress target;
+        if (transport == Transport.EPOLL) {
+            channel = new RelayEpollSocketChannel(family);
+            // The remote address taken as given, not asked of the kernel once connected.
+            target = RelayEpollSocketChannel.connectTarget(address);
+        } else {
+            channel = new NioRelayChannels.RelaySocket(family);
+            target = address;
+        }
+        try {
+            ChannelConfig config = channel.config();
+            config.setConnectTimeoutMillis(settings.connectTimeoutMillis());
+            config.setAutoRead(false);
+            config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            config.setWriteBufferWaterMark(WATER_MARK);
+            channel.pipeline().addLast(NOTHING);
+        } catch (RuntimeException e) {
+            channel.unsafe().closeForcibly(); // not registered yet: close the socket here
+            throw e;
+        }
+        ChannelPromise connected = channel.newPromise();
+        ChannelFuture registered = loop.register(channel);
+        if (registered.isDone()) {
+            connectRegistered(registered, target, connected);
+        } else {
+            registered.addListener((ChannelFutureListener) done -> connectRegistered(done, target, connected));
+        }
+        return connected;
+    }
+
+    private static void connectRegistered(ChannelFuture registered, SocketAddress target, ChannelPromise connected) {
+        Channel channel = registered.channel();
+        if (!registered.isSuccess()) {
+            if (channel.isRegistered()) {
+                channel.close();
+            } else {
+                channel.unsafe().closeForcibly();
+            }
+            connected.tryFailure(registered.cause());
+            return;
+        }
+        channel.connect(target, connected);
     }
 
     /** Counts a connect failure that is the backend's (or its network's), and reports it. */

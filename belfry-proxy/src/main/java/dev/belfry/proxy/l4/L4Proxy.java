@@ -16,7 +16,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.RelayEpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -155,7 +155,7 @@ public final class L4Proxy implements AutoCloseable {
         SocketProtocolFamily family = NioRelayChannels.family(config.listen());
         switch (transport) {
             case NIO -> bootstrap.channelFactory(() -> new NioRelayChannels.RelayServerSocket(family));
-            case EPOLL -> bootstrap.channelFactory(() -> new EpollServerSocketChannel(family));
+            case EPOLL -> bootstrap.channelFactory(() -> new RelayEpollServerSocketChannel(family));
             default -> bootstrap.channel(transport.serverChannelType());
         }
         ChannelFuture bind = bootstrap

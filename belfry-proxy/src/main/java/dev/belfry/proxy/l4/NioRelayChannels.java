@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.epoll.RelayEpollSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -41,9 +42,15 @@ final class NioRelayChannels {
                 : SocketProtocolFamily.INET6;
     }
 
-    /** Closes {@code channel}'s output now if it is a relay socket with nothing queued; else false. */
+    /**
+     * Closes {@code channel}'s output now if it is a relay socket (this class's, or the epoll
+     * transport's {@link RelayEpollSocketChannel}) with nothing queued; else false.
+     */
     static boolean shutdownOutputNow(Channel channel) {
-        return channel instanceof RelaySocket socket && socket.shutdownOutputNow();
+        if (channel instanceof RelaySocket socket) {
+            return socket.shutdownOutputNow();
+        }
+        return channel instanceof RelayEpollSocketChannel socket && socket.shutdownOutputNow();
     }
 
     /** A listening socket whose accepted connections are {@link RelaySocket}s. */

@@ -25,8 +25,11 @@
  * batch per direction. A FIN is passed on as a half close; the connection closes when both
  * directions have ended, on the listener's idle timeout, or when the engine closes. A reset or I/O
  * error on one side is passed on as a reset of the other, so a stream cut short never looks whole.
- * On NIO (the default transport) the sockets are {@code NioRelayChannels}: Netty's NIO channels
- * without the per-connection system calls and exceptions a relay does not need.
+ * On epoll (the default transport) the sockets are {@code io.netty.channel.epoll.RelayEpollSocketChannel}
+ * and its listening counterpart, Belfry's own classes in Netty's package: Netty's epoll channels
+ * without the per-connection address and option queries, {@code shutdown(SHUT_RD)} and {@code
+ * epoll_ctl} calls a relay does not need. On NIO they are {@code NioRelayChannels}: Netty's NIO
+ * channels without the per-connection system calls and exceptions a relay does not need.
  * One INFO line per closed connection goes to the {@code dev.belfry.proxy.l4.connections} logger
  * with the bytes each way, the duration, the backend and the reason.
  * One handler class serves both sides of a relay (one instance per channel, each relaying what it
