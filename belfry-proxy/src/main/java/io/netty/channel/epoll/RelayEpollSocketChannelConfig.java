@@ -1,22 +1,3 @@
-/*
- * Copyright 2014 The Netty Project
- *
- * The Netty Project licenses this file to you under the Apache License,
- * version 2.0 (the "License"); you may not use this file except in compliance
- * with the License. You may obtain a copy of the License at:
- *
- *   https://www.apache.org/licenses/LICENSE-2.0
- *
- * Unless required by applicable law or agreed to in writing, software
- * distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
- * WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
- * License for the specific language governing permissions and limitations
- * under the License.
- */
-/*
- * Belfry: a copy of Netty 4.2.18's EpollSocketChannelConfig for RelayEpollSocketChannel (Netty's
- * config can only belong to its own final EpollSocketChannel). Changes are marked "Belfry:".
- */
 package io.netty.channel.epoll;
 
 import static io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE;
@@ -35,568 +16,222 @@ import io.netty.channel.MessageSizeEstimator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannelConfig;
-import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.util.Map;
 
+/**
+ * The options of a {@link RelayEpollSocketChannel}: the socket options a TCP channel has ({@code
+ * TCP_NODELAY}, on by default; {@code SO_KEEPALIVE}, {@code SO_LINGER}, the buffer sizes, {@code
+ * SO_REUSEADDR}, {@code IP_TOS}) set on the socket as they are given, half-closure, and everything
+ * {@link EpollChannelConfig} has. What the relay channel does not support is refused: a positive
+ * {@code SO_LINGER} (a close on the event loop must not block).
+ *
+ * <p>Gathering writes start bounded at {@link RelayEpollSocketChannel#INITIAL_MAX_BYTES_PER_GATHERING_WRITE}
+ * bytes instead of twice the send buffer asked of the kernel; setting {@code SO_SNDBUF} bounds
+ * them at twice the size set.
+ */
 public final class RelayEpollSocketChannelConfig extends EpollChannelConfig implements SocketChannelConfig {
     private volatile boolean allowHalfClosure;
 
-    /**
-     * Creates a new instance.
-     */
     RelayEpollSocketChannelConfig(RelayEpollSocketChannel channel) {
         super(channel);
-
-        if (PlatformDependent.canEnableTcpNoDelayByDefault()) {
-            setTcpNoDelay(true);
-        }
-        // Belfry: a fixed first bound instead of twice the SO_SNDBUF asked of the kernel (a getsockopt
-        // per socket). 32 KiB is what Netty computes from Linux's default send buffer (tcp_wmem's
-        // 16 KiB); Netty adapts the bound to what each write achieves from there, as before.
+        setTcpNoDelay(true);
         setMaxBytesPerGatheringWrite(RelayEpollSocketChannel.INITIAL_MAX_BYTES_PER_GATHERING_WRITE);
     }
+
+    /** A socket call that may fail. */
+    private interface SocketCall<T> {
+        T call() throws IOException;
+    }
+
+    /** Runs {@code call} on the socket, a failure becoming the {@link ChannelException} Netty expects. */
+    private static <T> T onSocket(SocketCall<T> call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            throw new ChannelException(e);
+        }
+    }
+
+    // ---- options by key ---------------------------------------------------------------------
 
     @Override
     public Map<ChannelOption<?>, Object> getOptions() {
         return getOptions(
                 super.getOptions(),
-                SO_RCVBUF,
-                SO_SNDBUF,
                 TCP_NODELAY,
                 SO_KEEPALIVE,
-                SO_REUSEADDR,
                 SO_LINGER,
+                SO_SNDBUF,
+                SO_RCVBUF,
+                SO_REUSEADDR,
                 IP_TOS,
-                ALLOW_HALF_CLOSURE,
-                EpollChannelOption.TCP_CORK,
-                EpollChannelOption.TCP_NOTSENT_LOWAT,
-                EpollChannelOption.TCP_KEEPCNT,
-                EpollChannelOption.TCP_KEEPIDLE,
-                EpollChannelOption.TCP_KEEPINTVL,
-                EpollChannelOption.TCP_QUICKACK,
-                EpollChannelOption.IP_BIND_ADDRESS_NO_PORT,
-                EpollChannelOption.IP_TRANSPARENT,
-                ChannelOption.TCP_FASTOPEN_CONNECT,
-                EpollChannelOption.SO_BUSY_POLL);
+                ALLOW_HALF_CLOSURE);
     }
 
-    @SuppressWarnings("unchecked")
+    // Options are constants, one instance per name: identity is how Netty's configs compare them.
     @Override
+    @SuppressWarnings({"unchecked", "ReferenceEquality"})
     public <T> T getOption(ChannelOption<T> option) {
-        if (option.equals(SO_RCVBUF)) {
-            return (T) Integer.valueOf(getReceiveBufferSize());
+        Object value;
+        if (option == TCP_NODELAY) {
+            value = isTcpNoDelay();
+        } else if (option == SO_KEEPALIVE) {
+            value = isKeepAlive();
+        } else if (option == SO_LINGER) {
+            value = getSoLinger();
+        } else if (option == SO_SNDBUF) {
+            value = getSendBufferSize();
+        } else if (option == SO_RCVBUF) {
+            value = getReceiveBufferSize();
+        } else if (option == SO_REUSEADDR) {
+            value = isReuseAddress();
+        } else if (option == IP_TOS) {
+            value = getTrafficClass();
+        } else if (option == ALLOW_HALF_CLOSURE) {
+            value = isAllowHalfClosure();
+        } else {
+            return super.getOption(option);
         }
-        if (option.equals(SO_SNDBUF)) {
-            return (T) Integer.valueOf(getSendBufferSize());
-        }
-        if (option.equals(TCP_NODELAY)) {
-            return (T) Boolean.valueOf(isTcpNoDelay());
-        }
-        if (option.equals(SO_KEEPALIVE)) {
-            return (T) Boolean.valueOf(isKeepAlive());
-        }
-        if (option.equals(SO_REUSEADDR)) {
-            return (T) Boolean.valueOf(isReuseAddress());
-        }
-        if (option.equals(SO_LINGER)) {
-            return (T) Integer.valueOf(getSoLinger());
-        }
-        if (option.equals(IP_TOS)) {
-            return (T) Integer.valueOf(getTrafficClass());
-        }
-        if (option.equals(ALLOW_HALF_CLOSURE)) {
-            return (T) Boolean.valueOf(isAllowHalfClosure());
-        }
-        if (option.equals(EpollChannelOption.TCP_CORK)) {
-            return (T) Boolean.valueOf(isTcpCork());
-        }
-        if (option.equals(EpollChannelOption.TCP_NOTSENT_LOWAT)) {
-            return (T) Long.valueOf(getTcpNotSentLowAt());
-        }
-        if (option.equals(EpollChannelOption.TCP_KEEPIDLE)) {
-            return (T) Integer.valueOf(getTcpKeepIdle());
-        }
-        if (option.equals(EpollChannelOption.TCP_KEEPINTVL)) {
-            return (T) Integer.valueOf(getTcpKeepIntvl());
-        }
-        if (option.equals(EpollChannelOption.TCP_KEEPCNT)) {
-            return (T) Integer.valueOf(getTcpKeepCnt());
-        }
-        if (option.equals(EpollChannelOption.TCP_USER_TIMEOUT)) {
-            return (T) Integer.valueOf(getTcpUserTimeout());
-        }
-        if (option.equals(EpollChannelOption.TCP_QUICKACK)) {
-            return (T) Boolean.valueOf(isTcpQuickAck());
-        }
-        if (option.equals(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT)) {
-            return (T) Boolean.valueOf(isIpBindAddressNoPort());
-        }
-        if (option.equals(EpollChannelOption.IP_TRANSPARENT)) {
-            return (T) Boolean.valueOf(isIpTransparent());
-        }
-        if (option.equals(ChannelOption.TCP_FASTOPEN_CONNECT)) {
-            return (T) Boolean.valueOf(isTcpFastOpenConnect());
-        }
-        if (option.equals(EpollChannelOption.SO_BUSY_POLL)) {
-            return (T) Integer.valueOf(getSoBusyPoll());
-        }
-        return super.getOption(option);
+        return (T) value;
     }
 
     @Override
+    @SuppressWarnings("ReferenceEquality")
     public <T> boolean setOption(ChannelOption<T> option, T value) {
         validate(option, value);
-
-        if (option.equals(SO_RCVBUF)) {
-            setReceiveBufferSize((Integer) value);
-        } else if (option.equals(SO_SNDBUF)) {
-            setSendBufferSize((Integer) value);
-        } else if (option.equals(TCP_NODELAY)) {
+        if (option == TCP_NODELAY) {
             setTcpNoDelay((Boolean) value);
-        } else if (option.equals(SO_KEEPALIVE)) {
+        } else if (option == SO_KEEPALIVE) {
             setKeepAlive((Boolean) value);
-        } else if (option.equals(SO_REUSEADDR)) {
-            setReuseAddress((Boolean) value);
-        } else if (option.equals(SO_LINGER)) {
+        } else if (option == SO_LINGER) {
             setSoLinger((Integer) value);
-        } else if (option.equals(IP_TOS)) {
+        } else if (option == SO_SNDBUF) {
+            setSendBufferSize((Integer) value);
+        } else if (option == SO_RCVBUF) {
+            setReceiveBufferSize((Integer) value);
+        } else if (option == SO_REUSEADDR) {
+            setReuseAddress((Boolean) value);
+        } else if (option == IP_TOS) {
             setTrafficClass((Integer) value);
-        } else if (option.equals(ALLOW_HALF_CLOSURE)) {
+        } else if (option == ALLOW_HALF_CLOSURE) {
             setAllowHalfClosure((Boolean) value);
-        } else if (option.equals(EpollChannelOption.TCP_CORK)) {
-            setTcpCork((Boolean) value);
-        } else if (option.equals(EpollChannelOption.TCP_NOTSENT_LOWAT)) {
-            setTcpNotSentLowAt((Long) value);
-        } else if (option.equals(EpollChannelOption.TCP_KEEPIDLE)) {
-            setTcpKeepIdle((Integer) value);
-        } else if (option.equals(EpollChannelOption.TCP_KEEPCNT)) {
-            setTcpKeepCnt((Integer) value);
-        } else if (option.equals(EpollChannelOption.TCP_KEEPINTVL)) {
-            setTcpKeepIntvl((Integer) value);
-        } else if (option.equals(EpollChannelOption.TCP_USER_TIMEOUT)) {
-            setTcpUserTimeout((Integer) value);
-        } else if (option.equals(EpollChannelOption.IP_BIND_ADDRESS_NO_PORT)) {
-            setIpBindAddressNoPort((Boolean) value);
-        } else if (option.equals(EpollChannelOption.IP_TRANSPARENT)) {
-            setIpTransparent((Boolean) value);
-        } else if (option.equals(EpollChannelOption.TCP_QUICKACK)) {
-            setTcpQuickAck((Boolean) value);
-        } else if (option.equals(ChannelOption.TCP_FASTOPEN_CONNECT)) {
-            setTcpFastOpenConnect((Boolean) value);
-        } else if (option.equals(EpollChannelOption.SO_BUSY_POLL)) {
-            setSoBusyPoll((Integer) value);
         } else {
             return super.setOption(option, value);
         }
-
         return true;
     }
 
+    // ---- socket options ---------------------------------------------------------------------
+
     @Override
-    public int getReceiveBufferSize() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getReceiveBufferSize();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    public boolean isTcpNoDelay() {
+        return onSocket(() -> socket().isTcpNoDelay());
     }
 
     @Override
-    public int getSendBufferSize() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getSendBufferSize();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    public RelayEpollSocketChannelConfig setTcpNoDelay(boolean on) {
+        onSocket(() -> {
+            socket().setTcpNoDelay(on);
+            return null;
+        });
+        return this;
     }
 
     @Override
     public int getSoLinger() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getSoLinger();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        return onSocket(() -> socket().getSoLinger());
     }
 
+    /** 0 (close with a reset) or negative (off); a lingering close would block the event loop. */
     @Override
-    public int getTrafficClass() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getTrafficClass();
-        } catch (IOException e) {
-            throw new ChannelException(e);
+    public RelayEpollSocketChannelConfig setSoLinger(int soLinger) {
+        if (soLinger > 0) {
+            throw new IllegalArgumentException(
+                    "SO_LINGER must be 0 (close with a reset) or negative (off) on a relay channel, was " + soLinger);
         }
-    }
-
-    @Override
-    public boolean isKeepAlive() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isKeepAlive();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    @Override
-    public boolean isReuseAddress() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isReuseAddress();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    @Override
-    public boolean isTcpNoDelay() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isTcpNoDelay();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code TCP_CORK} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public boolean isTcpCork() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isTcpCork();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code SO_BUSY_POLL} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public int getSoBusyPoll() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getSoBusyPoll();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code TCP_NOTSENT_LOWAT} option on the socket. See {@code man 7 tcp} for more details.
-     * @return value is a uint32_t
-     */
-    public long getTcpNotSentLowAt() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getTcpNotSentLowAt();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code TCP_KEEPIDLE} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public int getTcpKeepIdle() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getTcpKeepIdle();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code TCP_KEEPINTVL} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public int getTcpKeepIntvl() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getTcpKeepIntvl();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code TCP_KEEPCNT} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public int getTcpKeepCnt() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getTcpKeepCnt();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Get the {@code TCP_USER_TIMEOUT} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public int getTcpUserTimeout() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.getTcpUserTimeout();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    @Override
-    public RelayEpollSocketChannelConfig setKeepAlive(boolean keepAlive) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setKeepAlive(keepAlive);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    @Override
-    public RelayEpollSocketChannelConfig setPerformancePreferences(int connectionTime, int latency, int bandwidth) {
+        onSocket(() -> {
+            socket().setSoLinger(soLinger);
+            return null;
+        });
         return this;
     }
 
     @Override
-    public RelayEpollSocketChannelConfig setReceiveBufferSize(int receiveBufferSize) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setReceiveBufferSize(receiveBufferSize);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    @Override
-    public RelayEpollSocketChannelConfig setReuseAddress(boolean reuseAddress) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setReuseAddress(reuseAddress);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    public int getSendBufferSize() {
+        return onSocket(() -> socket().getSendBufferSize());
     }
 
     @Override
     public RelayEpollSocketChannelConfig setSendBufferSize(int sendBufferSize) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setSendBufferSize(sendBufferSize);
-            calculateMaxBytesPerGatheringWrite();
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+        onSocket(() -> {
+            socket().setSendBufferSize(sendBufferSize);
+            return null;
+        });
+        setMaxBytesPerGatheringWrite(2L * sendBufferSize);
+        return this;
     }
 
     @Override
-    public RelayEpollSocketChannelConfig setSoLinger(int soLinger) {
-        if (soLinger > 0) {
-            // Belfry: the relay channel closes on its event loop without asking SO_LINGER first, so a
-            // lingering close would block the event loop.
-            throw new IllegalArgumentException(
-                    "SO_LINGER must be 0 (close with a reset) or negative (off) on a relay channel, was " + soLinger);
-        }
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setSoLinger(soLinger);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    public int getReceiveBufferSize() {
+        return onSocket(() -> socket().getReceiveBufferSize());
     }
 
     @Override
-    public RelayEpollSocketChannelConfig setTcpNoDelay(boolean tcpNoDelay) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpNoDelay(tcpNoDelay);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    public RelayEpollSocketChannelConfig setReceiveBufferSize(int receiveBufferSize) {
+        onSocket(() -> {
+            socket().setReceiveBufferSize(receiveBufferSize);
+            return null;
+        });
+        return this;
     }
 
-    /**
-     * Set the {@code TCP_CORK} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public RelayEpollSocketChannelConfig setTcpCork(boolean tcpCork) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpCork(tcpCork);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    @Override
+    public boolean isKeepAlive() {
+        return onSocket(() -> socket().isKeepAlive());
     }
 
-    /**
-     * Set the {@code SO_BUSY_POLL} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public RelayEpollSocketChannelConfig setSoBusyPoll(int loopMicros) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setSoBusyPoll(loopMicros);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    @Override
+    public RelayEpollSocketChannelConfig setKeepAlive(boolean keepAlive) {
+        onSocket(() -> {
+            socket().setKeepAlive(keepAlive);
+            return null;
+        });
+        return this;
     }
 
-    /**
-     * Set the {@code TCP_NOTSENT_LOWAT} option on the socket. See {@code man 7 tcp} for more details.
-     * @param tcpNotSentLowAt is a uint32_t
-     */
-    public RelayEpollSocketChannelConfig setTcpNotSentLowAt(long tcpNotSentLowAt) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpNotSentLowAt(tcpNotSentLowAt);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
+    @Override
+    public int getTrafficClass() {
+        return onSocket(() -> socket().getTrafficClass());
     }
 
     @Override
     public RelayEpollSocketChannelConfig setTrafficClass(int trafficClass) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTrafficClass(trafficClass);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Set the {@code TCP_KEEPIDLE} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public RelayEpollSocketChannelConfig setTcpKeepIdle(int seconds) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpKeepIdle(seconds);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Set the {@code TCP_KEEPINTVL} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public RelayEpollSocketChannelConfig setTcpKeepIntvl(int seconds) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpKeepIntvl(seconds);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Set the {@code TCP_KEEPCNT} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public RelayEpollSocketChannelConfig setTcpKeepCnt(int probes) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpKeepCnt(probes);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Set the {@code TCP_USER_TIMEOUT} option on the socket. See {@code man 7 tcp} for more details.
-     */
-    public RelayEpollSocketChannelConfig setTcpUserTimeout(int milliseconds) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpUserTimeout(milliseconds);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Returns {@code true} if the IP_BIND_ADDRESS_NO_PORT option is set.
-     */
-    public boolean isIpBindAddressNoPort() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isIpBindAddressNoPort();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Set the IP_BIND_ADDRESS_NO_PORT option on the underlying Channel.
-     *
-     * Be aware this method needs be called before {@link RelayEpollSocketChannel#bind(java.net.SocketAddress)} to have
-     * any affect.
-     */
-    public RelayEpollSocketChannelConfig setIpBindAddressNoPort(boolean ipBindAddressNoPort) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setIpBindAddressNoPort(ipBindAddressNoPort);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Returns {@code true} if <a href="https://man7.org/linux/man-pages/man7/ip.7.html">IP_TRANSPARENT</a> is enabled,
-     * {@code false} otherwise.
-     */
-    public boolean isIpTransparent() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isIpTransparent();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * If {@code true} is used <a href="https://man7.org/linux/man-pages/man7/ip.7.html">IP_TRANSPARENT</a> is enabled,
-     * {@code false} for disable it. Default is disabled.
-     */
-    public RelayEpollSocketChannelConfig setIpTransparent(boolean transparent) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setIpTransparent(transparent);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Set the {@code TCP_QUICKACK} option on the socket.
-     * See <a href="https://linux.die.net//man/7/tcp">TCP_QUICKACK</a>
-     * for more details.
-     */
-    public RelayEpollSocketChannelConfig setTcpQuickAck(boolean quickAck) {
-        try {
-            ((RelayEpollSocketChannel) channel).socket.setTcpQuickAck(quickAck);
-            return this;
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Returns {@code true} if <a href="https://linux.die.net//man/7/tcp">TCP_QUICKACK</a> is enabled,
-     * {@code false} otherwise.
-     */
-    public boolean isTcpQuickAck() {
-        try {
-            return ((RelayEpollSocketChannel) channel).socket.isTcpQuickAck();
-        } catch (IOException e) {
-            throw new ChannelException(e);
-        }
-    }
-
-    /**
-     * Enables client TCP fast open. {@code TCP_FASTOPEN_CONNECT} normally
-     * requires Linux kernel 4.11 or later, so instead we use the traditional fast open
-     * client socket mechanics that work with kernel 3.6 and later. See this
-     * <a href="https://lwn.net/Articles/508865/">LWN article</a> for more info.
-     */
-    public RelayEpollSocketChannelConfig setTcpFastOpenConnect(boolean fastOpenConnect) {
-        if (fastOpenConnect) {
-            // Belfry: the relay channel connects without TCP fast open.
-            throw new UnsupportedOperationException("TCP_FASTOPEN_CONNECT is not supported on a relay channel");
-        }
+        onSocket(() -> {
+            socket().setTrafficClass(trafficClass);
+            return null;
+        });
         return this;
     }
 
-    /**
-     * Returns {@code true} if TCP fast open is enabled, {@code false} otherwise.
-     */
-    public boolean isTcpFastOpenConnect() {
-        return false; // Belfry: not supported, see setTcpFastOpenConnect
+    @Override
+    public boolean isReuseAddress() {
+        return onSocket(() -> socket().isReuseAddress());
+    }
+
+    @Override
+    public RelayEpollSocketChannelConfig setReuseAddress(boolean reuseAddress) {
+        onSocket(() -> {
+            socket().setReuseAddress(reuseAddress);
+            return null;
+        });
+        return this;
+    }
+
+    /** Ignored, as by the JDK's sockets. */
+    @Override
+    public RelayEpollSocketChannelConfig setPerformancePreferences(int connectionTime, int latency, int bandwidth) {
+        return this;
     }
 
     @Override
@@ -609,6 +244,8 @@ public final class RelayEpollSocketChannelConfig extends EpollChannelConfig impl
         this.allowHalfClosure = allowHalfClosure;
         return this;
     }
+
+    // ---- the channel settings, typed as this config -----------------------------------------
 
     @Override
     public RelayEpollSocketChannelConfig setConnectTimeoutMillis(int connectTimeoutMillis) {
@@ -654,16 +291,8 @@ public final class RelayEpollSocketChannelConfig extends EpollChannelConfig impl
     }
 
     @Override
-    @Deprecated
-    public RelayEpollSocketChannelConfig setWriteBufferHighWaterMark(int writeBufferHighWaterMark) {
-        super.setWriteBufferHighWaterMark(writeBufferHighWaterMark);
-        return this;
-    }
-
-    @Override
-    @Deprecated
-    public RelayEpollSocketChannelConfig setWriteBufferLowWaterMark(int writeBufferLowWaterMark) {
-        super.setWriteBufferLowWaterMark(writeBufferLowWaterMark);
+    public RelayEpollSocketChannelConfig setMessageSizeEstimator(MessageSizeEstimator estimator) {
+        super.setMessageSizeEstimator(estimator);
         return this;
     }
 
@@ -671,19 +300,5 @@ public final class RelayEpollSocketChannelConfig extends EpollChannelConfig impl
     public RelayEpollSocketChannelConfig setWriteBufferWaterMark(WriteBufferWaterMark writeBufferWaterMark) {
         super.setWriteBufferWaterMark(writeBufferWaterMark);
         return this;
-    }
-
-    @Override
-    public RelayEpollSocketChannelConfig setMessageSizeEstimator(MessageSizeEstimator estimator) {
-        super.setMessageSizeEstimator(estimator);
-        return this;
-    }
-
-    private void calculateMaxBytesPerGatheringWrite() {
-        // Multiply by 2 to give some extra space in case the OS can process write data faster than we can provide.
-        int newSendBufferSize = getSendBufferSize() << 1;
-        if (newSendBufferSize > 0) {
-            setMaxBytesPerGatheringWrite(newSendBufferSize);
-        }
     }
 }

@@ -226,6 +226,40 @@ class RelayEpollSocketChannelTest {
     }
 
     @Test
+    void socketOptionsReachTheSocketAndReadBackAsSet() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, LOOPBACK)) {
+            Channel channel =
+                    connect(RelayEpollSocketChannel.connectTarget((InetSocketAddress) server.getLocalSocketAddress()));
+            try (java.net.Socket peer = server.accept()) {
+                RelayEpollSocketChannelConfig config = (RelayEpollSocketChannelConfig) channel.config();
+                assertThat(config.getOption(ChannelOption.TCP_NODELAY))
+                        .as("on by default")
+                        .isTrue();
+                assertThat(config.getOption(ChannelOption.SO_KEEPALIVE)).isFalse();
+                assertThat(config.setOption(ChannelOption.SO_KEEPALIVE, true)).isTrue();
+                assertThat(config.setOption(ChannelOption.TCP_NODELAY, false)).isTrue();
+                assertThat(config.setOption(ChannelOption.SO_RCVBUF, 65_536)).isTrue();
+                assertThat(config.setOption(ChannelOption.ALLOW_HALF_CLOSURE, true))
+                        .isTrue();
+                assertThat(config.setOption(ChannelOption.IP_TOS, 0x10)).isTrue();
+                // Read back from the kernel, not from fields of the config.
+                assertThat(config.getOption(ChannelOption.SO_KEEPALIVE)).isTrue();
+                assertThat(config.getOption(ChannelOption.TCP_NODELAY)).isFalse();
+                assertThat(config.getOption(ChannelOption.SO_RCVBUF))
+                        .as("Linux doubles the size asked for")
+                        .isGreaterThanOrEqualTo(65_536);
+                assertThat(config.getOption(ChannelOption.ALLOW_HALF_CLOSURE)).isTrue();
+                assertThat(config.getOption(ChannelOption.IP_TOS)).isEqualTo(0x10);
+                assertThat(config.getOptions())
+                        .containsKeys(ChannelOption.TCP_NODELAY, ChannelOption.SO_LINGER, ChannelOption.AUTO_READ);
+                assertThat(config.setOption(ChannelOption.AUTO_READ, false)).isTrue();
+                assertThat(config.isAutoRead()).isFalse();
+                assertThat(channel.close().await(5, SECONDS)).isTrue();
+            }
+        }
+    }
+
+    @Test
     void aClosedSocketCanBeReplacedOnTheSameEventLoop() throws Exception {
         // The descriptor is closed before Netty deregisters it; the next socket (often given the
         // same descriptor number) must still register and relay on the same event loop.
