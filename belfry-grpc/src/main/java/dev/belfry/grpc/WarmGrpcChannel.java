@@ -183,9 +183,13 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         if (hedgePercentile > 0
                 && method.getType() == MethodDescriptor.MethodType.UNARY
                 && idempotent(method, callOptions)) {
-            LatencyHistogram latencies = hedgeLatencies.computeIfAbsent(
-                    method.getFullMethodName(),
-                    ignored -> new LatencyHistogram(hedgeWindow.toNanos(), clock.nanoTime()));
+            LatencyHistogram latencies = hedgeLatencies.get(method.getFullMethodName());
+            if (latencies == null) {
+                // Once per method: the lambda below captures this channel, so it is not made per call.
+                latencies = hedgeLatencies.computeIfAbsent(
+                        method.getFullMethodName(),
+                        ignored -> new LatencyHistogram(hedgeWindow.toNanos(), clock.nanoTime()));
+            }
             return new HedgedCall<>(
                     this, method, callOptions, latencies, metrics == null ? null : metrics.method(method, name));
         }

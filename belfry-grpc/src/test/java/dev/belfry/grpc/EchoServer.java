@@ -26,6 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * A real grpc-java server on loopback running the test {@code Echo} service and the health
@@ -49,7 +50,7 @@ final class EchoServer implements AutoCloseable {
     private final ConcurrentLinkedQueue<Held> held = new ConcurrentLinkedQueue<>();
 
     /** A held call: its answer, and how to fail it instead. */
-    private record Held(Runnable answer, java.util.function.Consumer<Status> failure) {}
+    private record Held(Runnable answer, Consumer<Status> failure) {}
 
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final Server server;

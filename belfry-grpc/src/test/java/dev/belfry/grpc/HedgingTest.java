@@ -156,12 +156,22 @@ class HedgingTest {
         clock.advance(WINDOW.minus(LATENCY));
     }
 
-    private EchoServer serverThatGotTheCall(int received) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received);
-        return servers.stream()
-                .filter(server -> server.calls.get() > 0)
-                .reduce((a, b) -> a.calls.get() > b.calls.get() ? a : b)
-                .orElseThrow();
+    /** A {@code Say} call that got a backup: the call, and the servers holding its two copies. */
+    private record Hedged(ListenableFuture<EchoReply> call, EchoServer first, EchoServer backup) {}
+
+    /**
+     * Makes a held {@code Say} call, sees which server got it, and moves the clock to the learnt
+     * percentile so that its backup reaches the other server.
+     */
+    private Hedged hedgedCall(String text) {
+        int[] before = servers.stream().mapToInt(server -> server.calls.get()).toArray();
+        int received = callsReceived();
+        ListenableFuture<EchoReply> call = stub.say(text(text));
+        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received + 1);
+        int firstIndex = servers.get(0).calls.get() > before[0] ? 0 : 1;
+        clock.advance(LATENCY);
+        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received + 2);
+        return new Hedged(call, servers.get(firstIndex), servers.get(1 - firstIndex));
     }
 
     @Test
@@ -203,46 +213,36 @@ class HedgingTest {
     @Test
     void theFirstCallWinsWhenItAnswersBeforeTheBackupAndTheBackupIsCancelled() throws Exception {
         learnLatency();
-        int received = callsReceived();
-        ListenableFuture<EchoReply> call = stub.say(text("held first"));
-        EchoServer first = serverThatGotTheCall(received + 1);
         int cancelledBefore =
                 servers.stream().mapToInt(s -> s.cancellations.get()).sum();
-        clock.advance(LATENCY);
-        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received + 2);
+        Hedged hedged = hedgedCall("held first");
 
         // The first server answers; the backup's server still holds its copy.
-        EchoServer backup =
-                servers.stream().filter(server -> server != first).findFirst().orElseThrow();
-        int backupCancelledBefore = backup.cancellations.get();
-        first.release();
-        EchoReply reply = call.get(10, TimeUnit.SECONDS);
+        int backupCancelledBefore = hedged.backup().cancellations.get();
+        hedged.first().release();
+        EchoReply reply = hedged.call().get(10, TimeUnit.SECONDS);
         assertThat(reply.getText()).isEqualTo("held first");
-        assertThat(reply.getServer()).isEqualTo(first.name);
+        assertThat(reply.getServer()).isEqualTo(hedged.first().name);
         await().atMost(Duration.ofSeconds(10))
                 .alias("the backup, which lost, is cancelled on its server")
-                .until(() -> backup.cancellations.get() > backupCancelledBefore);
+                .until(() -> hedged.backup().cancellations.get() > backupCancelledBefore);
         assertThat(servers.stream().mapToInt(s -> s.cancellations.get()).sum()).isGreaterThan(cancelledBefore);
     }
 
     @Test
     void aFailureOfOneCallWaitsForTheOtherWhichMayStillSucceed() throws Exception {
         learnLatency();
-        int received = callsReceived();
-        ListenableFuture<EchoReply> call = stub.say(text("held then failed"));
-        EchoServer first = serverThatGotTheCall(received + 1);
-        EchoServer backup =
-                servers.stream().filter(server -> server != first).findFirst().orElseThrow();
-        clock.advance(LATENCY);
-        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received + 2);
+        Hedged hedged = hedgedCall("held then failed");
 
         int failedBefore = failedCloses.get();
-        first.fail(Status.INTERNAL.withDescription("the first copy failed"));
+        hedged.first().fail(Status.INTERNAL.withDescription("the first copy failed"));
         await().atMost(Duration.ofSeconds(10)).until(() -> failedCloses.get() >= failedBefore + 1);
-        assertThat(call.isDone()).as("the caller still waits for the backup").isFalse();
-        backup.release();
-        EchoReply reply = call.get(10, TimeUnit.SECONDS);
-        assertThat(reply.getServer()).isEqualTo(backup.name);
+        assertThat(hedged.call().isDone())
+                .as("the caller still waits for the backup")
+                .isFalse();
+        hedged.backup().release();
+        EchoReply reply = hedged.call().get(10, TimeUnit.SECONDS);
+        assertThat(reply.getServer()).isEqualTo(hedged.backup().name);
         assertThat(reply.getText()).isEqualTo("held then failed");
     }
 
@@ -312,13 +312,9 @@ class HedgingTest {
     @Test
     void cancellingAHedgedCallCancelsBothCopies() throws Exception {
         learnLatency();
-        int received = callsReceived();
         int cancelledBefore =
                 servers.stream().mapToInt(s -> s.cancellations.get()).sum();
-        ListenableFuture<EchoReply> call = stub.say(text("held cancel"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received + 1);
-        clock.advance(LATENCY);
-        await().atMost(Duration.ofSeconds(10)).until(() -> callsReceived() == received + 2);
+        ListenableFuture<EchoReply> call = hedgedCall("held cancel").call();
         call.cancel(true);
         await().atMost(Duration.ofSeconds(10))
                 .until(() ->
