@@ -42,8 +42,13 @@
 # connection; warn turns the access log off]; BELFRY_JFR [unset: a file to
 # record a JFR profile of Belfry into] and BELFRY_JFR_SETTINGS [extra JFR options, e.g.
 # jdk.CPUTimeSample#enabled=true on JDK 25]; SYSCALLS [unset: if set, count each proxy's system
-# calls per request with perf stat during the window; this costs CPU, so not for the CPU column]; PORT_BASE
-# [19080]: ports PORT_BASE to PORT_BASE+4, PORT_BASE+821 and +822 (Belfry's admin ports) on 127.0.0.1.
+# calls per request with perf stat during the window; this costs CPU, so not for the CPU column];
+# PERF_RECORD [unset: a directory; if set, record each proxy's on-CPU call stacks, kernel included,
+# with perf record during each window into DIR/SCENARIO.TARGET.rN.data, for `perf report -i`]; PORT_BASE
+# [19080]: ports PORT_BASE to PORT_BASE+5, PORT_BASE+821 to +823 (Belfry's admin ports) on 127.0.0.1;
+# BELFRY2_JAVA_OPTS [empty]: the JVM options of `belfry2`, a second Belfry with the same jar and
+# config, measured beside the first when ONLY names it (ONLY="haproxy belfry belfry2"), so that two
+# sets of options are compared in one run.
 #
 # Installs haproxy, nginx-light, libnginx-mod-stream and wrk with apt-get if missing (needs root)
 # and builds Belfry's jar if needed. Every process it starts is stopped by PID on exit and its
@@ -70,6 +75,8 @@ NGINX_PORT=$((PORT_BASE + 3))
 BELFRY_ADMIN_PORT=$((PORT_BASE + 821))
 BELFRY_COLD_PORT=$((PORT_BASE + 4))
 BELFRY_COLD_ADMIN_PORT=$((PORT_BASE + 822))
+BELFRY2_PORT=$((PORT_BASE + 5))
+BELFRY2_ADMIN_PORT=$((PORT_BASE + 823))
 export BELFRY_JAVA_OPTS=${BELFRY_JAVA_OPTS-}
 BELFRY_LOG_LEVEL=${BELFRY_LOG_LEVEL-}
 
@@ -269,9 +276,22 @@ CONF
     PID[belfry]=$!
     PIDS+=($!)
 fi
+# A second Belfry, the same jar and config on ports of its own, with BELFRY2_JAVA_OPTS: two sets of
+# JVM options compared in one run.
+if wants belfry2; then
+    [ -f "$WORK/belfry.toml" ] || die "belfry2 needs belfry in ONLY too"
+    sed -e "s/127.0.0.1:$BELFRY_PORT\"/127.0.0.1:$BELFRY2_PORT\"/" \
+        -e "s/127.0.0.1:$BELFRY_ADMIN_PORT\"/127.0.0.1:$BELFRY2_ADMIN_PORT\"/" \
+        "$WORK/belfry.toml" >"$WORK/belfry2.toml"
+    PORT[belfry2]=$BELFRY2_PORT
+    BELFRY_NO_BUILD=1 BELFRY_JAVA_OPTS="${BELFRY2_JAVA_OPTS:-}" \
+        bin/belfry run --config "$WORK/belfry2.toml" >"$WORK/belfry2.log" 2>&1 &
+    PID[belfry2]=$!
+    PIDS+=($!)
+fi
 
 TARGETS=()
-for t in direct haproxy nginx belfry; do
+for t in direct haproxy nginx belfry belfry2; do
     if wants "$t"; then
         wait_port "${PORT[$t]}"
         TARGETS+=("$t")
@@ -314,11 +334,17 @@ measure() {
     [ "$scen" = cold ] && window=$COLD_DURATION
     local before=0 sys_before=0 opens_before
     [ "$pid" != - ] && before=$(cpu_ticks "$pid") && sys_before=$(sys_ticks "$pid")
-    [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.before"
+    [[ $name == belfry* ]] && thread_ticks "$pid" >"$WORK/threads.before"
     opens_before=$(passive_opens)
     local perf_pid=
     if [ -n "${SYSCALLS:-}" ] && [ "$pid" != - ]; then
         perf stat -x, -e 'syscalls:sys_enter_*' -p "$pid" -o "$WORK/$scen.$name.perf" -- sleep "$window" 2>/dev/null &
+        perf_pid=$!
+        PIDS+=("$perf_pid")
+    fi
+    if [ -n "${PERF_RECORD:-}" ] && [ "$pid" != - ]; then
+        mkdir -p "$PERF_RECORD"
+        perf record -q -F 1999 -g -p "$pid" -o "$PERF_RECORD/$scen.$name.r$round.data" -- sleep "$window" >/dev/null 2>&1 &
         perf_pid=$!
         PIDS+=("$perf_pid")
     fi
@@ -327,7 +353,7 @@ measure() {
     local after=0 sys_after=0 opens_after
     [ "$pid" != - ] && after=$(cpu_ticks "$pid") && sys_after=$(sys_ticks "$pid")
     opens_after=$(passive_opens)
-    [ "$name" = belfry ] && thread_ticks "$pid" >"$WORK/threads.after"
+    [[ $name == belfry* ]] && thread_ticks "$pid" >"$WORK/threads.after"
     local f="$WORK/$scen.$name.wrk" rps requests p50 p99 mibs errors cpu=- sys=- rss=- opens
     rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$f")
     requests=$(awk '/requests in/ {print $1}' "$f")
@@ -351,9 +377,9 @@ measure() {
                 sub(/.*sys_enter_/, "", $3); t += $1; c[$3] = $1 }
             END { printf "total=%.1f", t / n; for (k in c) if (c[k] / n >= 0.05) printf " %s=%.2f", k, c[k] / n }' "$WORK/$scen.$name.perf")
     fi
-    if [ "$name" = belfry ]; then
+    if [[ $name == belfry* ]]; then
         # Where Belfry's CPU went, by thread (names without trailing numbers), in us/request.
-        RESULT[$scen.belfry.threads]=$(LC_ALL=C join -a2 -e0 -o '0,2.2,2.3,1.3' "$WORK/threads.before" "$WORK/threads.after" \
+        RESULT[$scen.$name.threads]=$(LC_ALL=C join -a2 -e0 -o '0,2.2,2.3,1.3' "$WORK/threads.before" "$WORK/threads.after" \
             | awk -v hz="$CLK_TCK" -v n="$requests" '{ name = $2; sub(/[-#]?[0-9]+$/, "", name); s[name] += $3 - $4 }
                 END { for (k in s) if (s[k] > 0) printf "%s %.1f\n", k, s[k] / hz * 1e6 / n }' | sort -k2 -rn | awk '{printf "%s%s=%s", sep, $1, $2; sep = ", "}')
     fi
@@ -389,10 +415,12 @@ print_table() {
     for t in "${TARGETS[@]}"; do
         [ -n "${RESULT[$scen.$t.syscalls]:-}" ] && printf '\n%s syscalls per request: %s\n' "$t" "${RESULT[$scen.$t.syscalls]}"
     done
-    if [ -n "${RESULT[$scen.belfry.threads]:-}" ]; then
-        echo
-        echo "Belfry CPU by thread (us/request): ${RESULT[$scen.belfry.threads]}"
-    fi
+    for t in belfry belfry2; do
+        if [ -n "${RESULT[$scen.$t.threads]:-}" ]; then
+            echo
+            echo "$t CPU by thread (us/request): ${RESULT[$scen.$t.threads]}"
+        fi
+    done
 }
 
 # Belfry's live Java heap in KiB (GC.class_histogram runs a full GC first).
@@ -411,7 +439,7 @@ measure_idle() {
     local base_rss idle_rss held=0 ready="$WORK/idle.$1.ready" backend_base
     base_rss=$(rss_mib "$pid")
     local base_heap=- idle_heap=-
-    [ "$name" = belfry ] && base_heap=$(live_heap_kib "$pid")
+    [[ $name == belfry* ]] && base_heap=$(live_heap_kib "$pid")
     backend_base=$(established "$BACKEND_PORT")
     python3 "$ROOT/bench/idle_connections.py" 127.0.0.1 "$port" "$IDLE_CONNECTIONS" "$ready" 2>"$WORK/idle.$1.err" &
     local client=$!
@@ -431,7 +459,7 @@ measure_idle() {
     idle_rss=$(rss_mib "$pid")
     [ -s "$WORK/idle.$1.err" ] && log "idle client: $(cat "$WORK/idle.$1.err")"
     held=$(($(established "$BACKEND_PORT") - backend_base))
-    [ "$name" = belfry ] && idle_heap=$(live_heap_kib "$pid")
+    [[ $name == belfry* ]] && idle_heap=$(live_heap_kib "$pid")
     kill -TERM "$client" 2>/dev/null || true
     wait "$client" 2>/dev/null || true
     local per_conn
@@ -481,7 +509,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             wait "$cold_pid" 2>/dev/null || true
         fi
         for t in "${TARGETS[@]}"; do
-            [ "$t" = belfry ] || measure "$t" cold small "$CLOSE_CONNECTIONS" -H 'Connection: close'
+            [[ $t == belfry* ]] || measure "$t" cold small "$CLOSE_CONNECTIONS" -H 'Connection: close'
         done
     fi
     if scenario keepalive; then
@@ -508,7 +536,7 @@ echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
-echo "nginx stream: one worker. Belfry: bin/belfry run, io_threads = 1, transport: the default unless -Dbelfry.transport is in BELFRY_JAVA_OPTS, BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS' (empty: as shipped), log level ${BELFRY_LOG_LEVEL:-as shipped (info: a line per connection)}, $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1), on $BELFRY_JAVA."
+echo "nginx stream: one worker. Belfry: bin/belfry run, io_threads = 1, transport: the default unless -Dbelfry.transport is in BELFRY_JAVA_OPTS, BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS' (empty: as shipped)${PID[belfry2]:+; belfry2: the same with BELFRY_JAVA_OPTS='${BELFRY2_JAVA_OPTS:-}'}, log level ${BELFRY_LOG_LEVEL:-as shipped (info: a line per connection)}, $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1), on $BELFRY_JAVA."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path, in each of $ROUNDS round(s). CPU = utime+stime of the whole proxy process over the window / requests."
 for ((round = 1; round <= ROUNDS; round++)); do cat "$WORK/report.$round"; done
 if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/ratios" ]; then
