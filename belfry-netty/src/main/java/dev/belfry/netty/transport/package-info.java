@@ -23,6 +23,8 @@
  * (which happens once a half-closed peer's FIN has been read with auto-read off) and later fails
  * with {@code epoll_ctl: ENOENT} when it asks for events again, losing a write that had to wait.
  * {@code EpollRegistrations} keeps such a socket in the set, edge-triggered with no interest.
+ * The same wrapper skips an interest set equal to the one in force and holds a narrowed one until
+ * the loop next waits on epoll, saving {@code epoll_ctl} calls.
  *
  * <p>The chosen {@link dev.belfry.netty.transport.Transport} creates event-loop groups (Netty 4.2's
  * {@code MultiThreadIoEventLoopGroup} with the transport's {@code IoHandlerFactory}) and names the
