@@ -41,7 +41,7 @@ import java.util.concurrent.TimeoutException;
  * RESULT key value} line per figure for {@link ChannelCompare} to collect.
  *
  * <p>Arguments: {@code KIND PORT CONTROL_PORT DNS_HOST:DNS_PORT DURATION WARMUP DNS_TTL IN_FLIGHT
- * SCENARIOS}, where KIND is {@code belfry}, {@code belfry_hedged} (the same with {@code
+ * SLOW_RATE RATE_MAX_IN_FLIGHT SCENARIOS}, where KIND is {@code belfry}, {@code belfry_hedged} (the same with {@code
  * hedging(95)}), {@code round_robin} (grpc-java's, with client-side
  * health checking) or {@code pick_first} (grpc-java's default), and SCENARIOS a comma-separated
  * list of {@code throughput, slow, kill, not_serving, startup, dns}.
@@ -59,6 +59,8 @@ public final class BenchClient {
     private final Duration warmup;
     private final long dnsTtl;
     private final int inFlight;
+    private final double slowRate;
+    private final int rateMaxInFlight;
 
     private BenchClient(String[] args) throws IOException {
         this.kind = args[0];
@@ -71,24 +73,29 @@ public final class BenchClient {
         this.warmup = Duration.ofMillis((long) (Double.parseDouble(args[5]) * 1000));
         this.dnsTtl = Long.parseLong(args[6]);
         this.inFlight = Integer.parseInt(args[7]);
+        this.slowRate = Double.parseDouble(args[8]);
+        this.rateMaxInFlight = Integer.parseInt(args[9]);
         if (!List.of("belfry", "belfry_hedged", "round_robin", "pick_first").contains(kind)) {
             throw new IllegalArgumentException("unknown client '" + kind + "'");
         }
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 9) {
+        if (args.length != 11) {
             System.err.println("usage: BenchClient KIND PORT CONTROL_PORT DNS_HOST:DNS_PORT DURATION WARMUP DNS_TTL"
-                    + " IN_FLIGHT SCENARIOS");
+                    + " IN_FLIGHT SLOW_RATE RATE_MAX_IN_FLIGHT SCENARIOS");
             System.exit(2);
         }
         NameResolverRegistry.getDefaultRegistry().register(new StaticResolverProvider());
         BenchClient client = new BenchClient(args);
         try (client.control) {
-            for (String scenario : args[8].split(",", -1)) {
+            for (String scenario : args[10].split(",", -1)) {
                 switch (scenario) {
                     case "throughput" -> client.throughput();
-                    case "slow" -> client.slow();
+                    case "slow" -> {
+                        client.slow();
+                        client.slowRate();
+                    }
                     case "kill" -> client.kill();
                     case "not_serving" -> client.notServing();
                     case "startup" -> client.startup();
@@ -300,6 +307,41 @@ public final class BenchClient {
         result("slow.p99_ms", format(load.percentileMillis(99)));
         result("slow.calls_per_s", format(load.ok() / (elapsed / 1e9)));
         result("slow.failed", load.failed());
+    }
+
+    /**
+     * One server answers 20 ms late, and calls come at a fixed rate ({@code slowRate} per second,
+     * an open loop far below what the servers can take): latency percentiles from each call's due
+     * time, the calls each server got, backups, and the client's CPU per call at that rate.
+     */
+    private void slowRate() throws Exception {
+        control.send("reset");
+        Channel channel = staticChannel();
+        firstCall(channel);
+        control.send("slow " + VICTIM + " 20");
+        RateLoad load = new RateLoad(channel, slowRate, rateMaxInFlight).start();
+        sleep(Duration.ofSeconds(1));
+        String[] before = control.send("calls").split(" ", -1);
+        long hedgedBefore = hedged();
+        long cpu = cpuNanos();
+        load.record();
+        sleep(duration);
+        load.pause();
+        cpu = cpuNanos() - cpu;
+        load.stop();
+        String spread = spreadSince(before);
+        long backups = hedged() - hedgedBefore;
+        close(channel);
+        result("slow_rate.calls_per_server", spread);
+        result("slow_rate.hedged", backups);
+        result("slow_rate.p50_ms", format(load.percentileMillis(50)));
+        result("slow_rate.p99_ms", format(load.percentileMillis(99)));
+        result("slow_rate.p999_ms", format(load.percentileMillis(99.9)));
+        result("slow_rate.cpu_us_per_call", format(cpu / 1e3 / Math.max(1, load.due())));
+        result("slow_rate.due", load.due());
+        result("slow_rate.failed", load.failed());
+        result("slow_rate.over_cap", load.overCap());
+        result("slow_rate.failure_codes", load.failureCodes());
     }
 
     /** One server killed in the middle of the measured window: failed calls. */

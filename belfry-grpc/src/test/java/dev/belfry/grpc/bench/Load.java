@@ -6,7 +6,6 @@ import dev.belfry.grpc.test.EchoRequest;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +22,6 @@ import java.util.concurrent.atomic.LongAdder;
 final class Load {
     private static final EchoRequest REQUEST =
             EchoRequest.newBuilder().setText("ping").build();
-    private static final int MAX_SAMPLES = 1 << 23;
 
     private final EchoGrpc.EchoStub stub;
     private final int inFlight;
@@ -31,8 +29,7 @@ final class Load {
     private final LongAdder ok = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
-    private final long[] latencies = new long[MAX_SAMPLES];
-    private final AtomicInteger samples = new AtomicInteger();
+    private final Latencies latencies = new Latencies();
     private volatile boolean running = true;
     // Opened once no call is outstanding after stop(): the last one to end opens it.
     private final CountDownLatch drained = new CountDownLatch(1);
@@ -74,10 +71,7 @@ final class Load {
             public void onCompleted() {
                 if (recording) {
                     ok.increment();
-                    int slot = samples.getAndIncrement();
-                    if (slot < MAX_SAMPLES) {
-                        latencies[slot] = System.nanoTime() - start;
-                    }
+                    latencies.add(System.nanoTime() - start);
                 }
                 done();
             }
@@ -130,13 +124,6 @@ final class Load {
 
     /** The latency percentile {@code p} (0 to 100) of the recorded successes, in milliseconds. */
     double percentileMillis(double p) {
-        int n = Math.min(samples.get(), MAX_SAMPLES);
-        if (n == 0) {
-            return Double.NaN;
-        }
-        long[] sorted = Arrays.copyOf(latencies, n);
-        Arrays.sort(sorted);
-        int index = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100.0 * n) - 1));
-        return sorted[index] / 1e6;
+        return latencies.percentileMillis(p);
     }
 }
