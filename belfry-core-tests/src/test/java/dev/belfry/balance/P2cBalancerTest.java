@@ -6,8 +6,10 @@ import dev.belfry.Service;
 import dev.belfry.discover.Discover;
 import dev.belfry.load.Load;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -51,6 +53,38 @@ class P2cBalancerTest extends BalancerContract {
         Balancer<String, String> balancer = balancer(Discover.of(endpoints));
         Map<String, Integer> counts = spread(balancer, 4000);
         assertThat(counts.values()).allMatch(count -> count > 900 && count < 1100);
+        balancer.close();
+    }
+
+    @Test
+    void bothChoicesAreDrawnFromTheEndpointsNotAvoided() {
+        // c is loaded (5 requests held); a is avoided. Drawing the pair from all three would hand c
+        // every request whose pair was {a, c} (a third of them): the avoided a loses, and c is then
+        // taken without being compared with b.
+        Balancer<String, String> balancer = Balancer.builder(
+                        Discover.of(endpoints("a", named("a"), "b", named("b"), "c", c)))
+                .p2c(Load.pending())
+                .clock(clock)
+                .random(new SplittableRandom(SEED))
+                .build();
+        List<CompletableFuture<String>> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Routed<String> routed = balancer.tryRoute("held" + i, Set.of("a", "b"));
+            assertThat(routed).isNotNull();
+            assertThat(routed.endpoint()).isEqualTo("c");
+            held.add(routed.response());
+        }
+        Map<Object, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 300; i++) {
+            Routed<String> routed = balancer.tryRoute("k" + i, Set.of("a"));
+            assertThat(routed).isNotNull();
+            counts.merge(routed.endpoint(), 1, Integer::sum);
+        }
+        assertThat(counts).as("b, idle, always beats the loaded c").isEqualTo(Map.of("b", 300));
+        for (int i = 0; i < 5; i++) {
+            c.handle().respondNext("C");
+        }
+        assertThat(held).allMatch(CompletableFuture::isDone);
         balancer.close();
     }
 }

@@ -60,10 +60,23 @@ abstract class Strategy<Req, Res> {
                 if (n == 1) {
                     return balancer.tryAdmit(endpoints.get(0), request, pick);
                 }
-                int i = balancer.random().nextInt(n);
-                int j = balancer.random().nextInt(n - 1);
+                // Both choices come from the endpoints not avoided: were one of them avoided, the
+                // other would be taken without being compared with anything, and a retry or a
+                // hedge's backup would land on a slow endpoint as often as on a fast one.
+                int[] allowed = pick != null && pick.avoidsAny() ? allowed(endpoints, pick) : null;
+                int m = allowed == null ? n : allowed.length;
+                if (m < 2) {
+                    // One endpoint or none left: the scan admits on it if it can, and skips the avoided.
+                    return balancer.scan(endpoints, allowed != null && m == 1 ? allowed[0] : 0, request, pick);
+                }
+                int i = balancer.random().nextInt(m);
+                int j = balancer.random().nextInt(m - 1);
                 if (j >= i) {
                     j++;
+                }
+                if (allowed != null) {
+                    i = allowed[i];
+                    j = allowed[j];
                 }
                 Endpoint<Req, Res> first = endpoints.get(i);
                 Endpoint<Req, Res> second = endpoints.get(j);
@@ -80,6 +93,18 @@ abstract class Strategy<Req, Res> {
                 // Both choices busy: any endpoint that can admit beats waiting.
                 return admitted != null ? admitted : balancer.scan(endpoints, i, request, pick, first, second);
             };
+        }
+
+        /** The indexes of the endpoints {@code pick} does not avoid. */
+        private static <Req, Res> int[] allowed(List<Endpoint<Req, Res>> endpoints, Balancer.Pick pick) {
+            int[] indexes = new int[endpoints.size()];
+            int m = 0;
+            for (int k = 0; k < endpoints.size(); k++) {
+                if (!pick.avoids(endpoints.get(k))) {
+                    indexes[m++] = k;
+                }
+            }
+            return Arrays.copyOf(indexes, m);
         }
 
         private double cost(Endpoint<Req, Res> endpoint, Balancer<Req, Res> balancer, long now) {
