@@ -223,12 +223,13 @@ public final class ChannelCompare {
                 for (String client : clients) {
                     Map<String, String> figures = thisRound.getOrDefault(client, Map.of());
                     System.out.printf(
-                            "%s: calls per server (throughput) %s, (slow, the slow one first) %s, backups sent by hedging (slow) %s;"
+                            "%s: calls per server (throughput) %s, backups %s; (slow, the slow one first) %s, backups %s;"
                                     + " at the fixed rate: calls due %s, per server %s, backups %s, over the cap %s,"
                                     + " failures by code %s; kill failures by code %s; failed calls elsewhere: throughput %s,"
                                     + " slow %s, not_serving %s, dns %s; before the first success %s and %s%n",
                             client,
                             figures.get("throughput.calls_per_server"),
+                            figures.get("throughput.hedged"),
                             figures.get("slow.calls_per_server"),
                             figures.get("slow.hedged"),
                             figures.get("slow_rate.due"),

@@ -26,6 +26,7 @@ final class Load {
     private final EchoGrpc.EchoStub stub;
     private final int inFlight;
     private final AtomicInteger outstanding = new AtomicInteger();
+    private final LongAdder sent = new LongAdder();
     private final LongAdder ok = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
@@ -52,6 +53,9 @@ final class Load {
             return;
         }
         outstanding.incrementAndGet();
+        if (recording) {
+            sent.increment();
+        }
         long start = System.nanoTime();
         stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, new StreamObserver<>() {
             @Override
@@ -100,6 +104,11 @@ final class Load {
             drained.countDown();
         }
         drained.await(15, TimeUnit.SECONDS);
+    }
+
+    /** Calls sent while recording. */
+    long sent() {
+        return sent.sum();
     }
 
     long ok() {

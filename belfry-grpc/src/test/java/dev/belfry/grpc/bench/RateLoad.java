@@ -149,6 +149,11 @@ final class RateLoad {
         return due.sum();
     }
 
+    /** Calls sent while recording: those due, less those over the cap. */
+    long sent() {
+        return due.sum() - overCap.sum();
+    }
+
     long ok() {
         return ok.sum();
     }
