@@ -87,4 +87,39 @@ class P2cBalancerTest extends BalancerContract {
         assertThat(held).allMatch(CompletableFuture::isDone);
         balancer.close();
     }
+
+    @Test
+    void ofThreeEndpointsTheLeastLoadedGetsEveryRequest() {
+        // a holds two requests, b one, c none and answers at once. A random pair of the three is
+        // {a, b} a third of the time, and then b would get the request although c is idle.
+        Balancer<String, String> balancer = Balancer.builder(Discover.of(endpoints("a", a, "b", b, "c", named("c"))))
+                .p2c(Load.pending())
+                .clock(clock)
+                .random(new SplittableRandom(SEED))
+                .build();
+        List<CompletableFuture<String>> held = new ArrayList<>();
+        held.add(balancer.tryRoute("a1", Set.of("b", "c")).response());
+        held.add(balancer.tryRoute("a2", Set.of("b", "c")).response());
+        held.add(balancer.tryRoute("b1", Set.of("a", "c")).response());
+        assertThat(a.handle().admitted()).isEqualTo(2);
+        assertThat(b.handle().admitted()).isEqualTo(1);
+        assertThat(spread(balancer, 300)).isEqualTo(Map.of("c", 300));
+        assertThat(a.handle().admitted()).isEqualTo(2);
+        assertThat(b.handle().admitted()).isEqualTo(1);
+        a.handle().respondNext("A");
+        a.handle().respondNext("A");
+        b.handle().respondNext("B");
+        assertThat(held).allMatch(CompletableFuture::isDone);
+        balancer.close();
+    }
+
+    @Test
+    void spreadsEvenlyOverThreeIdleEqualEndpoints() {
+        Balancer<String, String> balancer =
+                balancer(Discover.of(endpoints("a", named("a"), "b", named("b"), "c", named("c"))));
+        Map<String, Integer> counts = spread(balancer, 3000);
+        assertThat(counts).containsOnlyKeys("a", "b", "c");
+        assertThat(counts.values()).allMatch(count -> count > 900 && count < 1100);
+        balancer.close();
+    }
 }
