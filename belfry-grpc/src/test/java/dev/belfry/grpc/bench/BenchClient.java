@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * One client of the comparison, alone in its JVM (so the process's CPU time is that client's):
@@ -156,25 +157,43 @@ public final class BenchClient {
     }
 
     /**
-     * The backups a client sent in a window: the calls the servers got (a spread from {@link
-     * #spreadSince}) less the calls the client made; a few either way at the window's edges.
+     * The servers' call counts, read between two readings of the client's own count of calls sent,
+     * so that the calls the client made over the same span can be told within a few.
      */
-    private static long backups(String spread, long sent) {
-        long served = 0;
-        for (String calls : spread.split("/", -1)) {
-            served += Long.parseLong(calls);
+    private record Counts(List<String> calls, long sentBefore, long sentAfter) {
+        double sent() {
+            return (sentBefore + sentAfter) / 2.0;
         }
-        return Math.max(0, served - sent);
     }
 
-    /** The calls each server got since {@code before} (a "calls" answer of the control port), as a/b/c. */
-    private String spreadSince(String[] before) throws IOException {
-        String[] after = control.send("calls").split(" ", -1);
+    private Counts counts(LongSupplier sent) throws IOException {
+        long before = sent.getAsLong();
+        List<String> calls = List.of(control.send("calls").split(" ", -1));
+        return new Counts(calls, before, sent.getAsLong());
+    }
+
+    /** The calls each server got from {@code before} to {@code after}, as a/b/c. */
+    private static String spread(Counts before, Counts after) {
         StringBuilder spread = new StringBuilder();
-        for (int i = 0; i < after.length; i++) {
-            spread.append(i == 0 ? "" : "/").append(Long.parseLong(after[i]) - Long.parseLong(before[i]));
+        for (int i = 0; i < after.calls().size(); i++) {
+            spread.append(i == 0 ? "" : "/")
+                    .append(Long.parseLong(after.calls().get(i))
+                            - Long.parseLong(before.calls().get(i)));
         }
         return spread.toString();
+    }
+
+    /**
+     * The backups the client sent from {@code before} to {@code after}: the calls the servers got
+     * less the calls the client made, to within half the calls sent while each count was read.
+     */
+    private static long backups(Counts before, Counts after) {
+        long served = 0;
+        for (int i = 0; i < after.calls().size(); i++) {
+            served += Long.parseLong(after.calls().get(i))
+                    - Long.parseLong(before.calls().get(i));
+        }
+        return Math.max(0, Math.round(served - (after.sent() - before.sent())));
     }
 
     private ManagedChannel grpcJava(String target) {
@@ -259,7 +278,7 @@ public final class BenchClient {
         firstCall(channel);
         Load load = new Load(channel, inFlight).start();
         sleep(warmup);
-        String[] before = control.send("calls").split(" ", -1);
+        Counts before = counts(load::sent);
         long cpu = cpuNanos();
         long start = System.nanoTime();
         load.record();
@@ -267,7 +286,8 @@ public final class BenchClient {
         load.pause();
         long elapsed = System.nanoTime() - start;
         cpu = cpuNanos() - cpu;
-        String spread = spreadSince(before);
+        Counts after = counts(load::sent);
+        String spread = spread(before, after);
         load.stop();
         close(channel);
         result("throughput.calls_per_s", format(load.ok() / (elapsed / 1e9)));
@@ -276,7 +296,7 @@ public final class BenchClient {
         result("throughput.p99_ms", format(load.percentileMillis(99)));
         result("throughput.failed", load.failed());
         result("throughput.calls_per_server", spread);
-        result("throughput.hedged", backups(spread, load.sent()));
+        result("throughput.hedged", backups(before, after));
     }
 
     /** One server answers 20 ms late: latency percentiles. */
@@ -287,17 +307,18 @@ public final class BenchClient {
         control.send("slow " + VICTIM + " 20");
         Load load = new Load(channel, inFlight).start();
         sleep(Duration.ofSeconds(1));
-        String[] before = control.send("calls").split(" ", -1);
+        Counts before = counts(load::sent);
         long start = System.nanoTime();
         load.record();
         sleep(duration);
         load.pause();
         long elapsed = System.nanoTime() - start;
-        String spread = spreadSince(before);
+        Counts after = counts(load::sent);
+        String spread = spread(before, after);
         load.stop();
         close(channel);
         result("slow.calls_per_server", spread);
-        result("slow.hedged", backups(spread, load.sent()));
+        result("slow.hedged", backups(before, after));
         result("slow.p50_ms", format(load.percentileMillis(50)));
         result("slow.p99_ms", format(load.percentileMillis(99)));
         result("slow.calls_per_s", format(load.ok() / (elapsed / 1e9)));
@@ -316,17 +337,18 @@ public final class BenchClient {
         control.send("slow " + VICTIM + " 20");
         RateLoad load = new RateLoad(channel, slowRate, rateMaxInFlight).start();
         sleep(Duration.ofSeconds(1));
-        String[] before = control.send("calls").split(" ", -1);
+        Counts before = counts(load::sent);
         long cpu = cpuNanos();
         load.record();
         sleep(duration);
         load.pause();
         cpu = cpuNanos() - cpu;
+        Counts after = counts(load::sent);
         load.stop();
-        String spread = spreadSince(before);
+        String spread = spread(before, after);
         close(channel);
         result("slow_rate.calls_per_server", spread);
-        result("slow_rate.hedged", backups(spread, load.sent()));
+        result("slow_rate.hedged", backups(before, after));
         result("slow_rate.p50_ms", format(load.percentileMillis(50)));
         result("slow_rate.p99_ms", format(load.percentileMillis(99)));
         result("slow_rate.p999_ms", format(load.percentileMillis(99.9)));

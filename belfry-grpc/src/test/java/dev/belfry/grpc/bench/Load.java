@@ -53,9 +53,7 @@ final class Load {
             return;
         }
         outstanding.incrementAndGet();
-        if (recording) {
-            sent.increment();
-        }
+        sent.increment();
         long start = System.nanoTime();
         stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, new StreamObserver<>() {
             @Override
@@ -106,7 +104,7 @@ final class Load {
         drained.await(15, TimeUnit.SECONDS);
     }
 
-    /** Calls sent while recording. */
+    /** Calls sent so far, recorded or not. */
     long sent() {
         return sent.sum();
     }

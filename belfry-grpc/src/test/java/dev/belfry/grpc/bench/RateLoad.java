@@ -37,6 +37,7 @@ final class RateLoad {
     private final int maxInFlight;
     private final AtomicInteger outstanding = new AtomicInteger();
     private final LongAdder due = new LongAdder();
+    private final LongAdder sent = new LongAdder();
     private final LongAdder ok = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder overCap = new LongAdder();
@@ -85,6 +86,7 @@ final class RateLoad {
                 }
                 continue;
             }
+            sent.increment();
             call(dueAt, counted);
         }
     }
@@ -149,9 +151,9 @@ final class RateLoad {
         return due.sum();
     }
 
-    /** Calls sent while recording: those due, less those over the cap. */
+    /** Calls sent so far, recorded or not. */
     long sent() {
-        return due.sum() - overCap.sum();
+        return sent.sum();
     }
 
     long ok() {
