@@ -15,7 +15,10 @@
 # The static clients get the three addresses as a list (a static name resolver for grpc-java).
 # Scenarios, each on a channel of its own, the disturbed server always 127.0.0.1 (pick_first's):
 #   throughput   unary calls, IN_FLIGHT outstanding: calls/s, client CPU µs/call, p50/p99
-#   slow         one server answers 20 ms late: p50/p99
+#   slow         one server answers 20 ms late: p50/p99, first in a closed loop (IN_FLIGHT calls
+#                outstanding, which saturates a small machine), then on a new channel in an open
+#                loop at SLOW_RATE calls/s (calls sent on a schedule, latency from each call's due
+#                time): p50/p99/p99.9, calls per server, backups; the goal is judged on the latter
 #   kill         one server shut down at once mid-window: failed calls
 #   not_serving  one server's health set NOT_SERVING under load: ms until it got its last call
 #   startup      build -> first success; first-call latency 0.5 s after build
@@ -31,7 +34,10 @@
 # a loaded machine (the other scenarios warm 1 s and come after it); ROUNDS [3]: each client runs
 # every scenario once per round, and the last table is the median over the rounds (its ratio
 # column the median of the rounds' own Belfry / round_robin ratios); IN_FLIGHT [64];
-# DNS_TTL [2] seconds (Belfry's TTL floor is lowered to 1 s for it; the default floor is 10 s);
+# SLOW_RATE [2000] calls/s offered in the slow scenario's open loop, a fixed rate so that every
+# client gets the same load (a few times below what one client drives on 2 CPUs);
+# RATE_MAX_IN_FLIGHT [1000] calls outstanding at most in that loop (a call due beyond it is not sent
+# and counts as failed); DNS_TTL [2] seconds (Belfry's TTL floor is lowered to 1 s for it; the default floor is 10 s);
 # CLIENTS [belfry,round_robin,pick_first]; SCENARIOS [throughput,slow,kill,not_serving,startup,dns];
 # CLIENT_OPTS [-Xms256m -Xmx1g]: JVM options of every client; NO_BUILD [unset: set to 1 to reuse
 # the last build].
@@ -49,6 +55,8 @@ DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-10}
 ROUNDS=${ROUNDS:-3}
 IN_FLIGHT=${IN_FLIGHT:-64}
+SLOW_RATE=${SLOW_RATE:-2000}
+RATE_MAX_IN_FLIGHT=${RATE_MAX_IN_FLIGHT:-1000}
 DNS_TTL=${DNS_TTL:-2}
 CLIENTS=${CLIENTS:-belfry,round_robin,pick_first}
 SCENARIOS=${SCENARIOS:-throughput,slow,kill,not_serving,startup,dns}
@@ -118,6 +126,7 @@ mkdir -p belfry-grpc/target/channel-compare
 cd belfry-grpc/target/channel-compare
 "$java_home/bin/java" "${opts[@]}" -cp "$classpath" \
   -Dduration="$DURATION" -Dwarmup="$WARMUP" -Drounds="$ROUNDS" -DinFlight="$IN_FLIGHT" \
+  -DslowRate="$SLOW_RATE" -DrateMaxInFlight="$RATE_MAX_IN_FLIGHT" \
   -DdnsTtl="$DNS_TTL" -Dclients="$CLIENTS" -Dscenarios="$SCENARIOS" -DclientOpts="$CLIENT_OPTS" \
   -Dwork=. \
   dev.belfry.grpc.bench.ChannelCompare &

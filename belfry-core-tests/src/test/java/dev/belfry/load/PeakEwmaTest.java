@@ -50,11 +50,47 @@ class PeakEwmaTest extends LayerContractTest {
     void startsAtTheInitialRttAndDecaysOnRead() {
         PeakEwma<String, String> ewma = measured();
         assertThat(ewma.rttEstimateNanos()).isEqualTo(30 * MS);
-        assertThat(ewma.load()).isEqualTo(30 * MS);
+        assertThat(ewma.load()).as("not measured and idle: tried first").isZero();
         clock.advance(Duration.ofSeconds(10));
         assertThat(ewma.rttEstimateNanos()).isCloseTo(30 * MS * Math.exp(-1), within(1.0));
         clock.advance(Duration.ofSeconds(10));
         assertThat(ewma.rttEstimateNanos()).isCloseTo(30 * MS * Math.exp(-2), within(1.0));
+    }
+
+    @Test
+    void theFirstResponseReplacesTheInitialRttAndLaterOnesBlendIn() {
+        PeakEwma<String, String> fast = measured();
+        PeakEwma<String, String> slow = measured();
+        CompletableFuture<String> a = fast.call("a");
+        CompletableFuture<String> b = slow.call("b");
+        clock.advance(Duration.ofNanos(300_000));
+        inner.handle().respondNext("A");
+        assertThat(a).isDone();
+        assertThat(fast.rttEstimateNanos())
+                .as("not 30 ms blended with 0.3 ms, which would still read about 30 ms")
+                .isEqualTo(0.3 * MS);
+        clock.advance(Duration.ofNanos(19_700_000));
+        inner.handle().respondNext("B");
+        assertThat(b).isDone();
+        assertThat(slow.rttEstimateNanos()).isEqualTo(20 * MS);
+        assertThat(slow.load() / fast.load())
+                .as("the slow endpoint costs its latency's worth more")
+                .isGreaterThan(60);
+
+        clock.advance(Duration.ofSeconds(1));
+        CompletableFuture<String> c = fast.call("c");
+        clock.advanceMillis(1);
+        inner.handle().respondNext("C");
+        assertThat(c).isDone();
+        assertThat(fast.rttEstimateNanos())
+                .as("a slower second response is a peak and is taken at once")
+                .isEqualTo(1 * MS);
+        clock.advance(Duration.ofSeconds(1));
+        CompletableFuture<String> d = fast.call("d");
+        inner.handle().respondNext("D");
+        assertThat(d).isDone();
+        double weight = Math.exp(-1.0 / 10);
+        assertThat(fast.rttEstimateNanos()).as("a faster one blends in").isCloseTo(1 * MS * weight, within(1.0));
     }
 
     @Test
@@ -63,10 +99,14 @@ class PeakEwmaTest extends LayerContractTest {
         CompletableFuture<String> first = ewma.call("a");
         CompletableFuture<String> second = ewma.call("b");
         assertThat(ewma.pending()).isEqualTo(2);
-        assertThat(ewma.load()).isEqualTo(90 * MS);
+        assertThat(ewma.load())
+                .as("before the first response: the initial RTT per request in flight")
+                .isEqualTo(60 * MS);
+        clock.advanceMillis(4);
         inner.handle().respondNext("A");
-        inner.handle().respondNext("B");
         assertThat(first).isCompletedWithValue("A");
+        assertThat(ewma.load()).as("measured: 4 ms times (1 pending + 1)").isEqualTo(8 * MS);
+        inner.handle().respondNext("B");
         assertThat(second).isCompletedWithValue("B");
         assertThat(ewma.pending()).isZero();
     }
@@ -111,7 +151,7 @@ class PeakEwmaTest extends LayerContractTest {
         inner.handle().next().fail(new IllegalStateException("refused"));
         assertThat(a).isCompletedExceptionally();
         assertThat(b).isCompletedExceptionally();
-        assertThat(plain.rttEstimateNanos()).as("a fast failure looks cheap").isCloseTo(30 * MS, within(0.01 * MS));
+        assertThat(plain.rttEstimateNanos()).as("a fast failure looks cheap").isEqualTo(1 * MS);
         assertThat(penalised.rttEstimateNanos()).isEqualTo(1000 * MS);
     }
 
@@ -124,9 +164,10 @@ class PeakEwmaTest extends LayerContractTest {
                 .build()
                 .measure(inner);
         CompletableFuture<String> ok = ewma.call("a");
+        clock.advanceMillis(2);
         inner.handle().respondNext("200");
         assertThat(ok).isDone();
-        assertThat(ewma.rttEstimateNanos()).isEqualTo(30 * MS);
+        assertThat(ewma.rttEstimateNanos()).isEqualTo(2 * MS);
         CompletableFuture<String> pushed = ewma.call("b");
         inner.handle().respondNext("503 retry-after: 1");
         assertThat(pushed).isCompletedWithValue("503 retry-after: 1");
@@ -180,7 +221,8 @@ class PeakEwmaTest extends LayerContractTest {
         inner.handle().allow(0);
         assertThat(ewma.tryCall("a")).isNull();
         assertThat(ewma.pending()).isZero();
-        assertThat(ewma.load()).isEqualTo(30 * MS);
+        assertThat(ewma.load()).isZero();
+        assertThat(ewma.rttEstimateNanos()).isEqualTo(30 * MS);
     }
 
     @Test

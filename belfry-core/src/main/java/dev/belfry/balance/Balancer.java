@@ -383,6 +383,10 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
         boolean avoids(Endpoint<?, ?> endpoint) {
             return !avoid.isEmpty() && avoid.contains(endpoint.key);
         }
+
+        boolean avoidsAny() {
+            return !avoid.isEmpty();
+        }
     }
 
     RandomGenerator random() {

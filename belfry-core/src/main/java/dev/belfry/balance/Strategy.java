@@ -6,6 +6,7 @@ import dev.belfry.load.Load;
 import dev.belfry.load.Loaded;
 import dev.belfry.time.Clock;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,7 +37,7 @@ abstract class Strategy<Req, Res> {
         CompletableFuture<Res> pick(Req request, Balancer<Req, Res> balancer, Balancer.@Nullable Pick pick);
     }
 
-    /** Power of two random choices, least loaded first. */
+    /** Power of two random choices, least loaded first; of three endpoints, the least loaded of all. */
     static final class P2c<Req, Res> extends Strategy<Req, Res> {
         private final @Nullable Load<Req, Res> load;
 
@@ -60,10 +61,26 @@ abstract class Strategy<Req, Res> {
                 if (n == 1) {
                     return balancer.tryAdmit(endpoints.get(0), request, pick);
                 }
-                int i = balancer.random().nextInt(n);
-                int j = balancer.random().nextInt(n - 1);
+                // Both choices come from the endpoints not avoided: were one of them avoided, the
+                // other would be taken without being compared with anything, and a retry or a
+                // hedge's backup would land on a slow endpoint as often as on a fast one.
+                int[] allowed = pick != null && pick.avoidsAny() ? allowed(endpoints, pick) : null;
+                int m = allowed == null ? n : allowed.length;
+                if (m < 2) {
+                    // One endpoint or none left: the scan admits on it if it can, and skips the avoided.
+                    return balancer.scan(endpoints, allowed != null && m == 1 ? allowed[0] : 0, request, pick);
+                }
+                if (m == 3) {
+                    return leastOfThree(endpoints, allowed, request, balancer, pick);
+                }
+                int i = balancer.random().nextInt(m);
+                int j = balancer.random().nextInt(m - 1);
                 if (j >= i) {
                     j++;
+                }
+                if (allowed != null) {
+                    i = allowed[i];
+                    j = allowed[j];
                 }
                 Endpoint<Req, Res> first = endpoints.get(i);
                 Endpoint<Req, Res> second = endpoints.get(j);
@@ -80,6 +97,57 @@ abstract class Strategy<Req, Res> {
                 // Both choices busy: any endpoint that can admit beats waiting.
                 return admitted != null ? admitted : balancer.scan(endpoints, i, request, pick, first, second);
             };
+        }
+
+        /**
+         * Of three candidates, the least loaded, then the next: comparing all three costs no more
+         * than drawing two, while a random pair of three holds the worst endpoint two times in three
+         * and hands it the request whenever the other one of the pair is busier (a slow member of a
+         * warm channel's three then keeps a share of the calls whenever the two fast ones differ).
+         * Ties go to a random one, so equal endpoints share evenly.
+         */
+        private @Nullable CompletableFuture<Res> leastOfThree(
+                List<Endpoint<Req, Res>> endpoints,
+                int @Nullable [] allowed,
+                Req request,
+                Balancer<Req, Res> balancer,
+                Balancer.@Nullable Pick pick) {
+            int start = balancer.random().nextInt(3);
+            long now = balancer.now();
+            List<Endpoint<Req, Res>> order = new ArrayList<>(3);
+            double[] costs = new double[3];
+            for (int k = 0; k < 3; k++) {
+                int index = (start + k) % 3;
+                Endpoint<Req, Res> endpoint = endpoints.get(allowed == null ? index : allowed[index]);
+                double cost = cost(endpoint, balancer, now);
+                // Insertion by cost; an equal cost stays behind, so the random start breaks ties.
+                int at = k;
+                while (at > 0 && cost < costs[at - 1]) {
+                    costs[at] = costs[at - 1];
+                    at--;
+                }
+                costs[at] = cost;
+                order.add(at, endpoint);
+            }
+            for (Endpoint<Req, Res> endpoint : order) {
+                CompletableFuture<Res> admitted = balancer.tryAdmit(endpoint, request, pick);
+                if (admitted != null) {
+                    return admitted;
+                }
+            }
+            return null;
+        }
+
+        /** The indexes of the endpoints {@code pick} does not avoid. */
+        private static <Req, Res> int[] allowed(List<Endpoint<Req, Res>> endpoints, Balancer.Pick pick) {
+            int[] indexes = new int[endpoints.size()];
+            int m = 0;
+            for (int k = 0; k < endpoints.size(); k++) {
+                if (!pick.avoids(endpoints.get(k))) {
+                    indexes[m++] = k;
+                }
+            }
+            return Arrays.copyOf(indexes, m);
         }
 
         private double cost(Endpoint<Req, Res> endpoint, Balancer<Req, Res> balancer, long now) {

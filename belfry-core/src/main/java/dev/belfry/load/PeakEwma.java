@@ -20,11 +20,19 @@ import org.jspecify.annotations.Nullable;
  * It also decays towards zero while no responses arrive, and the decay is applied whenever the load
  * is read, so an endpoint that was slow once gets a fresh chance after a while instead of being
  * avoided forever. Before the first response the estimate is the {@linkplain Builder#initialRtt
- * initial round-trip time}.
+ * initial round-trip time}, and the load counts only the requests in flight (so an endpoint not
+ * yet measured costs nothing while idle and is tried at once); the first response replaces the
+ * guess outright. (Blending the first responses into the guess, as Tower does, leaves every
+ * endpoint of a sub-millisecond service priced near the guess for tens of seconds, since the guess
+ * fades over the decay window: endpoints 0.3 ms and 20 ms away then look alike and share the
+ * calls. Keeping the guess for a new endpoint while the others are measured would instead starve
+ * it until the guess decayed. Finagle's Peak-EWMA does the same: an endpoint without history costs
+ * nothing while idle, and its first response sets the estimate.)
  *
  * <p>Precisely, with {@code w = exp(-elapsed / decay)} where {@code elapsed} is the time since the
- * last update: reading gives {@code estimate * w}; a sample {@code rtt} larger than that replaces
- * the estimate, a smaller one gives {@code estimate * w + rtt * (1 - w)}. (Reads do not write, so,
+ * last update: reading gives {@code estimate * w}; the first sample {@code rtt}, and any larger than
+ * {@code estimate * w}, replaces the estimate, a smaller one gives {@code estimate * w + rtt * (1 -
+ * w)}. (Reads do not write, so,
  * unlike Tower, how often the load is read does not change the result.)
  *
  * <p>With a {@linkplain Builder#failurePenalty failure penalty}, a failed request (and a response
@@ -58,7 +66,7 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
         this.decayNanos = settings.decay.toNanos();
         this.penaltyNanos = settings.failurePenalty == null ? 0 : settings.failurePenalty.toNanos();
         this.pushback = settings.pushback;
-        this.estimate = new AtomicReference<>(new Estimate(settings.initialRtt.toNanos(), clock.nanoTime()));
+        this.estimate = new AtomicReference<>(new Estimate(settings.initialRtt.toNanos(), clock.nanoTime(), false));
     }
 
     /** A builder of Peak-EWMA measures. */
@@ -66,10 +74,18 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
         return new Builder<>();
     }
 
-    /** The round-trip time estimate times pending requests plus one, in nanoseconds. */
+    /**
+     * The round-trip time estimate times pending requests plus one, in nanoseconds; before the first
+     * response, the initial round-trip time times pending requests (nothing while idle).
+     */
     @Override
     public double load() {
-        return rttEstimateNanos() * (pending() + 1);
+        Estimate current = estimate.get();
+        double nanos = current.at(clock.nanoTime(), decayNanos);
+        int pending = pending();
+        // Not measured yet: idle, it is the cheapest choice, so a new endpoint is tried at once
+        // rather than waiting for its guess to decay below the measured endpoints' estimates.
+        return current.measured() ? nanos * (pending + 1) : nanos * pending;
     }
 
     /** The current round-trip time estimate, decayed to now, in nanoseconds. */
@@ -108,11 +124,14 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
         return "PeakEwma[rtt=" + Math.round(rttEstimateNanos() / 1000.0) + "us, pending=" + pending() + "]";
     }
 
-    /** An immutable estimate and when it was last updated, swapped atomically. */
-    private record Estimate(double nanos, long stamp) {
+    /**
+     * An immutable estimate, when it was last updated and whether a response has set it (else it is
+     * the initial guess), swapped atomically.
+     */
+    private record Estimate(double nanos, long stamp, boolean measured) {
         /** After a request abandoned at {@code atLeast}: no lower than that, and not decayed. */
         Estimate hold(long now, double atLeast) {
-            return new Estimate(Math.max(nanos, atLeast), Math.max(now, stamp));
+            return new Estimate(Math.max(nanos, atLeast), Math.max(now, stamp), measured);
         }
 
         double at(long now, double decayNanos) {
@@ -121,12 +140,15 @@ public final class PeakEwma<Req, Res> extends Tracked<Req, Res> {
         }
 
         Estimate observe(long now, double rtt, double decayNanos) {
+            if (!measured) {
+                return new Estimate(rtt, Math.max(now, stamp), true);
+            }
             long elapsed = Math.max(0, now - stamp);
             double weight = Math.exp(-elapsed / decayNanos);
             double decayed = nanos * weight;
             // The peak: a slower sample takes over at once; faster ones pull the estimate down slowly.
             double next = rtt > decayed ? rtt : decayed + rtt * (1 - weight);
-            return new Estimate(next, Math.max(now, stamp));
+            return new Estimate(next, Math.max(now, stamp), true);
         }
     }
 

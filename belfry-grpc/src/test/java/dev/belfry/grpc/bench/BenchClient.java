@@ -13,9 +13,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.NameResolverRegistry;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.resolver.ResolvedAddressTypes;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.prometheus.metrics.model.snapshots.CounterSnapshot;
-import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -34,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * One client of the comparison, alone in its JVM (so the process's CPU time is that client's):
@@ -41,7 +39,7 @@ import java.util.concurrent.TimeoutException;
  * RESULT key value} line per figure for {@link ChannelCompare} to collect.
  *
  * <p>Arguments: {@code KIND PORT CONTROL_PORT DNS_HOST:DNS_PORT DURATION WARMUP DNS_TTL IN_FLIGHT
- * SCENARIOS}, where KIND is {@code belfry}, {@code belfry_hedged} (the same with {@code
+ * SLOW_RATE RATE_MAX_IN_FLIGHT SCENARIOS}, where KIND is {@code belfry}, {@code belfry_hedged} (the same with {@code
  * hedging(95)}), {@code round_robin} (grpc-java's, with client-side
  * health checking) or {@code pick_first} (grpc-java's default), and SCENARIOS a comma-separated
  * list of {@code throughput, slow, kill, not_serving, startup, dns}.
@@ -50,7 +48,6 @@ public final class BenchClient {
     /** The server every scenario disturbs: 127.0.0.1, the one pick_first uses. */
     static final int VICTIM = 0;
 
-    private final PrometheusRegistry hedgeMetrics = new PrometheusRegistry();
     private final String kind;
     private final int port;
     private final Control control;
@@ -59,6 +56,8 @@ public final class BenchClient {
     private final Duration warmup;
     private final long dnsTtl;
     private final int inFlight;
+    private final double slowRate;
+    private final int rateMaxInFlight;
 
     private BenchClient(String[] args) throws IOException {
         this.kind = args[0];
@@ -71,24 +70,29 @@ public final class BenchClient {
         this.warmup = Duration.ofMillis((long) (Double.parseDouble(args[5]) * 1000));
         this.dnsTtl = Long.parseLong(args[6]);
         this.inFlight = Integer.parseInt(args[7]);
+        this.slowRate = Double.parseDouble(args[8]);
+        this.rateMaxInFlight = Integer.parseInt(args[9]);
         if (!List.of("belfry", "belfry_hedged", "round_robin", "pick_first").contains(kind)) {
             throw new IllegalArgumentException("unknown client '" + kind + "'");
         }
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 9) {
+        if (args.length != 11) {
             System.err.println("usage: BenchClient KIND PORT CONTROL_PORT DNS_HOST:DNS_PORT DURATION WARMUP DNS_TTL"
-                    + " IN_FLIGHT SCENARIOS");
+                    + " IN_FLIGHT SLOW_RATE RATE_MAX_IN_FLIGHT SCENARIOS");
             System.exit(2);
         }
         NameResolverRegistry.getDefaultRegistry().register(new StaticResolverProvider());
         BenchClient client = new BenchClient(args);
         try (client.control) {
-            for (String scenario : args[8].split(",", -1)) {
+            for (String scenario : args[10].split(",", -1)) {
                 switch (scenario) {
                     case "throughput" -> client.throughput();
-                    case "slow" -> client.slow();
+                    case "slow" -> {
+                        client.slow();
+                        client.slowRate();
+                    }
                     case "kill" -> client.kill();
                     case "not_serving" -> client.notServing();
                     case "startup" -> client.startup();
@@ -145,33 +149,51 @@ public final class BenchClient {
     /** Belfry's channel with its defaults, plus hedging at the 95th percentile for {@code belfry_hedged}. */
     private WarmGrpcChannel belfry(WarmGrpcChannel.Builder builder) {
         if (kind.equals("belfry_hedged")) {
-            // The metrics count the backups (grpc_client_hedged_total), reported per scenario.
-            builder.hedging(95).metrics(hedgeMetrics);
+            // No metrics registry: the other clients record none either, and the backups are
+            // counted from the servers' call counts (see backups).
+            builder.hedging(95);
         }
         return builder.build();
     }
 
-    /** Backups sent so far by every hedging channel of this client. */
-    private long hedged() {
-        long total = 0;
-        for (MetricSnapshot snapshot : hedgeMetrics.scrape()) {
-            if (snapshot.getMetadata().getName().equals("grpc_client_hedged")) {
-                for (CounterSnapshot.CounterDataPointSnapshot point : ((CounterSnapshot) snapshot).getDataPoints()) {
-                    total += (long) point.getValue();
-                }
-            }
+    /**
+     * The servers' call counts, read between two readings of the client's own count of calls sent,
+     * so that the calls the client made over the same span can be told within a few.
+     */
+    private record Counts(List<String> calls, long sentBefore, long sentAfter) {
+        double sent() {
+            return (sentBefore + sentAfter) / 2.0;
         }
-        return total;
     }
 
-    /** The calls each server got since {@code before} (a "calls" answer of the control port), as a/b/c. */
-    private String spreadSince(String[] before) throws IOException {
-        String[] after = control.send("calls").split(" ", -1);
+    private Counts counts(LongSupplier sent) throws IOException {
+        long before = sent.getAsLong();
+        List<String> calls = List.of(control.send("calls").split(" ", -1));
+        return new Counts(calls, before, sent.getAsLong());
+    }
+
+    /** The calls each server got from {@code before} to {@code after}, as a/b/c. */
+    private static String spread(Counts before, Counts after) {
         StringBuilder spread = new StringBuilder();
-        for (int i = 0; i < after.length; i++) {
-            spread.append(i == 0 ? "" : "/").append(Long.parseLong(after[i]) - Long.parseLong(before[i]));
+        for (int i = 0; i < after.calls().size(); i++) {
+            spread.append(i == 0 ? "" : "/")
+                    .append(Long.parseLong(after.calls().get(i))
+                            - Long.parseLong(before.calls().get(i)));
         }
         return spread.toString();
+    }
+
+    /**
+     * The backups the client sent from {@code before} to {@code after}: the calls the servers got
+     * less the calls the client made, to within half the calls sent while each count was read.
+     */
+    private static long backups(Counts before, Counts after) {
+        long served = 0;
+        for (int i = 0; i < after.calls().size(); i++) {
+            served += Long.parseLong(after.calls().get(i))
+                    - Long.parseLong(before.calls().get(i));
+        }
+        return Math.max(0, Math.round(served - (after.sent() - before.sent())));
     }
 
     private ManagedChannel grpcJava(String target) {
@@ -256,7 +278,7 @@ public final class BenchClient {
         firstCall(channel);
         Load load = new Load(channel, inFlight).start();
         sleep(warmup);
-        String[] before = control.send("calls").split(" ", -1);
+        Counts before = counts(load::sent);
         long cpu = cpuNanos();
         long start = System.nanoTime();
         load.record();
@@ -264,7 +286,8 @@ public final class BenchClient {
         load.pause();
         long elapsed = System.nanoTime() - start;
         cpu = cpuNanos() - cpu;
-        String spread = spreadSince(before);
+        Counts after = counts(load::sent);
+        String spread = spread(before, after);
         load.stop();
         close(channel);
         result("throughput.calls_per_s", format(load.ok() / (elapsed / 1e9)));
@@ -273,6 +296,7 @@ public final class BenchClient {
         result("throughput.p99_ms", format(load.percentileMillis(99)));
         result("throughput.failed", load.failed());
         result("throughput.calls_per_server", spread);
+        result("throughput.hedged", backups(before, after));
     }
 
     /** One server answers 20 ms late: latency percentiles. */
@@ -283,23 +307,56 @@ public final class BenchClient {
         control.send("slow " + VICTIM + " 20");
         Load load = new Load(channel, inFlight).start();
         sleep(Duration.ofSeconds(1));
-        String[] before = control.send("calls").split(" ", -1);
-        long hedgedBefore = hedged();
+        Counts before = counts(load::sent);
         long start = System.nanoTime();
         load.record();
         sleep(duration);
         load.pause();
         long elapsed = System.nanoTime() - start;
-        String spread = spreadSince(before);
-        long backups = hedged() - hedgedBefore;
+        Counts after = counts(load::sent);
+        String spread = spread(before, after);
         load.stop();
         close(channel);
         result("slow.calls_per_server", spread);
-        result("slow.hedged", backups);
+        result("slow.hedged", backups(before, after));
         result("slow.p50_ms", format(load.percentileMillis(50)));
         result("slow.p99_ms", format(load.percentileMillis(99)));
         result("slow.calls_per_s", format(load.ok() / (elapsed / 1e9)));
         result("slow.failed", load.failed());
+    }
+
+    /**
+     * One server answers 20 ms late, and calls come at a fixed rate ({@code slowRate} per second,
+     * an open loop far below what the servers can take): latency percentiles from each call's due
+     * time, the calls each server got, backups, and the client's CPU per call at that rate.
+     */
+    private void slowRate() throws Exception {
+        control.send("reset");
+        Channel channel = staticChannel();
+        firstCall(channel);
+        control.send("slow " + VICTIM + " 20");
+        RateLoad load = new RateLoad(channel, slowRate, rateMaxInFlight).start();
+        sleep(Duration.ofSeconds(1));
+        Counts before = counts(load::sent);
+        long cpu = cpuNanos();
+        load.record();
+        sleep(duration);
+        load.pause();
+        cpu = cpuNanos() - cpu;
+        Counts after = counts(load::sent);
+        load.stop();
+        String spread = spread(before, after);
+        close(channel);
+        result("slow_rate.calls_per_server", spread);
+        result("slow_rate.hedged", backups(before, after));
+        result("slow_rate.p50_ms", format(load.percentileMillis(50)));
+        result("slow_rate.p99_ms", format(load.percentileMillis(99)));
+        result("slow_rate.p999_ms", format(load.percentileMillis(99.9)));
+        result("slow_rate.cpu_us_per_call", format(cpu / 1e3 / Math.max(1, load.due())));
+        result("slow_rate.due", load.due());
+        result("slow_rate.failed", load.failed());
+        result("slow_rate.over_cap", load.overCap());
+        result("slow_rate.failure_codes", load.failureCodes());
     }
 
     /** One server killed in the middle of the measured window: failed calls. */

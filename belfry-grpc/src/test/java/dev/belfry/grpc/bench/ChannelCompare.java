@@ -33,7 +33,9 @@ import org.jspecify.annotations.Nullable;
  * <p>System properties (defaults in brackets): {@code duration} [5] and {@code warmup} [3] seconds,
  * {@code rounds} [3], {@code dnsTtl} [2] seconds, {@code inFlight} [64], {@code clients} [belfry,
  * round_robin,pick_first], {@code scenarios} [throughput,slow,kill,not_serving,startup,dns], {@code
- * clientOpts} [-Xms256m -Xmx1g]: the client JVMs' options, the same for every client; {@code work}
+ * clientOpts} [-Xms256m -Xmx1g]: the client JVMs' options, the same for every client; {@code
+ * slowRate} [2000] calls/s offered in the slow scenario's open loop, {@code rateMaxInFlight} [1000]
+ * its cap on calls outstanding; {@code work}
  * [a new temporary directory]: where the client JVMs' logs go.
  */
 public final class ChannelCompare {
@@ -45,6 +47,11 @@ public final class ChannelCompare {
             "slow.p50_ms",
             "slow.p99_ms",
             "slow.calls_per_s",
+            "slow_rate.p50_ms",
+            "slow_rate.p99_ms",
+            "slow_rate.p999_ms",
+            "slow_rate.cpu_us_per_call",
+            "slow_rate.failed",
             "kill.failed",
             "not_serving.last_call_ms",
             "startup.first_success_ms",
@@ -56,9 +63,14 @@ public final class ChannelCompare {
             Map.entry("throughput.cpu_us_per_call", "a) client CPU µs per call"),
             Map.entry("throughput.p50_ms", "a) p50 ms"),
             Map.entry("throughput.p99_ms", "a) p99 ms"),
-            Map.entry("slow.p50_ms", "b) one server +20 ms: p50 ms"),
-            Map.entry("slow.p99_ms", "b) one server +20 ms: p99 ms"),
-            Map.entry("slow.calls_per_s", "b) one server +20 ms: calls/s"),
+            Map.entry("slow.p50_ms", "b) one server +20 ms, closed loop: p50 ms"),
+            Map.entry("slow.p99_ms", "b) one server +20 ms, closed loop: p99 ms"),
+            Map.entry("slow.calls_per_s", "b) one server +20 ms, closed loop: calls/s"),
+            Map.entry("slow_rate.p50_ms", "b) one server +20 ms, fixed rate: p50 ms"),
+            Map.entry("slow_rate.p99_ms", "b) one server +20 ms, fixed rate: p99 ms"),
+            Map.entry("slow_rate.p999_ms", "b) one server +20 ms, fixed rate: p99.9 ms"),
+            Map.entry("slow_rate.cpu_us_per_call", "b) fixed rate: client CPU µs per call"),
+            Map.entry("slow_rate.failed", "b) fixed rate: failed or over the cap"),
             Map.entry("kill.failed", "c) one server killed: failed calls"),
             Map.entry("not_serving.last_call_ms", "d) NOT_SERVING: ms until its last call"),
             Map.entry("startup.first_success_ms", "e) build → first success, ms"),
@@ -68,7 +80,7 @@ public final class ChannelCompare {
     private static final Map<String, String> GOALS = Map.of(
             "throughput.calls_per_s", "≥ round_robin",
             "throughput.cpu_us_per_call", "≤ round_robin",
-            "slow.p99_ms", "≤ ½ round_robin",
+            "slow_rate.p99_ms", "≤ ½ round_robin",
             "kill.failed", "0",
             "not_serving.last_call_ms", "≤ 9000 (one interval)");
 
@@ -86,6 +98,8 @@ public final class ChannelCompare {
         int rounds = Integer.parseInt(System.getProperty("rounds", "3"));
         long dnsTtl = Long.parseLong(System.getProperty("dnsTtl", "2"));
         int inFlight = Integer.parseInt(System.getProperty("inFlight", "64"));
+        double slowRate = Double.parseDouble(System.getProperty("slowRate", "2000"));
+        int rateMaxInFlight = Integer.parseInt(System.getProperty("rateMaxInFlight", "1000"));
         List<String> clients = List.of(
                 System.getProperty("clients", "belfry,round_robin,pick_first").split(",", -1));
         String scenarios = System.getProperty("scenarios", "throughput,slow,kill,not_serving,startup,dns");
@@ -121,11 +135,13 @@ public final class ChannelCompare {
                 grpcVersion());
         System.out.printf(
                 Locale.ROOT,
-                "duration %.1f s, warm-up %.1f s, %d in flight, %d rounds, DNS TTL %d s,"
-                        + " client JVM options %s; logs in %s%n%n",
+                "duration %.1f s, warm-up %.1f s, %d in flight, slow scenario's open loop %.0f calls/s"
+                        + " (at most %d in flight), %d rounds, DNS TTL %d s, client JVM options %s; logs in %s%n%n",
                 duration,
                 warmup,
                 inFlight,
+                slowRate,
+                rateMaxInFlight,
                 rounds,
                 dnsTtl,
                 clientOpts,
@@ -173,6 +189,8 @@ public final class ChannelCompare {
                             Double.toString(warmup),
                             Long.toString(dnsTtl),
                             Integer.toString(inFlight),
+                            Double.toString(slowRate),
+                            Integer.toString(rateMaxInFlight),
                             scenarios));
                     System.err.printf("round %d: %s%n", round, client);
                     Map<String, String> figures = run(
@@ -205,13 +223,20 @@ public final class ChannelCompare {
                 for (String client : clients) {
                     Map<String, String> figures = thisRound.getOrDefault(client, Map.of());
                     System.out.printf(
-                            "%s: calls per server (throughput) %s, (slow, the slow one first) %s, backups sent by hedging (slow) %s;"
-                                    + " kill failures by code %s; failed calls elsewhere: throughput %s, slow %s,"
-                                    + " not_serving %s, dns %s; before the first success %s and %s%n",
+                            "%s: calls per server (throughput) %s, backups %s; (slow, the slow one first) %s, backups %s;"
+                                    + " at the fixed rate: calls due %s, per server %s, backups %s, over the cap %s,"
+                                    + " failures by code %s; kill failures by code %s; failed calls elsewhere: throughput %s,"
+                                    + " slow %s, not_serving %s, dns %s; before the first success %s and %s%n",
                             client,
                             figures.get("throughput.calls_per_server"),
+                            figures.get("throughput.hedged"),
                             figures.get("slow.calls_per_server"),
                             figures.get("slow.hedged"),
+                            figures.get("slow_rate.due"),
+                            figures.get("slow_rate.calls_per_server"),
+                            figures.get("slow_rate.hedged"),
+                            figures.get("slow_rate.over_cap"),
+                            figures.get("slow_rate.failure_codes"),
                             figures.get("kill.failure_codes"),
                             figures.get("throughput.failed"),
                             figures.get("slow.failed"),

@@ -6,7 +6,6 @@ import dev.belfry.grpc.test.EchoRequest;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,16 +22,15 @@ import java.util.concurrent.atomic.LongAdder;
 final class Load {
     private static final EchoRequest REQUEST =
             EchoRequest.newBuilder().setText("ping").build();
-    private static final int MAX_SAMPLES = 1 << 23;
 
     private final EchoGrpc.EchoStub stub;
     private final int inFlight;
     private final AtomicInteger outstanding = new AtomicInteger();
+    private final LongAdder sent = new LongAdder();
     private final LongAdder ok = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
-    private final long[] latencies = new long[MAX_SAMPLES];
-    private final AtomicInteger samples = new AtomicInteger();
+    private final Latencies latencies = new Latencies();
     private volatile boolean running = true;
     // Opened once no call is outstanding after stop(): the last one to end opens it.
     private final CountDownLatch drained = new CountDownLatch(1);
@@ -55,6 +53,7 @@ final class Load {
             return;
         }
         outstanding.incrementAndGet();
+        sent.increment();
         long start = System.nanoTime();
         stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, new StreamObserver<>() {
             @Override
@@ -74,10 +73,7 @@ final class Load {
             public void onCompleted() {
                 if (recording) {
                     ok.increment();
-                    int slot = samples.getAndIncrement();
-                    if (slot < MAX_SAMPLES) {
-                        latencies[slot] = System.nanoTime() - start;
-                    }
+                    latencies.add(System.nanoTime() - start);
                 }
                 done();
             }
@@ -108,6 +104,11 @@ final class Load {
         drained.await(15, TimeUnit.SECONDS);
     }
 
+    /** Calls sent so far, recorded or not. */
+    long sent() {
+        return sent.sum();
+    }
+
     long ok() {
         return ok.sum();
     }
@@ -130,13 +131,6 @@ final class Load {
 
     /** The latency percentile {@code p} (0 to 100) of the recorded successes, in milliseconds. */
     double percentileMillis(double p) {
-        int n = Math.min(samples.get(), MAX_SAMPLES);
-        if (n == 0) {
-            return Double.NaN;
-        }
-        long[] sorted = Arrays.copyOf(latencies, n);
-        Arrays.sort(sorted);
-        int index = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100.0 * n) - 1));
-        return sorted[index] / 1e6;
+        return latencies.percentileMillis(p);
     }
 }
