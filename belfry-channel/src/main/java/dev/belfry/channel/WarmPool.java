@@ -10,6 +10,8 @@ import dev.belfry.balance.NoEndpointsException;
 import dev.belfry.balance.Routed;
 import dev.belfry.discover.DiscoverSource;
 import dev.belfry.internal.SerialExecutor;
+import dev.belfry.load.Load;
+import dev.belfry.load.PeakEwma;
 import dev.belfry.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,6 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
@@ -55,8 +58,9 @@ import org.jspecify.annotations.Nullable;
  * not now are dropped. New connections to one address are paced by that address's exponential
  * backoff, reset by the first healthy report of a member on it.
  *
- * <p>Requests go through the core {@link Balancer} (power of two choices over Peak-EWMA) over the
- * serving members. A call made when no member can take it waits at most the fail-fast wait and then
+ * <p>Requests go through the core {@link Balancer} (power of two choices over Peak-EWMA, where a
+ * failed request, or an answer the protocol says blames the server, counts as at least the {@link
+ * Builder#failurePenalty failure penalty} slow) over the serving members. A call made when no member can take it waits at most the fail-fast wait and then
  * fails with {@link NoMemberReadyException}, naming the pool and its last error. A member that
  * leaves rotation keeps its requests in flight and is closed when they finish.
  *
@@ -72,6 +76,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
     static final String NOT_RESOLVED = "name not resolved yet";
     static final String STILL_CONNECTING = "still connecting";
     static final int ERRORS_PER_ADDRESS = 3;
+    static final Duration DEFAULT_FAILURE_PENALTY = Duration.ofMillis(100);
 
     private final String name;
     private final Settings settings;
@@ -141,7 +146,7 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         this.serial = new SerialExecutor(failure -> log.warn("pool task failed: " + failure));
         this.lastError = new RecordedError(NOT_RESOLVED, clock.nanoTime(), clock.nanoTime(), 1);
         this.balancer = Balancer.builder(rotation)
-                .p2c()
+                .p2c(builder.load(clock))
                 .clock(clock)
                 .random(random)
                 .maxWait(settings.failFastWait())
@@ -1365,6 +1370,8 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
         private Clock clock = Clock.system();
         private RandomGenerator random = ThreadLocalRandom.current();
         private PoolLog log = PoolLog.system();
+        private Duration failurePenalty = DEFAULT_FAILURE_PENALTY;
+        private @Nullable Predicate<? super Res> serverFault;
 
         private Builder(String name, AddressSource<A> source, MemberConnector<A, Req, Res> connector) {
             this.name = Checks.notNull(name, "name");
@@ -1521,6 +1528,46 @@ public final class WarmPool<A, Req, Res> implements Service<Req, Res> {
             once("log");
             this.log = Checks.notNull(log, "log");
             return this;
+        }
+
+        /**
+         * How slow a failed request counts, at least, in the balancer's Peak-EWMA estimate of its
+         * member (100 ms; {@link Duration#ZERO} turns the penalty off): a member that fails fast
+         * would otherwise look like the fastest one and draw more requests. The estimate jumps to
+         * the penalty and decays back over Peak-EWMA's 10 s window as answers come.
+         */
+        public Builder<A, Req, Res> failurePenalty(Duration penalty) {
+            once("failurePenalty");
+            Checks.notNull(penalty, "failurePenalty");
+            if (penalty.isNegative()) {
+                throw new IllegalArgumentException("failurePenalty must not be negative, got " + penalty);
+            }
+            this.failurePenalty = penalty;
+            return this;
+        }
+
+        /**
+         * Which answers blame the member rather than the request (none): they count as failures
+         * for the {@linkplain #failurePenalty failure penalty}. The gRPC channel passes the
+         * statuses of a server in trouble ({@code UNAVAILABLE}, {@code RESOURCE_EXHAUSTED}, {@code
+         * INTERNAL}, {@code UNKNOWN}, {@code DATA_LOSS}); the HTTP channel, 5xx responses.
+         */
+        public Builder<A, Req, Res> serverFault(Predicate<? super Res> test) {
+            once("serverFault");
+            this.serverFault = Checks.notNull(test, "serverFault");
+            return this;
+        }
+
+        /** The balancer's measure of members: Peak-EWMA, error-penalised unless the penalty is 0. */
+        Load<Req, Res> load(Clock clock) {
+            PeakEwma.Builder<Req, Res> ewma = PeakEwma.<Req, Res>builder().clock(clock);
+            if (!failurePenalty.isZero()) {
+                ewma.failurePenalty(failurePenalty);
+                if (serverFault != null) {
+                    ewma.pushback(serverFault);
+                }
+            }
+            return ewma.build();
         }
 
         Settings settings() {

@@ -82,6 +82,11 @@ public final class FakeConnector implements MemberConnector<String, String, Stri
         public final CompletableFuture<Void> gone = new CompletableFuture<>();
         public int calls;
         public boolean hold;
+        /** When set, every call fails at once with this message. */
+        public volatile @Nullable String failWith;
+        /** When set, every call is answered at once with this instead of address:request. */
+        public volatile @Nullable String answer;
+
         public int closes;
 
         FakeMember(String address) {
@@ -91,6 +96,14 @@ public final class FakeConnector implements MemberConnector<String, String, Stri
         @Override
         public synchronized CompletableFuture<String> call(String request) {
             calls++;
+            String failure = failWith;
+            if (failure != null) {
+                return CompletableFuture.failedFuture(new IllegalStateException(failure));
+            }
+            String fixed = answer;
+            if (fixed != null) {
+                return CompletableFuture.completedFuture(fixed);
+            }
             if (hold) {
                 CompletableFuture<String> pending = new CompletableFuture<>();
                 held.add(pending);

@@ -729,6 +729,58 @@ class WarmPoolTest {
     }
 
     @Test
+    void aMemberThatFailsFastIsPricedAsSlowNotAsTheFastest() {
+        WarmPool<String, String, String> pool = startOn("a", "b", "c");
+        List<FakeMember> members = connectHealthy(0, 3);
+        FakeMember failing = members.get(0);
+        failing.failWith = "refused";
+        int failed = spreadOneAMillisecond(pool, 300);
+        // The others answer in no time here, and so does the failing one: without the failure
+        // penalty all three cost nothing and share the calls (see the next test).
+        assertThat(failing.calls).isLessThan(10);
+        assertThat(failed).isEqualTo(failing.calls);
+        assertThat(members.get(1).calls + members.get(2).calls).isGreaterThan(290);
+    }
+
+    @Test
+    void withoutTheFailurePenaltyAMemberThatFailsFastKeepsItsShare() {
+        WarmPool<String, String, String> pool =
+                start(builder(AddressSource.of(List.of("a", "b", "c"))).failurePenalty(Duration.ZERO));
+        List<FakeMember> members = connectHealthy(0, 3);
+        FakeMember failing = members.get(0);
+        failing.failWith = "refused";
+        spreadOneAMillisecond(pool, 300);
+        assertThat(failing.calls).isGreaterThan(60);
+    }
+
+    @Test
+    void anAnswerThatBlamesTheServerCountsAsAFailure() {
+        WarmPool<String, String, String> pool = start(
+                builder(AddressSource.of(List.of("a", "b", "c"))).serverFault(answer -> answer.startsWith("503")));
+        List<FakeMember> members = connectHealthy(0, 3);
+        FakeMember overloaded = members.get(0);
+        overloaded.answer = "503 overloaded";
+        members.get(1).answer = "404 no such user";
+        spreadOneAMillisecond(pool, 300);
+        assertThat(overloaded.calls).isLessThan(10);
+        assertThat(members.get(1).calls)
+                .as("an answer that blames the request is no penalty")
+                .isGreaterThan(60);
+    }
+
+    /** Makes {@code calls} calls one millisecond apart; returns how many failed. */
+    private int spreadOneAMillisecond(WarmPool<String, String, String> pool, int calls) {
+        int failed = 0;
+        for (int i = 0; i < calls; i++) {
+            if (pool.call("x").isCompletedExceptionally()) {
+                failed++;
+            }
+            clock.advance(Duration.ofMillis(1));
+        }
+        return failed;
+    }
+
+    @Test
     void aCallWaitingForAMemberIsServedWhenOneBecomesUsable() {
         WarmPool<String, String, String> pool = startOn("a", "b", "c");
         CompletableFuture<String> call = pool.call("x");
@@ -769,5 +821,8 @@ class WarmPoolTest {
         assertThat(defaults.initialBackoff()).isEqualTo(Duration.ofMillis(500));
         assertThat(defaults.maxBackoff()).isEqualTo(Duration.ofSeconds(60));
         assertThat(defaults.failFastWait()).isEqualTo(Duration.ofSeconds(3));
+        assertThatThrownBy(() -> builder(new HandSource()).failurePenalty(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("failurePenalty must not be negative");
     }
 }

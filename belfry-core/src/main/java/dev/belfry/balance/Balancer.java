@@ -758,7 +758,9 @@ public final class Balancer<Req, Res> implements Service<Req, Res> {
 
         /**
          * Power of two random choices: of two endpoints drawn at random, the one with the lower
-         * {@code load} divided by its weight share gets the request.
+         * {@code load} divided by its weight share gets the request. With three endpoints (after
+         * those a retry avoids) all three are compared instead, since a random pair of three holds
+         * the worst one two times in three; ties go to a random one.
          */
         public Builder<K, V, Req, Res> p2c(Load<Req, Res> load) {
             return strategy("p2c", new Strategy.P2c<>(Checks.notNull(load, "load")));

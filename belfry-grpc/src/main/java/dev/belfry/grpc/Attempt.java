@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One attempt of a {@link WarmCall} on one member: what the pool balances. Its future completes
- * when the attempt's grpc-java call closes, so the balancer's Peak-EWMA measures whole calls.
+ * when the attempt's grpc-java call closes, with its status, so the balancer's Peak-EWMA measures
+ * whole calls and can tell a server in trouble by the status.
  *
  * <p>A {@link ClientStreamTracer} on each attempt records what reached the wire: grpc-java's Netty
  * transport reports {@code outboundHeaders} only once the HEADERS frame of a stream it created was
@@ -24,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class Attempt<ReqT, RespT> {
     private final WarmCall<ReqT, RespT> call;
-    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final CompletableFuture<Status> done = new CompletableFuture<>();
 
     // Written by the transport's threads, read once the attempt has closed.
     private volatile @Nullable StreamRecord lastStream;
@@ -37,14 +38,14 @@ final class Attempt<ReqT, RespT> {
     }
 
     /** Starts this attempt on {@code member}'s channel; completes when it closes. */
-    CompletableFuture<Void> runOn(GrpcMember member) {
+    CompletableFuture<Status> runOn(GrpcMember member) {
         CallOptions options = call.options().withStreamTracerFactory(new Tracers());
         ClientCall<ReqT, RespT> real = call.inContext(() -> member.channel().newCall(call.method(), options));
         call.attach(this, real);
         return done;
     }
 
-    CompletableFuture<Void> done() {
+    CompletableFuture<Status> done() {
         return done;
     }
 
@@ -61,7 +62,7 @@ final class Attempt<ReqT, RespT> {
             // A hedge's loser: the member was at least this slow, which the pool's measure keeps.
             done.completeExceptionally(new AbandonedException("another member answered first (hedged call)"));
         } else {
-            done.complete(null);
+            done.complete(status);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.belfry.Readiness;
 import dev.belfry.channel.PoolMember;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -21,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * READY} (the server went away, or sent GOAWAY) completes {@link #closed}, so the pool replaces it
  * under the address's backoff, as warm_channels replaces a dropped connection. Thread-safe.
  */
-final class GrpcMember implements PoolMember<Attempt<?, ?>, Void> {
+final class GrpcMember implements PoolMember<Attempt<?, ?>, Status> {
     private final InetSocketAddress address;
     private final ManagedChannel channel;
     private final @Nullable HealthProbe health;
@@ -114,12 +115,12 @@ final class GrpcMember implements PoolMember<Attempt<?, ?>, Void> {
     }
 
     @Override
-    public CompletableFuture<Void> call(Attempt<?, ?> attempt) {
+    public CompletableFuture<Status> call(Attempt<?, ?> attempt) {
         return attempt.runOn(this);
     }
 
     @Override
-    public @Nullable CompletableFuture<Void> tryCall(Attempt<?, ?> attempt) {
+    public @Nullable CompletableFuture<Status> tryCall(Attempt<?, ?> attempt) {
         return readiness() == Readiness.READY ? attempt.runOn(this) : null;
     }
 

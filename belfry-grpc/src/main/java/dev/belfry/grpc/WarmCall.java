@@ -204,7 +204,7 @@ final class WarmCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
     private void route(Set<Object> avoid) {
         Attempt<ReqT, RespT> attempt = new Attempt<>(this);
-        CompletableFuture<Routed<Void>> admitted = channel.pool().route(attempt, avoid);
+        CompletableFuture<Routed<Status>> admitted = channel.pool().route(attempt, avoid);
         synchronized (lock) {
             admission = admitted;
         }

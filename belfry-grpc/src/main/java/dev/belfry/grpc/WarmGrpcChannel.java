@@ -13,6 +13,7 @@ import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -108,7 +109,7 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
     private final @Nullable Executor executor;
     private final String authority;
     private final Set<ManagedChannel> memberChannels = ConcurrentHashMap.newKeySet();
-    private final WarmPool<InetSocketAddress, Attempt<?, ?>, Void> pool;
+    private final WarmPool<InetSocketAddress, Attempt<?, ?>, Status> pool;
     // Hedging: off when the percentile is 0; one latency histogram per method.
     private final double hedgePercentile;
     private final Duration hedgeWindow;
@@ -129,11 +130,12 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         GrpcMember.HealthSettings health = builder.healthChecking
                 ? new GrpcMember.HealthSettings(builder.healthService, builder.healthTimeout)
                 : null;
-        WarmPool.Builder<InetSocketAddress, Attempt<?, ?>, Void> poolBuilder = WarmPool.builder(
+        WarmPool.Builder<InetSocketAddress, Attempt<?, ?>, Status> poolBuilder = WarmPool.builder(
                         name,
                         builder.source,
                         address -> GrpcMember.connect(address, memberChannel(builder, address), health))
                 .healthChecks(builder.healthInterval, builder.healthTimeout)
+                .serverFault(WarmGrpcChannel::blamesTheServer)
                 .clock(clock);
         if (builder.poolSettings != null) {
             builder.poolSettings.accept(poolBuilder);
@@ -262,8 +264,21 @@ public final class WarmGrpcChannel extends Channel implements AutoCloseable {
         return "WarmGrpcChannel[" + name + "]";
     }
 
-    WarmPool<InetSocketAddress, Attempt<?, ?>, Void> pool() {
+    WarmPool<InetSocketAddress, Attempt<?, ?>, Status> pool() {
         return pool;
+    }
+
+    /**
+     * Whether a call's status says its member is in trouble, not that the call was wrong: these
+     * count as failures in the balancer's estimate of the member (the pool's failure penalty), so a
+     * member that answers fast with errors does not draw more calls. {@code DEADLINE_EXCEEDED} is
+     * not among them: the time it took is measured as it is.
+     */
+    static boolean blamesTheServer(Status status) {
+        return switch (status.getCode()) {
+            case UNAVAILABLE, RESOURCE_EXHAUSTED, INTERNAL, UNKNOWN, DATA_LOSS -> true;
+            default -> false;
+        };
     }
 
     Clock clock() {

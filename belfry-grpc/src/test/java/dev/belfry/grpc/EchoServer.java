@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A real grpc-java server on loopback running the test {@code Echo} service and the health
@@ -46,6 +47,8 @@ final class EchoServer implements AutoCloseable {
     final ConcurrentLinkedQueue<String> tags = new ConcurrentLinkedQueue<>();
     final ConcurrentLinkedQueue<String> encodings = new ConcurrentLinkedQueue<>();
     volatile CountDownLatch cancelled = new CountDownLatch(1);
+    // When set, every Say call fails at once with this status.
+    volatile @Nullable Status failEvery;
     // Say calls whose text starts with "held": answered by release(), failed by fail().
     private final ConcurrentLinkedQueue<Held> held = new ConcurrentLinkedQueue<>();
 
@@ -147,6 +150,11 @@ final class EchoServer implements AutoCloseable {
         @Override
         public void say(EchoRequest request, StreamObserver<EchoReply> responses) {
             record();
+            Status failure = failEvery;
+            if (failure != null) {
+                responses.onError(failure.asRuntimeException());
+                return;
+            }
             if (request.getText().equals("unavailable")) {
                 responses.onError(
                         Status.UNAVAILABLE.withDescription("said by the server").asRuntimeException());

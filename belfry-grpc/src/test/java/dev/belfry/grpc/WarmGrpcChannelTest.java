@@ -442,6 +442,31 @@ class WarmGrpcChannelTest {
     }
 
     @Test
+    void aServerThatFailsFastGetsAlmostNoCallsThoughItAnswersFastest() {
+        EchoServer failing = servers.get(0);
+        failing.failEvery = Status.UNAVAILABLE.withDescription("overloaded");
+        EchoGrpc.EchoBlockingStub stub = EchoGrpc.newBlockingStub(channel);
+        int failed = 0;
+        for (int i = 0; i < 60; i++) {
+            // The healthy servers take 5 ms; the failing one answers at once. Priced by time alone
+            // it would look the cheapest and get most calls; its failures count as 100 ms instead.
+            EchoRequest request = EchoRequest.newBuilder()
+                    .setText("hi " + i)
+                    .setDelayMillis(5)
+                    .build();
+            try {
+                stub.withDeadlineAfter(5, TimeUnit.SECONDS).say(request);
+            } catch (StatusRuntimeException e) {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                failed++;
+            }
+        }
+        assertThat(failing.calls.get()).isBetween(1, 3);
+        assertThat(failed).isEqualTo(failing.calls.get());
+        assertThat(servers.get(1).calls.get() + servers.get(2).calls.get()).isEqualTo(60 - failed);
+    }
+
+    @Test
     void aCallWithNoMemberReadyFailsUnavailableNamingTheChannel() throws Exception {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {

@@ -145,6 +145,8 @@ public final class WarmHttpChannel implements Service<HttpRequest, HttpResponse>
                             return HttpMember.connect(address, built, health, this::clientClosed);
                         })
                 .healthChecks(builder.healthInterval, builder.healthTimeout)
+                // A member answering 5xx is in trouble, however fast it answers.
+                .serverFault(response -> response.status() >= 500)
                 .clock(builder.clock);
         if (builder.poolSettings != null) {
             builder.poolSettings.accept(poolBuilder);

@@ -12,11 +12,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A belfry-http server on loopback for the channel's tests: {@code GET /ready} answers 200 while
  * {@link #ready} is set and 503 otherwise; every other request is counted and answered, a couple
- * of milliseconds later, with the backend's name.
+ * of milliseconds later, with the backend's name (or at once with 503 while {@link #overloaded} is
+ * set).
  */
 final class Backend implements AutoCloseable {
     final String name;
     final AtomicBoolean ready = new AtomicBoolean(true);
+    /** While set, every call but the probe is answered 503 at once. */
+    final AtomicBoolean overloaded = new AtomicBoolean();
+
     final AtomicInteger calls = new AtomicInteger();
     final AtomicInteger probes = new AtomicInteger();
     private final HttpServer server;
@@ -30,6 +34,9 @@ final class Backend implements AutoCloseable {
                                 ready.get() ? HttpResponse.text("ready") : HttpResponse.of(503));
                     }
                     calls.incrementAndGet();
+                    if (overloaded.get()) {
+                        return CompletableFuture.completedFuture(HttpResponse.of(503));
+                    }
                     // The body read whole first, as a real handler would; then a short wait, so
                     // calls overlap and a server killed mid-run has some in flight.
                     return request.body()

@@ -157,6 +157,24 @@ class WarmHttpChannelTest {
     }
 
     @Test
+    void aServerAnsweringFast5xxGetsAlmostNoCallsThoughItAnswersFastest() throws Exception {
+        WarmHttpChannel users = startReady(Protocol.H2C);
+        Backend overloaded = backends.get(0);
+        overloaded.overloaded.set(true);
+        int refused = 0;
+        for (int i = 0; i < 60; i++) {
+            // The others answer 2 ms late; a 503 comes at once, but counts as the failure penalty.
+            HttpResponse response = users.call(HttpRequest.get("/who")).join();
+            response.body().discard();
+            if (response.status() == 503) {
+                refused++;
+            }
+        }
+        assertThat(overloaded.calls.get()).isBetween(1, 3);
+        assertThat(refused).isEqualTo(overloaded.calls.get());
+    }
+
+    @Test
     void aServerFailingItsHealthPathIsEvictedAndGetsNoMoreCalls() throws Exception {
         WarmHttpChannel users = startReady(Protocol.H2C);
         await().atMost(Duration.ofSeconds(5)).until(() -> status(users).healthy() == 3);
