@@ -186,6 +186,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private void startExchange(io.netty.handler.codec.http.HttpRequest head) {
         cancelTimer();
         ConnectionCap.busy(ctx().channel());
+        responseStarted = false; // a new exchange: a rejection below answers it before closing
         if (head.decoderResult().isFailure()) {
             Throwable cause = head.decoderResult().cause();
             rejectAndClose(statusForDecoderFailure(cause), describe(cause));
@@ -257,7 +258,6 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         readingBody = !endOfStream;
         requestBody = body;
         bodyBytes = 0;
-        responseStarted = false;
         isHead = request.method().equals(HttpMethod.HEAD);
         keepAlive = HttpUtil.isKeepAlive(head);
         expectContinue = hasBody && HttpUtil.is100ContinueExpected(head);

@@ -155,6 +155,26 @@ class Http1ServerHandlerTest {
         assertThat(out.indexOf("first")).isLessThan(out.indexOf("second")).isPositive();
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Feed.class)
+    void findsAFoldedFieldAmongManyAfterRequestsWithoutBodies(Feed how) {
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            fields.append("X-F").append(i).append(": value ").append(i).append("\r\n");
+        }
+        feed(
+                "GET /1 HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n" + "GET /2 HTTP/1.1\r\nHost: x\r\n" + fields
+                        + "X-Last: a\r\n\tb\r\n\r\n",
+                how,
+                5);
+
+        String out = output();
+        assertThat(out).startsWith("HTTP/1.1 200 OK").contains("hello /1");
+        assertThat(out.substring(out.indexOf("hello /1"))).contains("HTTP/1.1 400 Bad Request");
+        assertThat(seen).extracting(HttpRequest::path).containsExactly("/1");
+        assertThat(channel.isOpen()).isFalse();
+    }
+
     @Test
     void headGetsTheHeadersOfAGetWithoutTheBody() {
         feed("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: x\r\n\r\n", Feed.WHOLE, 0);
