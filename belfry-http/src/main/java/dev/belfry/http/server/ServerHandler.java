@@ -43,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -264,7 +265,12 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         long exchange = ++exchangeCount;
         CompletableFuture<HttpResponse> future = Futures.call(service, request);
         inflight = future;
-        future.whenComplete((response, failure) -> onLoop(() -> respond(exchange, response, failure)));
+        if (future.state() == Future.State.SUCCESS) {
+            // Answered at once, as most handlers do: no callback and no task for the response.
+            respond(exchange, future.resultNow(), null);
+        } else {
+            future.whenComplete((response, failure) -> onLoop(() -> respond(exchange, response, failure)));
+        }
     }
 
     private void onContent(HttpContent content) {
