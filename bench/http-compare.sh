@@ -33,6 +33,10 @@
 # CLIENTS [belfry armeria jdk okhttp vertx]; CASES [h1-64 h1-256 h2c]; PATHS [text json];
 # CLIENT_PROTOCOLS [h1 h2c]; IN_FLIGHT [64: the clients' requests in flight];
 # JAVA_OPTS ['-XX:+UseSerialGC -Xms256m', bin/belfry's defaults, for every JVM alike];
+# LEAK_DETECTION [disabled: Netty's buffer leak detection level, io.netty.leakDetection.level, for
+# every JVM alike. Vert.x turns it off by itself unless the property is set, while the others keep
+# Netty's default (simple, which records a stack trace for one buffer in 128): without the property
+# the servers would not do the same work. `simple` measures every server with Netty's default];
 # TRANSPORT [epoll: Belfry's and the plain Netty server's transport; Armeria picks epoll itself and
 # Vert.x is told to prefer its native one]; BELFRY_JFR [unset: a file to record a JFR profile of
 # Belfry's server (PART=server) or client (PART=client) into]; PORT_BASE [19480]: ports PORT_BASE
@@ -56,6 +60,7 @@ PATHS=${PATHS:-text json}
 CLIENT_PROTOCOLS=${CLIENT_PROTOCOLS:-h1 h2c}
 IN_FLIGHT=${IN_FLIGHT:-64}
 JAVA_OPTS=${JAVA_OPTS:--XX:+UseSerialGC -Xms256m}
+LEAK_DETECTION=${LEAK_DETECTION:-disabled}
 TRANSPORT=${TRANSPORT:-epoll}
 PORT_BASE=${PORT_BASE:-19480}
 SERVER_PORT=$PORT_BASE
@@ -101,7 +106,7 @@ JVM_OPTS=(--enable-native-access=ALL-UNNAMED)
 # JDK 24+ stops Netty from using sun.misc.Unsafe unless allowed; JDK 21 rejects the flag.
 [ "$JMAJOR" -ge 24 ] && JVM_OPTS+=(--sun-misc-unsafe-memory-access=allow)
 # shellcheck disable=SC2206
-JVM_OPTS+=($JAVA_OPTS -Dbelfry.transport="$TRANSPORT")
+JVM_OPTS+=($JAVA_OPTS -Dio.netty.leakDetection.level="$LEAK_DETECTION" -Dbelfry.transport="$TRANSPORT")
 
 WORK=$(mktemp -d /tmp/belfry-http-compare.XXXXXX)
 PIDS=()

@@ -44,6 +44,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -294,7 +295,12 @@ final class Http2ServerHandler extends Http2FrameHandler {
             readingBody = !endOfStream;
             CompletableFuture<HttpResponse> future = Futures.call(service, request);
             inflight = future;
-            future.whenComplete((response, failure) -> onLoop(() -> respond(response, failure)));
+            if (future.state() == Future.State.SUCCESS) {
+                // Answered at once, as most handlers do: no callback and no task for the response.
+                respond(future.resultNow(), null);
+            } else {
+                future.whenComplete((response, failure) -> onLoop(() -> respond(response, failure)));
+            }
         }
 
         void onData(Http2DataFrame frame) {

@@ -124,10 +124,22 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
                 }
                 continue;
             }
+            if (headerBytes == 0 && end - index >= FRAME_HEADER) {
+                // A whole frame header here, as nearly always: read its fields at once.
+                frameStarted(
+                        bytes.getUnsignedMedium(index),
+                        bytes.getUnsignedByte(index + 3),
+                        bytes.getUnsignedByte(index + 4));
+                index += FRAME_HEADER;
+                continue;
+            }
             header[headerBytes++] = bytes.getByte(index++);
             if (headerBytes == FRAME_HEADER) {
                 headerBytes = 0;
-                frameStarted();
+                frameStarted(
+                        ((header[0] & 0xff) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff),
+                        header[3] & 0xff,
+                        header[4] & 0xff);
             }
         }
         if (blockOpen && headerTimer == null) {
@@ -138,10 +150,7 @@ final class Http2Timeouts extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void frameStarted() {
-        int length = ((header[0] & 0xff) << 16) | ((header[1] & 0xff) << 8) | (header[2] & 0xff);
-        int type = header[3] & 0xff;
-        int flags = header[4] & 0xff;
+    private void frameStarted(int length, int type, int flags) {
         boolean blockFrame = type == HEADERS || type == PUSH_PROMISE || type == CONTINUATION;
         if (type == HEADERS || type == PUSH_PROMISE) {
             blockOpen = true;

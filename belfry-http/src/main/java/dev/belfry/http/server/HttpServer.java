@@ -12,6 +12,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -19,8 +20,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -394,8 +397,34 @@ public final class HttpServer implements AutoCloseable {
      * connection handler would reject is passed on to it, never upgraded.
      */
     private static final class UpgradeHandler extends HttpServerUpgradeHandler {
+        private boolean upgradeRequest; // between a request asking for an upgrade and its end
+
         UpgradeHandler(SourceCodec source, UpgradeCodecFactory factory, int maxContentLength) {
             super(source, factory, maxContentLength);
+        }
+
+        /**
+         * Passes a request that does not ask for an upgrade, and its body, straight on: Netty's
+         * handler would pass it on too, after a detour through its aggregator's machinery for
+         * every message of every request. A whole request (one without a body, as the decoder
+         * passes it) it would pass on untouched; the decoder keeps a request asking for an upgrade
+         * in two messages.
+         */
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (!upgradeRequest) {
+                if (msg instanceof FullHttpRequest
+                        || !(msg instanceof io.netty.handler.codec.http.HttpRequest request)
+                        || !request.headers().contains(HttpHeaderNames.UPGRADE)) {
+                    ctx.fireChannelRead(msg);
+                    return;
+                }
+                upgradeRequest = true;
+            }
+            if (msg instanceof LastHttpContent) {
+                upgradeRequest = false;
+            }
+            super.channelRead(ctx, msg);
         }
 
         @Override

@@ -43,6 +43,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -186,6 +187,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private void startExchange(io.netty.handler.codec.http.HttpRequest head) {
         cancelTimer();
         ConnectionCap.busy(ctx().channel());
+        responseStarted = false; // a new exchange: a rejection below answers it before closing
         if (head.decoderResult().isFailure()) {
             Throwable cause = head.decoderResult().cause();
             rejectAndClose(statusForDecoderFailure(cause), describe(cause));
@@ -257,14 +259,18 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         readingBody = !endOfStream;
         requestBody = body;
         bodyBytes = 0;
-        responseStarted = false;
         isHead = request.method().equals(HttpMethod.HEAD);
         keepAlive = HttpUtil.isKeepAlive(head);
         expectContinue = hasBody && HttpUtil.is100ContinueExpected(head);
         long exchange = ++exchangeCount;
         CompletableFuture<HttpResponse> future = Futures.call(service, request);
         inflight = future;
-        future.whenComplete((response, failure) -> onLoop(() -> respond(exchange, response, failure)));
+        if (future.state() == Future.State.SUCCESS) {
+            // Answered at once, as most handlers do: no callback and no task for the response.
+            respond(exchange, future.resultNow(), null);
+        } else {
+            future.whenComplete((response, failure) -> onLoop(() -> respond(exchange, response, failure)));
+        }
     }
 
     private void onContent(HttpContent content) {

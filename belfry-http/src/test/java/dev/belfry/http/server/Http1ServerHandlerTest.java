@@ -13,6 +13,7 @@ import dev.belfry.timeout.ElapsedException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -153,6 +154,50 @@ class Http1ServerHandlerTest {
 
         String out = output();
         assertThat(out.indexOf("first")).isLessThan(out.indexOf("second")).isPositive();
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Feed.class)
+    void upgradesToH2cOnALaterRequestOfAKeptAliveConnection(Feed how) {
+        feed("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n", how, 4);
+        assertThat(output()).startsWith("HTTP/1.1 200 OK").endsWith("hello /1");
+        feed("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", how, 5);
+        assertThat(output()).startsWith("HTTP/1.1 200 OK").endsWith("got abc []");
+
+        String upgrade = String.join(
+                "\r\n",
+                "GET /up HTTP/1.1",
+                "Host: x",
+                "Connection: Upgrade, HTTP2-Settings",
+                "Upgrade: h2c",
+                "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA",
+                "",
+                "");
+        feed(upgrade, how, 6);
+
+        assertThat(output()).startsWith("HTTP/1.1 101 Switching Protocols\r\n");
+        assertThat(channel.pipeline().get(Http2FrameCodec.class)).isNotNull();
+        assertThat(seen).extracting(HttpRequest::path).containsExactly("/1", "/echo", "/up");
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Feed.class)
+    void findsAFoldedFieldAmongManyAfterRequestsWithoutBodies(Feed how) {
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 20; i++) {
+            fields.append("X-F").append(i).append(": value ").append(i).append("\r\n");
+        }
+        feed(
+                "GET /1 HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n" + "GET /2 HTTP/1.1\r\nHost: x\r\n" + fields
+                        + "X-Last: a\r\n\tb\r\n\r\n",
+                how,
+                5);
+
+        String out = output();
+        assertThat(out).startsWith("HTTP/1.1 200 OK").contains("hello /1");
+        assertThat(out.substring(out.indexOf("hello /1"))).contains("HTTP/1.1 400 Bad Request");
+        assertThat(seen).extracting(HttpRequest::path).containsExactly("/1");
+        assertThat(channel.isOpen()).isFalse();
     }
 
     @Test
