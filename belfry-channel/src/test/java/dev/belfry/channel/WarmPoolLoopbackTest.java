@@ -130,7 +130,11 @@ class WarmPoolLoopbackTest {
                                         && a.errors().stream()
                                                 .anyMatch(e -> e.message().contains("failed"))));
         assertThat(status.state()).isEqualTo(PoolState.HEALTHY);
-        assertThat(callMany(pool, 60)).doesNotContain(killedPort).hasSize(2);
+        // Every call is answered by a server still alive. Not necessarily by both: with one call in
+        // flight at a time, Peak-EWMA's cost is each member's round trip, and the member measured
+        // faster may take all of them (docs/channels.md, the fixed-rate run).
+        Set<String> after = callMany(pool, 60);
+        assertThat(after).isNotEmpty().doesNotContain(killedPort);
     }
 
     @Test
