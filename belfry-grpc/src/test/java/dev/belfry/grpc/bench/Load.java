@@ -1,14 +1,8 @@
 package dev.belfry.grpc.bench;
 
 import dev.belfry.grpc.test.EchoGrpc;
-import dev.belfry.grpc.test.EchoReply;
 import dev.belfry.grpc.test.EchoRequest;
 import io.grpc.Channel;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,10 +21,7 @@ final class Load {
     private final int inFlight;
     private final AtomicInteger outstanding = new AtomicInteger();
     private final LongAdder sent = new LongAdder();
-    private final LongAdder ok = new LongAdder();
-    private final LongAdder failed = new LongAdder();
-    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
-    private final Latencies latencies = new Latencies();
+    private final Outcomes outcomes = new Outcomes();
     private volatile boolean running = true;
     // Opened once no call is outstanding after stop(): the last one to end opens it.
     private final CountDownLatch drained = new CountDownLatch(1);
@@ -55,29 +46,8 @@ final class Load {
         outstanding.incrementAndGet();
         sent.increment();
         long start = System.nanoTime();
-        stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, new StreamObserver<>() {
-            @Override
-            public void onNext(EchoReply reply) {}
-
-            @Override
-            public void onError(Throwable t) {
-                if (recording) {
-                    failed.increment();
-                    failures.computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
-                            .increment();
-                }
-                done();
-            }
-
-            @Override
-            public void onCompleted() {
-                if (recording) {
-                    ok.increment();
-                    latencies.add(System.nanoTime() - start);
-                }
-                done();
-            }
-        });
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+                .say(REQUEST, outcomes.observer(() -> recording, start, this::done));
     }
 
     private void done() {
@@ -110,27 +80,20 @@ final class Load {
     }
 
     long ok() {
-        return ok.sum();
+        return outcomes.ok();
     }
 
     long failed() {
-        return failed.sum();
+        return outcomes.failed();
     }
 
     /** Failures by status code, {@code UNAVAILABLE=3 ...}, or {@code -}. */
     String failureCodes() {
-        if (failures.isEmpty()) {
-            return "-";
-        }
-        StringBuilder text = new StringBuilder();
-        new TreeMap<>(failures)
-                .forEach((code, count) ->
-                        text.append(code).append('=').append(count.sum()).append(','));
-        return text.substring(0, text.length() - 1);
+        return outcomes.failureCodes();
     }
 
     /** The latency percentile {@code p} (0 to 100) of the recorded successes, in milliseconds. */
     double percentileMillis(double p) {
-        return latencies.percentileMillis(p);
+        return outcomes.percentileMillis(p);
     }
 }

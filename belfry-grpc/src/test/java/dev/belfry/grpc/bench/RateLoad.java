@@ -1,14 +1,8 @@
 package dev.belfry.grpc.bench;
 
 import dev.belfry.grpc.test.EchoGrpc;
-import dev.belfry.grpc.test.EchoReply;
 import dev.belfry.grpc.test.EchoRequest;
 import io.grpc.Channel;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,11 +32,8 @@ final class RateLoad {
     private final AtomicInteger outstanding = new AtomicInteger();
     private final LongAdder due = new LongAdder();
     private final LongAdder sent = new LongAdder();
-    private final LongAdder ok = new LongAdder();
-    private final LongAdder failed = new LongAdder();
+    private final Outcomes outcomes = new Outcomes();
     private final LongAdder overCap = new LongAdder();
-    private final Map<String, LongAdder> failures = new ConcurrentHashMap<>();
-    private final Latencies latencies = new Latencies();
     private final CountDownLatch drained = new CountDownLatch(1);
     private volatile boolean running = true;
     private volatile boolean recording;
@@ -92,29 +83,7 @@ final class RateLoad {
     }
 
     private void call(long dueAt, boolean counted) {
-        stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, new StreamObserver<>() {
-            @Override
-            public void onNext(EchoReply reply) {}
-
-            @Override
-            public void onError(Throwable t) {
-                if (counted) {
-                    failed.increment();
-                    failures.computeIfAbsent(Status.fromThrowable(t).getCode().name(), k -> new LongAdder())
-                            .increment();
-                }
-                done();
-            }
-
-            @Override
-            public void onCompleted() {
-                if (counted) {
-                    ok.increment();
-                    latencies.add(System.nanoTime() - dueAt);
-                }
-                done();
-            }
-        });
+        stub.withDeadlineAfter(10, TimeUnit.SECONDS).say(REQUEST, outcomes.observer(() -> counted, dueAt, this::done));
     }
 
     private void done() {
@@ -157,12 +126,12 @@ final class RateLoad {
     }
 
     long ok() {
-        return ok.sum();
+        return outcomes.ok();
     }
 
     /** Calls that failed, plus those not sent because {@code maxInFlight} were outstanding. */
     long failed() {
-        return failed.sum() + overCap.sum();
+        return outcomes.failed() + overCap.sum();
     }
 
     long overCap() {
@@ -171,18 +140,11 @@ final class RateLoad {
 
     /** Failures by status code, {@code UNAVAILABLE=3 ...}, or {@code -}. */
     String failureCodes() {
-        if (failures.isEmpty()) {
-            return "-";
-        }
-        StringBuilder text = new StringBuilder();
-        new TreeMap<>(failures)
-                .forEach((code, count) ->
-                        text.append(code).append('=').append(count.sum()).append(','));
-        return text.substring(0, text.length() - 1);
+        return outcomes.failureCodes();
     }
 
     /** The percentile {@code p} (0 to 100) of the recorded successes' latencies from their due times, in ms. */
     double percentileMillis(double p) {
-        return latencies.percentileMillis(p);
+        return outcomes.percentileMillis(p);
     }
 }
