@@ -6,7 +6,6 @@ import dev.belfry.load.Load;
 import dev.belfry.load.Loaded;
 import dev.belfry.time.Clock;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -114,28 +113,43 @@ abstract class Strategy<Req, Res> {
                 Balancer.@Nullable Pick pick) {
             int start = balancer.random().nextInt(3);
             long now = balancer.now();
-            List<Endpoint<Req, Res>> order = new ArrayList<>(3);
-            double[] costs = new double[3];
-            for (int k = 0; k < 3; k++) {
-                int index = (start + k) % 3;
-                Endpoint<Req, Res> endpoint = endpoints.get(allowed == null ? index : allowed[index]);
-                double cost = cost(endpoint, balancer, now);
-                // Insertion by cost; an equal cost stays behind, so the random start breaks ties.
-                int at = k;
-                while (at > 0 && cost < costs[at - 1]) {
-                    costs[at] = costs[at - 1];
-                    at--;
-                }
-                costs[at] = cost;
-                order.add(at, endpoint);
+            Endpoint<Req, Res> first = endpoints.get(allowed == null ? start : allowed[start]);
+            int i = (start + 1) % 3;
+            Endpoint<Req, Res> second = endpoints.get(allowed == null ? i : allowed[i]);
+            i = (start + 2) % 3;
+            Endpoint<Req, Res> third = endpoints.get(allowed == null ? i : allowed[i]);
+            double c1 = cost(first, balancer, now);
+            double c2 = cost(second, balancer, now);
+            double c3 = cost(third, balancer, now);
+            // Ordered by cost with no allocation on this per-request path; an equal cost stays
+            // behind, so the random start breaks ties.
+            if (c2 < c1) {
+                Endpoint<Req, Res> e = first;
+                first = second;
+                second = e;
+                double c = c1;
+                c1 = c2;
+                c2 = c;
             }
-            for (Endpoint<Req, Res> endpoint : order) {
-                CompletableFuture<Res> admitted = balancer.tryAdmit(endpoint, request, pick);
-                if (admitted != null) {
-                    return admitted;
+            if (c3 < c2) {
+                Endpoint<Req, Res> e = second;
+                second = third;
+                third = e;
+                c2 = c3;
+                if (c2 < c1) {
+                    e = first;
+                    first = second;
+                    second = e;
                 }
             }
-            return null;
+            CompletableFuture<Res> admitted = balancer.tryAdmit(first, request, pick);
+            if (admitted == null) {
+                admitted = balancer.tryAdmit(second, request, pick);
+            }
+            if (admitted == null) {
+                admitted = balancer.tryAdmit(third, request, pick);
+            }
+            return admitted;
         }
 
         /** The indexes of the endpoints {@code pick} does not avoid. */
