@@ -40,7 +40,15 @@
 # TRANSPORT [epoll: Belfry's and the plain Netty server's transport; Armeria picks epoll itself and
 # Vert.x is told to prefer its native one]; BELFRY_JFR [unset: a file to record a JFR profile of
 # Belfry's server (PART=server) or client (PART=client) into]; PORT_BASE [19480]: ports PORT_BASE
-# to PORT_BASE+3 on 127.0.0.1.
+# to PORT_BASE+3 on 127.0.0.1; PIN [unset: no pinning; S:L, e.g. 1:0, runs each server JVM on
+# CPU S and wrk or h2load on CPU L with taskset, so that the two never share or swap a core: on a
+# 2-core machine this takes the scheduler's placement out of the server figures]; INTERLEAVE [0: each
+# server is started, measured in every case and stopped before the next; 1: all servers run at once,
+# each on two ports of its own from PORT_BASE+10, and each round measures every case and path on
+# each server in turn, so that the windows compared lie seconds apart, not minutes: on a shared
+# machine whose speed drifts, this is the mode for many short rounds, e.g. ROUNDS=15 DURATION=4
+# WARMUP=2]; INITIAL_WARMUP [10: with INTERLEAVE=1, seconds of load per path and protocol on each
+# server after they all started, before the first round].
 #
 # Installs wrk, nghttp2-client (h2load) and nginx-light with apt-get if missing (needs root) and
 # builds belfry-bench-http with the Maven wrapper. Every process it starts is stopped by PID on exit
@@ -63,6 +71,17 @@ JAVA_OPTS=${JAVA_OPTS:--XX:+UseSerialGC -Xms256m}
 LEAK_DETECTION=${LEAK_DETECTION:-disabled}
 TRANSPORT=${TRANSPORT:-epoll}
 PORT_BASE=${PORT_BASE:-19480}
+PIN=${PIN:-}
+INTERLEAVE=${INTERLEAVE:-0}
+INITIAL_WARMUP=${INITIAL_WARMUP:-10}
+SERVER_CPU=()
+LOAD_CPU=()
+if [ -n "$PIN" ]; then
+    [[ "$PIN" =~ ^[0-9]+:[0-9]+$ ]] || { echo "PIN must be SERVER_CPU:LOAD_CPU, e.g. 1:0 (got '$PIN')" >&2; exit 1; }
+    command -v taskset >/dev/null || { echo "PIN needs taskset (util-linux)" >&2; exit 1; }
+    SERVER_CPU=(taskset -c "${PIN%%:*}")
+    LOAD_CPU=(taskset -c "${PIN##*:}")
+fi
 SERVER_PORT=$PORT_BASE
 STATS_PORT=$((PORT_BASE + 1))
 NGINX_H1_PORT=$((PORT_BASE + 2))
@@ -183,12 +202,12 @@ measure_server() {
     local url="http://127.0.0.1:$SERVER_PORT/$path" out="$WORK/$kase.$path.$impl.out"
     local load=()
     case $kase in
-        h1-*) load=(wrk -t1 -c"${kase#h1-}" --latency) ;;
-        h2c) load=(h2load -c16 -m32 -t1) ;;
+        h1-*) load=("${LOAD_CPU[@]}" wrk -t1 -c"${kase#h1-}" --latency) ;;
+        h2c) load=("${LOAD_CPU[@]}" h2load -c16 -m32 -t1) ;;
         *) die "unknown case $kase" ;;
     esac
     if [ "$kase" = h2c ]; then
-        h2load -c16 -m32 -t1 -D "$WARMUP" "$url" >/dev/null 2>&1 || true
+        "${LOAD_CPU[@]}" h2load -c16 -m32 -t1 -D "$WARMUP" "$url" >/dev/null 2>&1 || true
     else
         "${load[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
     fi
@@ -226,28 +245,72 @@ measure_server() {
     log "server $impl $kase /$path: $rps req/s, p50 ${p50}us, p99 ${p99}us, cpu ${cpu}us/req, ${alloc} B/req, $errors errors (load $(loadavg))"
 }
 
+# Starts server $1 on SERVER_PORT and STATS_PORT, checks that it answers every path over HTTP/1.1
+# and h2c, and sets STARTED to its PID.
+start_server() {
+    local impl=$1 jfr=() path
+    if [ "$impl" = belfry ] && [ -n "${BELFRY_JFR:-}" ]; then
+        jfr=("-XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true")
+    fi
+    "${SERVER_CPU[@]}" "$JAVA" "${JVM_OPTS[@]}" "${jfr[@]}" -cp "$CP" dev.belfry.bench.http.PeerServer "$impl" "$SERVER_PORT" "$STATS_PORT" \
+        >"$WORK/server.$impl.log" 2>&1 &
+    STARTED=$!
+    PIDS+=("$STARTED")
+    wait_port "$SERVER_PORT"
+    wait_port "$STATS_PORT"
+    for path in $PATHS; do
+        curl -fsS "http://127.0.0.1:$SERVER_PORT/$path" >"$WORK/check" 2>&1 || die "$impl does not answer /$path: $(cat "$WORK/check")"
+        curl -fsS --http2-prior-knowledge "http://127.0.0.1:$SERVER_PORT/$path" >"$WORK/check" 2>&1 \
+            || die "$impl does not answer /$path over h2c: $(cat "$WORK/check")"
+    done
+}
+
 run_servers() {
-    local round=$1 impl pid kase path jfr
+    local round=$1 impl kase path
     for impl in $(rotate $((round - 1)) $ONLY); do
-        jfr=()
-        if [ "$impl" = belfry ] && [ -n "${BELFRY_JFR:-}" ]; then
-            jfr=("-XX:StartFlightRecording=filename=$BELFRY_JFR,settings=profile,dumponexit=true")
-        fi
-        "$JAVA" "${JVM_OPTS[@]}" "${jfr[@]}" -cp "$CP" dev.belfry.bench.http.PeerServer "$impl" "$SERVER_PORT" "$STATS_PORT" \
-            >"$WORK/server.$impl.log" 2>&1 &
-        pid=$!
-        PIDS+=("$pid")
-        wait_port "$SERVER_PORT"
-        wait_port "$STATS_PORT"
-        for path in $PATHS; do
-            curl -fsS "http://127.0.0.1:$SERVER_PORT/$path" >"$WORK/check" 2>&1 || die "$impl does not answer /$path: $(cat "$WORK/check")"
-            curl -fsS --http2-prior-knowledge "http://127.0.0.1:$SERVER_PORT/$path" >"$WORK/check" 2>&1 \
-                || die "$impl does not answer /$path over h2c: $(cat "$WORK/check")"
-        done
+        start_server "$impl"
         for kase in $CASES; do
-            for path in $PATHS; do measure_server "$impl" "$pid" "$kase" "$path" "$round"; done
+            for path in $PATHS; do measure_server "$impl" "$STARTED" "$kase" "$path" "$round"; done
         done
-        stop "$pid"
+        stop "$STARTED"
+    done
+}
+
+# INTERLEAVE=1: every server runs for the whole part, each on its own two ports, and each round
+# measures every case and path on every server in turn (the servers' order rotated per round), so
+# that the windows compared are seconds apart rather than minutes.
+declare -A SERVER_PID=() SERVER_PORTS=()
+start_all_servers() {
+    local i=0 impl
+    for impl in $ONLY; do
+        SERVER_PORT=$((PORT_BASE + 10 + 2 * i))
+        STATS_PORT=$((SERVER_PORT + 1))
+        start_server "$impl"
+        SERVER_PID[$impl]=$STARTED
+        SERVER_PORTS[$impl]="$SERVER_PORT $STATS_PORT"
+        i=$((i + 1))
+    done
+    # The JIT's first minutes, before any round: every path under HTTP/1.1 and (if measured) h2c load.
+    log "warming every server up: ${INITIAL_WARMUP}s per path and protocol"
+    for impl in $ONLY; do
+        read -r SERVER_PORT STATS_PORT <<<"${SERVER_PORTS[$impl]}"
+        for path in $PATHS; do
+            "${LOAD_CPU[@]}" wrk -t1 -c64 -d"${INITIAL_WARMUP}s" "http://127.0.0.1:$SERVER_PORT/$path" >/dev/null 2>&1 || true
+            if [[ " $CASES " == *" h2c "* ]]; then
+                "${LOAD_CPU[@]}" h2load -c16 -m32 -t1 -D "$INITIAL_WARMUP" "http://127.0.0.1:$SERVER_PORT/$path" >/dev/null 2>&1 || true
+            fi
+        done
+    done
+}
+run_servers_interleaved() {
+    local round=$1 impl kase path
+    for kase in $CASES; do
+        for path in $PATHS; do
+            for impl in $(rotate $((round - 1)) $ONLY); do
+                read -r SERVER_PORT STATS_PORT <<<"${SERVER_PORTS[$impl]}"
+                measure_server "$impl" "${SERVER_PID[$impl]}" "$kase" "$path" "$round"
+            done
+        done
     done
 }
 
@@ -326,11 +389,14 @@ run_clients() {
     done
 }
 
-log "JDK $("$JAVA" -version 2>&1 | head -1); JVM options: ${JVM_OPTS[*]}; ${DURATION}s measured after ${WARMUP}s warm-up; $ROUNDS round(s); load $(loadavg)"
+log "JDK $("$JAVA" -version 2>&1 | head -1); JVM options: ${JVM_OPTS[*]}; ${DURATION}s measured after ${WARMUP}s warm-up; $ROUNDS round(s); pinning: ${PIN:-none}; load $(loadavg)"
 part client && start_nginx
+if part server && [ "$INTERLEAVE" = 1 ]; then start_all_servers; fi
 for ((round = 1; round <= ROUNDS; round++)); do
     log "round $round of $ROUNDS"
-    part server && run_servers "$round"
+    if part server; then
+        if [ "$INTERLEAVE" = 1 ]; then run_servers_interleaved "$round"; else run_servers "$round"; fi
+    fi
     part client && run_clients "$round"
 done
 
@@ -339,7 +405,7 @@ echo
 echo "## Belfry HTTP vs its peers, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r), shared: load average $(loadavg) at the end (1-minute load at each measurement in the results). Load generator, server and nginx share the cores."
-echo "JDK: $("$JAVA" -version 2>&1 | head -1); every JVM: ${JVM_OPTS[*]}."
+echo "JDK: $("$JAVA" -version 2>&1 | head -1); every JVM: ${JVM_OPTS[*]}; pinning (server:load CPU): ${PIN:-none}."
 echo "Peers: Netty $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/netty-codec-http-\([^/]*\)\.jar#\1#p' | head -1), Armeria $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/armeria-\([0-9][^/]*\)\.jar#\1#p' | head -1), Vert.x $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/vertx-core-\([0-9][^/]*\)\.jar#\1#p' | head -1), OkHttp $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/okhttp-jvm-\([0-9][^/]*\)\.jar#\1#p' | head -1); nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); h2load $(h2load --version | awk '{print $2}')."
 echo "Each cell: one ${DURATION}s window after a ${WARMUP}s warm-up, in each of $ROUNDS round(s)."
 python3 - "$RESULTS" "$ROUNDS" <<'PY'
@@ -387,9 +453,13 @@ for part in ("server", "client"):
         print()
         print("| protocol | client | requests/s | CPU (us/request) | allocated (B/request) | req/s vs best peer | CPU vs best peer | errors |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
+    wins = []
     for key in sorted(keys, key=lambda k: ({"h1-64": 0, "h1-256": 1, "h2c": 2, "h1": 0}.get(k[1], 9), k[2])):
         impls = data[key]
         per_round = [ratios(part, impls, rnd) for rnd in range(1, rounds + 1)]
+        mine = [pr["belfry"] for pr in per_round if "belfry" in pr and pr["belfry"][2] is not None]
+        if mine:
+            wins.append((key, sum(1 for r in mine if r[2] > 1), sum(1 for r in mine if r[3] is not None and r[3] < 1), len(mine)))
         for impl in sorted(impls, key=lambda i: order.get(i, 9)):
             xs = impls[impl]
             rs = [pr[impl] for pr in per_round if impl in pr]
@@ -399,6 +469,15 @@ for part in ("server", "client"):
                 print(f"| {key[1]} | /{key[2]} | {impl} | {fmt(med([x['rps'] for x in xs]))} | {fmt(med([x['p50'] for x in xs]))} | {fmt(med([x['p99'] for x in xs]))} | {fmt(med([x['cpu'] for x in xs]), 1)} | {fmt(med([x['alloc'] for x in xs]))} | {fmt(m[0], 2)} | {fmt(m[1], 2)} | {fmt(m[2], 2)} | {fmt(m[3], 2)} | {errors} |")
             else:
                 print(f"| {key[1]} | {impl} | {fmt(med([x['rps'] for x in xs]))} | {fmt(med([x['cpu'] for x in xs]), 1)} | {fmt(med([x['alloc'] for x in xs]))} | {fmt(m[2], 2)} | {fmt(m[3], 2)} | {errors} |")
+    if wins:
+        print()
+        print(f"{part.capitalize()}: rounds in which Belfry beat the best peer (more requests/s; less CPU per request):")
+        print()
+        print("| case | requests/s | CPU per request |")
+        print("|---|---:|---:|")
+        for key, faster, cheaper, n in wins:
+            label = f"{key[1]} /{key[2]}" if part == "server" else key[1]
+            print(f"| {label} | {faster} of {n} | {cheaper} of {n} |")
 print()
 print("Ratios are the median over the rounds of each round's ratio; the best peer is, per round, the")
 print("highest requests/s and the lowest CPU/request among " + ", ".join(sorted(set(PEERS['server'] + PEERS['client']))) + " (servers: Armeria and Vert.x).")

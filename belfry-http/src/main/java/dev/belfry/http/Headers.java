@@ -170,11 +170,26 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
         return out.append(']').toString();
     }
 
+    /** The token characters (RFC 9110 section 5.6.2) below 64, one bit each. */
+    private static final long TOKEN_LOW = tokenBits(0);
+    /** The token characters from 64 to 127, one bit each. */
+    private static final long TOKEN_HIGH = tokenBits(64);
+
+    private static long tokenBits(int from) {
+        String tchar = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        long bits = 0;
+        for (int i = 0; i < tchar.length(); i++) {
+            int c = tchar.charAt(i) - from;
+            if (c >= 0 && c < 64) {
+                bits |= 1L << c;
+            }
+        }
+        return bits;
+    }
+
+    /** Whether {@code c} may appear in a token (a method or a field name): two bit tests, no search. */
     static boolean isTokenChar(char c) {
-        return (c >= 'a' && c <= 'z')
-                || (c >= 'A' && c <= 'Z')
-                || (c >= '0' && c <= '9')
-                || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+        return c < 64 ? (TOKEN_LOW & (1L << c)) != 0 : c < 128 && (TOKEN_HIGH & (1L << (c - 64))) != 0;
     }
 
     static String checkName(@Nullable String name) {

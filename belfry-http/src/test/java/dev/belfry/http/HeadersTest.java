@@ -53,6 +53,25 @@ class HeadersTest {
     }
 
     @Test
+    void tokenCharactersAreExactlyRfc9110s() {
+        // RFC 9110 section 5.6.2: tchar is ALPHA, DIGIT or one of these; nothing else, no non-ASCII.
+        String punctuation = "!#$%&'*+-.^_`|~";
+        int tokens = 0;
+        for (int c = 0; c <= Character.MAX_VALUE; c++) {
+            boolean expected = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || punctuation.indexOf(c) >= 0;
+            assertThat(Headers.isTokenChar((char) c)).as("character %d", c).isEqualTo(expected);
+            tokens += expected ? 1 : 0;
+        }
+        assertThat(tokens).isEqualTo(26 + 26 + 10 + punctuation.length());
+        assertThatThrownBy(() -> Headers.of("x\u00e9", "v")).hasMessageContaining("token");
+        assertThatThrownBy(() -> Headers.of("a:b", "v")).hasMessageContaining("token");
+        assertThat(Headers.of("X-A!#$%&'*+-.^_`|~9", "v").names()).containsExactly("x-a!#$%&'*+-.^_`|~9");
+    }
+
+    @Test
     void equalWhenTheSameFieldsInTheSameOrder() {
         assertThat(Headers.of("A", "1", "b", "2")).isEqualTo(Headers.of("a", "1", "B", "2"));
         assertThat(Headers.of("a", "1", "b", "2")).isNotEqualTo(Headers.of("b", "2", "a", "1"));
