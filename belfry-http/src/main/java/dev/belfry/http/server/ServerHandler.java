@@ -12,6 +12,7 @@ import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
 import dev.belfry.http.internal.StreamBody;
+import dev.belfry.http.internal.WireText;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -88,6 +89,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     // The exchange in flight.
     private boolean exchangeActive;
+    private boolean processing; // in process(): a nested call leaves the work to the running loop
     private boolean readingBody;
     private @Nullable StreamBody requestBody;
     private long bodyBytes;
@@ -144,6 +146,19 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     }
 
     private void process() {
+        if (processing) {
+            return; // an answer given inside the loop below: the loop goes on with what is pending
+        }
+        processing = true;
+        try {
+            processPending();
+        } finally {
+            processing = false;
+        }
+        readIfWanted();
+    }
+
+    private void processPending() {
         while (!pending.isEmpty() && !closing) {
             HttpObject next = pending.peek();
             if (next instanceof io.netty.handler.codec.http.HttpRequest head) {
@@ -160,7 +175,6 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
                 onContent((HttpContent) next);
             }
         }
-        readIfWanted();
     }
 
     private void readIfWanted() {
@@ -360,10 +374,15 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     }
 
     private void waitForRequest() {
+        idle();
+        readIfWanted();
+    }
+
+    /** Between requests: the idle timeout runs and the connection may be taken by the cap. */
+    private void idle() {
         ConnectionCap.waiting(ctx().channel());
         timingHead = false;
         arm(limits.idleTimeout(), onIdleTimeout);
-        readIfWanted();
     }
 
     private void idleTimedOut() {
@@ -409,7 +428,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         HttpHeaders out = RESPONSE_HEADERS.newHeaders();
         response.headers().forEach((name, value) -> {
             if (!name.equals("connection") && !name.equals("transfer-encoding") && !name.equals("keep-alive")) {
-                out.add(name, value);
+                out.add(WireText.of(name), WireText.of(value));
             }
         });
         boolean noBody = isHead || status == 204 || status == 304 || status < 200;
@@ -499,8 +518,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             return;
         }
         readingBody = false;
-        waitForRequest();
-        process();
+        idle();
+        process(); // the next pipelined request, or one read for it
     }
 
     private void abortResponse(Throwable cause) {

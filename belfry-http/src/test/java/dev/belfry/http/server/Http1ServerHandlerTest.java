@@ -140,6 +140,36 @@ class Http1ServerHandlerTest {
         assertThat(channel.isOpen()).isTrue();
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Feed.class)
+    void answersQueuedPipelinedRequestsAnsweredAtOnceAllInOrder(Feed how) {
+        // The first is held, so the others queue; once it is answered, each of the others is
+        // answered inside the loop that takes the next one off the queue.
+        String pipelined = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                .concat("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+                .concat("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok")
+                .concat("GET /3 HTTP/1.1\r\nHost: x\r\n\r\n");
+        hold = true;
+        feed(pipelined, how, 7);
+        assertThat(seen).extracting(HttpRequest::path).containsExactly("/1");
+
+        hold = false;
+        held.get(0).complete(HttpResponse.text("hello /1"));
+        channel.runPendingTasks();
+
+        String out = output();
+        assertThat(seen).extracting(HttpRequest::path).containsExactly("/1", "/2", "/echo", "/3");
+        assertThat(out.split("HTTP/1.1 200 OK", -1)).hasSize(5);
+        assertThat(java.util.List.of(
+                        out.indexOf("hello /1"),
+                        out.indexOf("hello /2"),
+                        out.indexOf("got ok []"),
+                        out.indexOf("hello /3")))
+                .doesNotContain(-1)
+                .isSorted();
+        assertThat(channel.isOpen()).isTrue();
+    }
+
     @Test
     void answersPipelinedRequestsInOrderEvenWhenTheFirstIsSlower() {
         hold = true;
