@@ -9,6 +9,7 @@ import dev.belfry.http.HttpRequest;
 import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
 import dev.belfry.http.internal.StreamBody;
+import dev.belfry.http.internal.WireText;
 import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -172,7 +173,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
 
     private void copyHeaders(HttpRequest request, HttpHeaders out, long length) {
         for (Map.Entry<String, String> field : request.headers()) {
-            out.add(field.getKey(), field.getValue());
+            out.add(WireText.of(field.getKey()), WireText.of(field.getValue()));
         }
         if (!out.contains(HttpHeaderNames.HOST)) {
             out.set(HttpHeaderNames.HOST, settings.authority());

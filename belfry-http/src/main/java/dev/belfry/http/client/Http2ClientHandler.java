@@ -10,6 +10,7 @@ import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
 import dev.belfry.http.internal.Http2FrameHandler;
 import dev.belfry.http.internal.StreamBody;
+import dev.belfry.http.internal.WireText;
 import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -444,7 +445,7 @@ final class Http2ClientHandler extends Http2FrameHandler {
                     continue; // RFC 9113 section 8.2.2: TE may only say "trailers"
                 }
                 hasLength |= name.equals("content-length");
-                out.add(name, field.getValue());
+                out.add(WireText.of(name), WireText.of(field.getValue()));
             }
             if (!hasLength && (length > 0 || (length == 0 && expectsBody(request.method())))) {
                 out.setLong(CONTENT_LENGTH, length);

@@ -12,6 +12,7 @@ import dev.belfry.http.HttpResponse;
 import dev.belfry.http.internal.BodyWriter;
 import dev.belfry.http.internal.Http2FrameHandler;
 import dev.belfry.http.internal.StreamBody;
+import dev.belfry.http.internal.WireText;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -408,7 +409,7 @@ final class Http2ServerHandler extends Http2FrameHandler {
             Headers fields = response.headers();
             fields.forEach((name, value) -> {
                 if (!connectionSpecific(name)) {
-                    out.add(name, value);
+                    out.add(WireText.of(name), WireText.of(value));
                 }
             });
             boolean hasLength = fields.contains("content-length");
