@@ -56,6 +56,8 @@ final class EchoServer implements AutoCloseable {
     private record Held(Runnable answer, Consumer<Status> failure) {}
 
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final Object answering = new Object();
+    private boolean dead; // guarded by answering
     private final Server server;
 
     EchoServer(String name, ServerInterceptor... extra) throws IOException {
@@ -101,9 +103,27 @@ final class EchoServer implements AutoCloseable {
         return held.size();
     }
 
-    /** Kills the server: every connection is closed at once, calls in flight fail. */
+    /**
+     * Kills the server: every connection is closed at once and calls in flight fail, none of them
+     * half answered. A call's answer (its headers, message and trailers) is written whole under
+     * {@link #answering} or not at all, so each call in flight at the kill is reset before its
+     * headers: the case a channel may retry. (A server that dies between a call's headers and its
+     * trailers fails that call, as grpc-java's own retries would: the caller has seen headers.)
+     */
     void kill() {
+        synchronized (answering) {
+            dead = true;
+        }
         server.shutdownNow();
+    }
+
+    /** Runs {@code answer} unless the server was killed, never interleaved with a kill. */
+    private void answerWhole(Runnable answer) {
+        synchronized (answering) {
+            if (!dead) {
+                answer.run();
+            }
+        }
     }
 
     @Override
@@ -177,10 +197,12 @@ final class EchoServer implements AutoCloseable {
                         status -> responses.onError(status.asRuntimeException())));
                 return;
             }
-            answerLater(request.getDelayMillis(), () -> {
-                responses.onNext(reply(request.getText()));
-                responses.onCompleted();
-            });
+            answerLater(
+                    request.getDelayMillis(),
+                    () -> answerWhole(() -> {
+                        responses.onNext(reply(request.getText()));
+                        responses.onCompleted();
+                    }));
         }
 
         @Override
