@@ -28,7 +28,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
@@ -68,7 +67,15 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     private boolean keepAlive;
     private @Nullable StreamBody body;
     private @Nullable BodyWriter writer;
-    private Clock.@Nullable Scheduled timer;
+    /** The connection's timeouts: one exchange's at a time, with one clock timer. */
+    private final Deadlines deadlines;
+
+    private final Deadlines.Deadline timeout = new Deadlines.Deadline() {
+        @Override
+        void expired() {
+            timerFired(exchange);
+        }
+    };
     private boolean timingHeaders;
     private long lastProgress;
 
@@ -76,6 +83,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         this.settings = settings;
         this.connection = connection;
         this.clock = settings.clock();
+        this.deadlines = new Deadlines(clock, this::onLoop);
     }
 
     @Override
@@ -163,7 +171,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
                     headFailed(id, f.cause());
                 }
             });
-            armBodyIdle(id);
+            armBodyIdle();
             BodyWriter w = new BodyWriter(ctx(), requestBody, new RequestBody(id), true);
             writer = w;
             w.start();
@@ -203,7 +211,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         }
         requestDone = true;
         if (!headReceived) {
-            armHeaders(id);
+            armHeaders();
         }
         finishIfDone();
     }
@@ -268,7 +276,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
         informational = false;
         keepAlive = HttpUtil.isKeepAlive(head);
         body = responseBody;
-        armBodyIdle(exchange);
+        armBodyIdle();
         CompletableFuture<HttpResponse> r = result;
         if (r == null || !r.complete(response)) {
             responseBody.discard(); // the caller gave up: the connection closes (cancelled() below)
@@ -444,6 +452,7 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
     @Override
     public void channelInactive(ChannelHandlerContext context) throws Exception {
         closing = true;
+        deadlines.close();
         if (active) {
             fail(
                     headReceived
@@ -465,27 +474,26 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
 
     // ---- timers -------------------------------------------------------------------------------
 
-    private void armHeaders(long id) {
+    private void armHeaders() {
         cancelTimer();
         timingHeaders = true;
-        timer = clock.schedule(settings.responseHeadersTimeout(), () -> onLoop(() -> timerFired(id)));
+        deadlines.arm(timeout, settings.responseHeadersTimeout().toNanos());
     }
 
-    private void armBodyIdle(long id) {
+    private void armBodyIdle() {
         lastProgress = clock.nanoTime();
-        if (timer != null && !timingHeaders) {
+        if (timeout.armed() && !timingHeaders) {
             return; // already watching
         }
         cancelTimer();
         timingHeaders = false;
-        timer = clock.schedule(settings.bodyIdleTimeout(), () -> onLoop(() -> timerFired(id)));
+        deadlines.arm(timeout, settings.bodyIdleTimeout().toNanos());
     }
 
     private void timerFired(long id) {
         if (id != exchange || !active) {
             return;
         }
-        timer = null;
         if (timingHeaders) {
             if (!headReceived) {
                 fail(new PhaseElapsedException(
@@ -508,18 +516,14 @@ final class ExchangeHandler extends ChannelDuplexHandler implements StreamBody.S
             return;
         }
         if (!headReceived && requestDone) {
-            armHeaders(id);
+            armHeaders();
             return;
         }
-        timer = clock.schedule(Duration.ofNanos(limit - (now - lastProgress)), () -> onLoop(() -> timerFired(id)));
+        deadlines.arm(timeout, limit - (now - lastProgress));
     }
 
     private void cancelTimer() {
-        Clock.Scheduled t = timer;
-        timer = null;
-        if (t != null) {
-            t.cancel();
-        }
+        deadlines.disarm(timeout);
     }
 
     // ---- helpers ------------------------------------------------------------------------------

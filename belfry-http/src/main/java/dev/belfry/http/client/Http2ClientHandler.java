@@ -39,7 +39,6 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.collection.IntObjectHashMap;
 import io.netty.util.concurrent.EventExecutor;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +83,8 @@ final class Http2ClientHandler extends Http2FrameHandler {
     private final AsciiString authority;
     /** Exchanges whose stream was opened, by stream id, until Netty closes the stream. */
     private final IntObjectHashMap<Exchange> exchanges = new IntObjectHashMap<>();
+    /** The exchanges' timeouts, with one clock timer for the connection. */
+    private final Deadlines deadlines;
     /** Requests dispatched from other threads, written by one event-loop task. */
     private final Queue<Exchange> queued = new ConcurrentLinkedQueue<>();
 
@@ -99,6 +100,7 @@ final class Http2ClientHandler extends Http2FrameHandler {
         this.connection = connection;
         this.clock = settings.clock();
         this.authority = new AsciiString(settings.authority());
+        this.deadlines = new Deadlines(clock, this::onLoop);
     }
 
     @Override
@@ -254,6 +256,7 @@ final class Http2ClientHandler extends Http2FrameHandler {
         // Netty closes every stream when the connection goes (each one's CLOSED event comes first);
         // anything still here, or still queued, never had a stream to close.
         drainQueued();
+        deadlines.close();
         if (!exchanges.isEmpty()) {
             List<Exchange> open = new ArrayList<>(exchanges.values());
             exchanges.clear();
@@ -307,7 +310,8 @@ final class Http2ClientHandler extends Http2FrameHandler {
      * response read whole and the request written whole, or a failure); the pool's slot is freed
      * separately, once, when the stream closes or could not be opened.
      */
-    private final class Exchange implements StreamBody.Source, BodyWriter.Owner, BodyWriter.Sink {
+    private final class Exchange extends Deadlines.Deadline
+            implements StreamBody.Source, BodyWriter.Owner, BodyWriter.Sink {
         private final HttpRequest request;
         private final CompletableFuture<HttpResponse> result;
         private final boolean isHead;
@@ -323,9 +327,7 @@ final class Http2ClientHandler extends Http2FrameHandler {
         private @Nullable StreamBody body;
         private int owedCredit; // bytes of DATA delivered to the body and not yet given back
         private @Nullable BodyWriter writer;
-        private Clock.@Nullable Scheduled timer;
         private boolean timingHeaders;
-        private long timerDeadline;
         private long lastProgress;
 
         Exchange(HttpRequest request, CompletableFuture<HttpResponse> result) {
@@ -788,9 +790,9 @@ final class Http2ClientHandler extends Http2FrameHandler {
         private void armBodyIdle() {
             long now = clock.nanoTime();
             lastProgress = now;
-            if (timer != null
+            if (armed()
                     && (!timingHeaders
-                            || timerDeadline - now <= settings.bodyIdleTimeout().toNanos())) {
+                            || at() - now <= settings.bodyIdleTimeout().toNanos())) {
                 // Already watching, or the headers timer fires no later than the body's idle limit
                 // would: it is kept, and when it fires it checks the body's progress and re-arms
                 // for what is left. One timer per exchange, not one per phase.
@@ -803,15 +805,14 @@ final class Http2ClientHandler extends Http2FrameHandler {
         }
 
         private void schedule(long delayNanos) {
-            timerDeadline = clock.nanoTime() + delayNanos;
-            timer = clock.schedule(Duration.ofNanos(delayNanos), () -> onLoop(this::timerFired));
+            deadlines.arm(this, delayNanos);
         }
 
-        private void timerFired() {
+        @Override
+        void expired() {
             if (!active) {
                 return;
             }
-            timer = null;
             if (timingHeaders) {
                 if (!headReceived) {
                     fail(new PhaseElapsedException(
@@ -841,11 +842,7 @@ final class Http2ClientHandler extends Http2FrameHandler {
         }
 
         private void cancelTimer() {
-            Clock.Scheduled t = timer;
-            timer = null;
-            if (t != null) {
-                t.cancel();
-            }
+            deadlines.disarm(this);
         }
 
         void writabilityChanged() {

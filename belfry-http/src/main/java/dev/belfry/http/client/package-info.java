@@ -27,6 +27,9 @@
  * dev.belfry.reconnect.ConnectFailedException} for a failed or timed-out connect), so the core's
  * retry, stacked outside the client, repeats only what is safe. Timers run on the builder's clock
  * and fail with {@link dev.belfry.http.client.PhaseElapsedException} naming the origin and phase.
+ * Each connection keeps its exchanges' deadlines in a heap on its event loop and sets at most one
+ * timer on the clock, for the earliest ({@code Deadlines}), so arming and disarming a request's
+ * timeout never leaves the event loop.
  */
 @NullMarked
 package dev.belfry.http.client;
