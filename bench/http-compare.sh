@@ -41,8 +41,9 @@
 # Vert.x is told to prefer its native one]; BELFRY_JFR [unset: a file to record a JFR profile of
 # Belfry's server (PART=server) or client (PART=client) into]; PORT_BASE [19480]: ports PORT_BASE
 # to PORT_BASE+3 on 127.0.0.1; PIN [unset: no pinning; S:L, e.g. 1:0, runs each server JVM on
-# CPU S and wrk or h2load on CPU L with taskset, so that the two never share or swap a core: on a
-# 2-core machine this takes the scheduler's placement out of the server figures]; INTERLEAVE [0: each
+# CPU S and wrk or h2load on CPU L with taskset (PART=client: nginx on S, each client JVM on L), so
+# that the two never share or swap a core: on a 2-core machine this takes the scheduler's placement
+# out of the figures]; INTERLEAVE [0: each
 # server is started, measured in every case and stopped before the next; 1: all servers run at once,
 # each on two ports of its own from PORT_BASE+10, and each round measures every case and path on
 # each server in turn, so that the windows compared lie seconds apart, not minutes: on a shared
@@ -345,7 +346,7 @@ http {
     }
 }
 CONF
-    "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.log" 2>&1 &
+    "${SERVER_CPU[@]}" "$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.log" 2>&1 &
     NGINX_PID=$!
     PIDS+=("$NGINX_PID")
     wait_port "$NGINX_H1_PORT"
@@ -368,7 +369,7 @@ run_clients() {
             fi
             out="$WORK/client.$proto.$impl.out"
             nginx0=$(cpu_ticks "$NGINX_PID")
-            "$JAVA" "${JVM_OPTS[@]}" "${jfr[@]}" -cp "$CP" dev.belfry.bench.http.LoadClient "$impl" "$proto" \
+            "${LOAD_CPU[@]}" "$JAVA" "${JVM_OPTS[@]}" "${jfr[@]}" -cp "$CP" dev.belfry.bench.http.LoadClient "$impl" "$proto" \
                 "http://127.0.0.1:$port/text" "$IN_FLIGHT" "$WARMUP" "$DURATION" >"$out" 2>&1 &
             pid=$!
             PIDS+=("$pid")

@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.BiConsumer;
 import org.jspecify.annotations.Nullable;
@@ -112,6 +113,25 @@ public final class Headers implements Iterable<Map.Entry<String, String>> {
     /** The number of fields (a name with two values counts twice). */
     public int size() {
         return fields.length / 2;
+    }
+
+    /**
+     * The name of field {@code index} (from 0, in order; lower case): with {@link #value(int)}, a
+     * walk over the fields that allocates nothing.
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < size()}
+     */
+    public String name(int index) {
+        return fields[2 * Objects.checkIndex(index, size())];
+    }
+
+    /**
+     * The value of field {@code index} (from 0, in order).
+     *
+     * @throws IndexOutOfBoundsException unless {@code 0 <= index < size()}
+     */
+    public String value(int index) {
+        return fields[2 * Objects.checkIndex(index, size()) + 1];
     }
 
     /** Whether there are no fields. */

@@ -22,6 +22,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpServerUpgradeHandler;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -334,7 +335,7 @@ public final class HttpServer implements AutoCloseable {
         }
 
         void http1(ChannelPipeline pipeline) {
-            ResponseEncoder encoder = new ResponseEncoder();
+            HttpResponseEncoder encoder = new HttpResponseEncoder();
             ServerHandler handler = new ServerHandler(service, limits, encoder);
             StrictRequestDecoder decoder = new StrictRequestDecoder(limits, handler);
             HttpServerUpgradeHandler.SourceCodec source = ctx -> {

@@ -23,13 +23,13 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -59,6 +59,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Source, StrictRequestDecoder.Listener {
     private static final System.Logger LOG = System.getLogger(ServerHandler.class.getName());
+    private static final byte[] NO_BYTES = new byte[0];
 
     /** Asks an HTTP/1.1 connection to finish its exchange in flight and close. */
     enum Signal {
@@ -74,7 +75,10 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private final Service<HttpRequest, HttpResponse> service;
     private final ServerLimits limits;
-    private final @Nullable ResponseEncoder encoder;
+    /** Netty's response encoder, which whole responses skip (they are written as bytes). */
+    private final @Nullable HttpResponseEncoder encoder;
+
+    private @Nullable ChannelHandlerContext encoderContext;
 
     private @Nullable ChannelHandlerContext ctx;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
@@ -107,7 +111,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private boolean closing;
     private boolean draining;
 
-    ServerHandler(Service<HttpRequest, HttpResponse> service, ServerLimits limits, @Nullable ResponseEncoder encoder) {
+    ServerHandler(
+            Service<HttpRequest, HttpResponse> service, ServerLimits limits, @Nullable HttpResponseEncoder encoder) {
         this.service = service;
         this.limits = limits;
         this.encoder = encoder;
@@ -425,13 +430,17 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
 
     private void writeHead(HttpResponse response) {
         int status = response.status();
+        boolean noBody = isHead || status == 204 || status == 304 || status < 200;
+        if (noBody || response.body() instanceof FixedBody) {
+            writeWhole(response, status, noBody);
+            return;
+        }
         HttpHeaders out = RESPONSE_HEADERS.newHeaders();
         response.headers().forEach((name, value) -> {
-            if (!name.equals("connection") && !name.equals("transfer-encoding") && !name.equals("keep-alive")) {
+            if (!connectionSpecific(name)) {
                 out.add(WireText.of(name), WireText.of(value));
             }
         });
-        boolean noBody = isHead || status == 204 || status == 304 || status < 200;
         long length = response.body().contentLength();
         if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && status != 204 && status != 304 && status >= 200) {
             if (length >= 0) {
@@ -448,33 +457,85 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         } else if (version.equals(HttpVersion.HTTP_1_0)) {
             out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
-        if (encoder != null) {
-            encoder.nextResponseHasNoBody(isHead);
-        }
         responseStarted = true;
-        HttpResponseStatus nettyStatus = HttpResponseStatus.valueOf(status);
-        if (noBody || response.body() instanceof FixedBody) {
-            // No body, or one held in memory: the head and the whole body are one message, written
-            // and flushed once, with no subscription and no writer (and no trailer fields).
-            ByteBuf content = Unpooled.EMPTY_BUFFER;
-            if (noBody) {
-                response.body().discard();
-            } else {
-                byte[] bytes = ((FixedBody) response.body()).bytes();
-                if (bytes.length > 0) {
-                    content = Unpooled.wrappedBuffer(bytes);
-                }
-            }
-            finishResponse(new DefaultFullHttpResponse(version, nettyStatus, content, out, EmptyHttpHeaders.INSTANCE));
-            return;
-        }
-        write(new DefaultHttpResponse(version, nettyStatus, out), false);
+        write(new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status), out), false);
         BodyWriter bodyWriter = new BodyWriter(ctx(), response.body(), responseBodies, false);
         writer = bodyWriter;
         bodyWriter.start();
         if (!bodyWriter.wroteSinceFlush()) {
             ctx().flush(); // the body is slow to start: let the client see the head now
         }
+    }
+
+    /**
+     * The context whose writes skip the response encoder (this handler's own when there is none):
+     * whole responses go out as bytes from there.
+     */
+    private ChannelHandlerContext bytesOut() {
+        ChannelHandlerContext context = encoderContext;
+        if (context == null) {
+            context = encoder == null ? null : ctx().pipeline().context(encoder);
+            if (context == null) {
+                context = ctx();
+            }
+            encoderContext = context;
+        }
+        return context;
+    }
+
+    /**
+     * A response with no body, or one held in memory: the head and the body are laid out as bytes
+     * ({@link WholeResponse}) with the same fields {@link #writeHead} would give Netty's encoder,
+     * and written with one flush, from before the encoder.
+     */
+    private void writeWhole(HttpResponse response, int status, boolean noBody) {
+        byte[] body = NO_BYTES;
+        if (noBody) {
+            response.body().discard();
+        } else {
+            body = ((FixedBody) response.body()).bytes();
+        }
+        Headers fields = response.headers();
+        String[] extra = new String[4];
+        if (!fields.contains("content-length") && status != 204 && status != 304 && status >= 200) {
+            long length = noBody ? response.body().contentLength() : body.length;
+            if (length >= 0) {
+                extra[0] = "content-length";
+                extra[1] = ContentLengths.of(length).toString();
+            } else if (version.equals(HttpVersion.HTTP_1_1)) {
+                extra[0] = "transfer-encoding";
+                extra[1] = "chunked";
+            } else {
+                keepAlive = false; // HTTP/1.0: the close delimits the body
+            }
+        }
+        if (!keepAlive || closeAfter || draining) {
+            closeAfter = true;
+            extra[2] = "connection";
+            extra[3] = "close";
+        } else if (version.equals(HttpVersion.HTTP_1_0)) {
+            extra[2] = "connection";
+            extra[3] = "keep-alive";
+        }
+        responseStarted = true;
+        // No framing field at all on a 1xx or 204 (RFC 9110, 8.6), as Netty's encoder strips it.
+        WholeResponse.FieldFilter skip = status < 200 || status == 204
+                ? name -> connectionSpecific(name) || name.equals("content-length")
+                : ServerHandler::connectionSpecific;
+        ByteBuf head = WholeResponse.head(ctx().alloc(), version, status, fields, skip, extra, body);
+        ChannelHandlerContext bytesOut = bytesOut();
+        ChannelFuture written;
+        if (body.length > WholeResponse.COPY_LIMIT) {
+            bytesOut.write(head);
+            written = bytesOut.writeAndFlush(Unpooled.wrappedBuffer(body));
+        } else {
+            written = bytesOut.writeAndFlush(head);
+        }
+        written.addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
+    }
+
+    private static boolean connectionSpecific(String name) {
+        return name.equals("connection") || name.equals("transfer-encoding") || name.equals("keep-alive");
     }
 
     private void finishResponse(HttpObject last) {
@@ -552,9 +613,6 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpResponse.TEXT_UTF8)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        if (encoder != null) {
-            encoder.nextResponseHasNoBody(false);
-        }
         // A client told 413 is most likely still uploading, as is one whose body broke mid-way: close
         // lingering, so the answer is not lost to a reset (see LingeringClose).
         boolean linger = status == 413 || readingBody;

@@ -65,6 +65,14 @@ class Http1ServerHandlerTest {
         if (request.path().equals("/none")) {
             return CompletableFuture.completedFuture(HttpResponse.of(204));
         }
+        if (request.path().equals("/none-framed")) {
+            // Framing fields a 204 must not carry (RFC 9110, 8.6 and 6.1): the server drops them.
+            return CompletableFuture.completedFuture(HttpResponse.status(204)
+                    .header("content-length", "0")
+                    .header("transfer-encoding", "chunked")
+                    .header("x-kept", "yes")
+                    .build());
+        }
         if (request.path().equals("/overloaded")) {
             return CompletableFuture.failedFuture(new OverloadedException("full"));
         }
@@ -250,6 +258,16 @@ class Http1ServerHandlerTest {
         assertThat(out.toLowerCase(java.util.Locale.ROOT))
                 .doesNotContain("content-length")
                 .doesNotContain("chunked");
+    }
+
+    @Test
+    void framingFieldsAHandlerPutOnA204AreDropped() {
+        feed("GET /none-framed HTTP/1.1\r\nHost: x\r\n\r\nGET /g HTTP/1.1\r\nHost: x\r\n\r\n", Feed.WHOLE, 0);
+
+        assertThat(output())
+                .isEqualTo(
+                        "HTTP/1.1 204 No Content\r\nx-kept: yes\r\n\r\n"
+                                + "HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 8\r\n\r\nhello /g");
     }
 
     @Test
