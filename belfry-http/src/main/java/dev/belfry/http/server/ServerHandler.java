@@ -435,6 +435,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             writeWhole(response, status, noBody);
             return;
         }
+        // A streamed body (a status that may have one, not a HEAD): the head through Netty's encoder,
+        // then the body chunk by chunk as the client reads it.
         HttpHeaders out = RESPONSE_HEADERS.newHeaders();
         response.headers().forEach((name, value) -> {
             if (!connectionSpecific(name)) {
@@ -442,7 +444,7 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             }
         });
         long length = response.body().contentLength();
-        if (!out.contains(HttpHeaderNames.CONTENT_LENGTH) && status != 204 && status != 304 && status >= 200) {
+        if (!out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
             if (length >= 0) {
                 out.set(HttpHeaderNames.CONTENT_LENGTH, ContentLengths.of(length));
             } else if (version.equals(HttpVersion.HTTP_1_1)) {
