@@ -405,7 +405,7 @@ done
 echo
 echo "## Belfry HTTP vs its peers, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r), shared: load average $(loadavg) at the end (1-minute load at each measurement in the results). Load generator, server and nginx share the cores."
+echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r), shared: load average $(loadavg) at the end (1-minute load at each measurement in the results). $([ -n "$PIN" ] && echo "Servers and nginx on CPU ${PIN%%:*}; wrk, h2load and the client JVMs on CPU ${PIN##*:}." || echo "Load generator, server and nginx share the cores.")"
 echo "JDK: $("$JAVA" -version 2>&1 | head -1); every JVM: ${JVM_OPTS[*]}; pinning (server:load CPU): ${PIN:-none}."
 echo "Peers: Netty $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/netty-codec-http-\([^/]*\)\.jar#\1#p' | head -1), Armeria $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/armeria-\([0-9][^/]*\)\.jar#\1#p' | head -1), Vert.x $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/vertx-core-\([0-9][^/]*\)\.jar#\1#p' | head -1), OkHttp $(tr ':' '\n' <"$WORK/cp.txt" | sed -n 's#.*/okhttp-jvm-\([0-9][^/]*\)\.jar#\1#p' | head -1); nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); h2load $(h2load --version | awk '{print $2}')."
 echo "Each cell: one ${DURATION}s window after a ${WARMUP}s warm-up, in each of $ROUNDS round(s)."

@@ -11,7 +11,9 @@
  * <p>An HTTP/2 connection has one handler for all its streams: a HEADERS frame becomes a request,
  * DATA frames its body, and the response goes out as frames on the stream, with no channel or
  * HTTP/1 conversion per stream; what is written while the connection is read is flushed once at
- * the end of the read.
+ * the end of the read. On HTTP/1.1, a response whose body is in hand (or absent) is laid out as
+ * bytes in one buffer and written past Netty's encoder ({@code WholeResponse}, the same bytes the
+ * encoder writes); a streamed body goes through the encoder chunk by chunk.
  *
  * <p>Reads follow demand: a connection is read only while a request head is awaited or the
  * request body's subscriber wants more, so a slow handler holds the client back through TCP (or
