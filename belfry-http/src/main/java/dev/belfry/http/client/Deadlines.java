@@ -109,11 +109,6 @@ final class Deadlines {
         return size;
     }
 
-    /** Whether a timer is set on the clock. */
-    boolean timerSet() {
-        return timer != null;
-    }
-
     private void ensureTimer() {
         if (size == 0 || closed) {
             return;

@@ -43,9 +43,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -77,8 +79,8 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private final ServerLimits limits;
     /** Netty's response encoder, which whole responses skip (they are written as bytes). */
     private final @Nullable HttpResponseEncoder encoder;
-
-    private @Nullable ChannelHandlerContext encoderContext;
+    /** Where whole responses are written: the encoder's context, so their bytes skip it. */
+    private @Nullable ChannelHandlerContext bytesOut;
 
     private @Nullable ChannelHandlerContext ctx;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
@@ -121,6 +123,9 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        ChannelHandlerContext encoding =
+                encoder == null ? null : context.pipeline().context(encoder);
+        this.bytesOut = encoding != null ? encoding : context;
         if (context.channel().isActive()) {
             waitForRequest();
         }
@@ -437,27 +442,18 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         }
         // A streamed body (a status that may have one, not a HEAD): the head through Netty's encoder,
         // then the body chunk by chunk as the client reads it.
+        CharSequence[] added =
+                connectionFields(response.headers(), status, response.body().contentLength());
         HttpHeaders out = RESPONSE_HEADERS.newHeaders();
         response.headers().forEach((name, value) -> {
             if (!connectionSpecific(name)) {
                 out.add(WireText.of(name), WireText.of(value));
             }
         });
-        long length = response.body().contentLength();
-        if (!out.contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            if (length >= 0) {
-                out.set(HttpHeaderNames.CONTENT_LENGTH, ContentLengths.of(length));
-            } else if (version.equals(HttpVersion.HTTP_1_1)) {
-                out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            } else {
-                keepAlive = false; // HTTP/1.0: the close delimits the body
+        for (int i = 0; i < added.length; i += 2) {
+            if (added[i] != null) {
+                out.add(added[i], added[i + 1]);
             }
-        }
-        if (!keepAlive || closeAfter || draining) {
-            closeAfter = true;
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (version.equals(HttpVersion.HTTP_1_0)) {
-            out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         responseStarted = true;
         write(new DefaultHttpResponse(version, HttpResponseStatus.valueOf(status), out), false);
@@ -470,25 +466,40 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     }
 
     /**
-     * The context whose writes skip the response encoder (this handler's own when there is none):
-     * whole responses go out as bytes from there.
+     * The fields the connection adds to a response's own, as name-value pairs (null where none): the
+     * framing (its {@code content-length}, else chunked on HTTP/1.1, else none and the close ends
+     * the body) unless the handler set a length or the status has no body, and {@code connection:
+     * close} when the connection closes after this answer ({@code keep-alive} for HTTP/1.0 when it
+     * does not). Marks the connection to close when it must.
      */
-    private ChannelHandlerContext bytesOut() {
-        ChannelHandlerContext context = encoderContext;
-        if (context == null) {
-            context = encoder == null ? null : ctx().pipeline().context(encoder);
-            if (context == null) {
-                context = ctx();
+    private CharSequence[] connectionFields(Headers fields, int status, long length) {
+        CharSequence[] added = new CharSequence[4];
+        if (!fields.contains("content-length") && status != 204 && status != 304 && status >= 200) {
+            if (length >= 0) {
+                added[0] = HttpHeaderNames.CONTENT_LENGTH;
+                added[1] = ContentLengths.of(length);
+            } else if (version.equals(HttpVersion.HTTP_1_1)) {
+                added[0] = HttpHeaderNames.TRANSFER_ENCODING;
+                added[1] = HttpHeaderValues.CHUNKED;
+            } else {
+                keepAlive = false; // HTTP/1.0: the close delimits the body
             }
-            encoderContext = context;
         }
-        return context;
+        if (!keepAlive || closeAfter || draining) {
+            closeAfter = true;
+            added[2] = HttpHeaderNames.CONNECTION;
+            added[3] = HttpHeaderValues.CLOSE;
+        } else if (version.equals(HttpVersion.HTTP_1_0)) {
+            added[2] = HttpHeaderNames.CONNECTION;
+            added[3] = HttpHeaderValues.KEEP_ALIVE;
+        }
+        return added;
     }
 
     /**
      * A response with no body, or one held in memory: the head and the body are laid out as bytes
-     * ({@link WholeResponse}) with the same fields {@link #writeHead} would give Netty's encoder,
-     * and written with one flush, from before the encoder.
+     * ({@link WholeResponse}), with the connection's fields from {@link #connectionFields} as for a
+     * streamed one, and written with one flush, from before the encoder.
      */
     private void writeWhole(HttpResponse response, int status, boolean noBody) {
         byte[] body = NO_BYTES;
@@ -498,34 +509,15 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
             body = ((FixedBody) response.body()).bytes();
         }
         Headers fields = response.headers();
-        String[] extra = new String[4];
-        if (!fields.contains("content-length") && status != 204 && status != 304 && status >= 200) {
-            long length = noBody ? response.body().contentLength() : body.length;
-            if (length >= 0) {
-                extra[0] = "content-length";
-                extra[1] = ContentLengths.of(length).toString();
-            } else if (version.equals(HttpVersion.HTTP_1_1)) {
-                extra[0] = "transfer-encoding";
-                extra[1] = "chunked";
-            } else {
-                keepAlive = false; // HTTP/1.0: the close delimits the body
-            }
-        }
-        if (!keepAlive || closeAfter || draining) {
-            closeAfter = true;
-            extra[2] = "connection";
-            extra[3] = "close";
-        } else if (version.equals(HttpVersion.HTTP_1_0)) {
-            extra[2] = "connection";
-            extra[3] = "keep-alive";
-        }
+        CharSequence[] added =
+                connectionFields(fields, status, noBody ? response.body().contentLength() : body.length);
         responseStarted = true;
         // No framing field at all on a 1xx or 204 (RFC 9110, 8.6), as Netty's encoder strips it.
-        WholeResponse.FieldFilter skip = status < 200 || status == 204
+        Predicate<String> skip = status < 200 || status == 204
                 ? name -> connectionSpecific(name) || name.equals("content-length")
                 : ServerHandler::connectionSpecific;
-        ByteBuf head = WholeResponse.head(ctx().alloc(), version, status, fields, skip, extra, body);
-        ChannelHandlerContext bytesOut = bytesOut();
+        ByteBuf head = WholeResponse.head(ctx().alloc(), version, status, fields, skip, added, body);
+        ChannelHandlerContext bytesOut = Objects.requireNonNull(this.bytesOut, "handler not added to a pipeline");
         ChannelFuture written;
         if (body.length > WholeResponse.COPY_LIMIT) {
             bytesOut.write(head);

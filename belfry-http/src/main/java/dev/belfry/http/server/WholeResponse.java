@@ -6,6 +6,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.CharsetUtil;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes an HTTP/1.x response whose body is in hand (or absent) as bytes: status line, fields and
@@ -33,15 +35,15 @@ final class WholeResponse {
     /**
      * A buffer holding the status line and {@code fields}, then {@code extra} name-value pairs (null
      * entries skipped), the blank line, and {@code body} when it is at most {@link #COPY_LIMIT}
-     * bytes. Fields named by {@code skip} are left out.
+     * bytes. Fields whose names {@code skip} accepts are left out of {@code fields}.
      */
     static ByteBuf head(
             ByteBufAllocator alloc,
             HttpVersion version,
             int status,
             Headers fields,
-            FieldFilter skip,
-            String[] extra,
+            Predicate<String> skip,
+            @Nullable CharSequence[] extra,
             byte[] body) {
         byte[] line = statusLine(version, status);
         int size = line.length + 2;
@@ -49,8 +51,10 @@ final class WholeResponse {
             size += fields.name(i).length() + fields.value(i).length() + 4;
         }
         for (int i = 0; i + 1 < extra.length; i += 2) {
-            if (extra[i] != null) {
-                size += extra[i].length() + extra[i + 1].length() + 4;
+            CharSequence name = extra[i];
+            CharSequence value = extra[i + 1];
+            if (name != null && value != null) {
+                size += name.length() + value.length() + 4;
             }
         }
         boolean copyBody = body.length <= COPY_LIMIT;
@@ -61,13 +65,15 @@ final class WholeResponse {
         buf.writeBytes(line);
         for (int i = 0; i < fields.size(); i++) {
             String name = fields.name(i);
-            if (!skip.skips(name)) {
+            if (!skip.test(name)) {
                 field(buf, name, fields.value(i));
             }
         }
         for (int i = 0; i + 1 < extra.length; i += 2) {
-            if (extra[i] != null) {
-                field(buf, extra[i], extra[i + 1]);
+            CharSequence name = extra[i];
+            CharSequence value = extra[i + 1];
+            if (name != null && value != null) {
+                field(buf, name, value);
             }
         }
         buf.writeShort(CRLF);
@@ -77,13 +83,7 @@ final class WholeResponse {
         return buf;
     }
 
-    /** Which of the handler's fields the head leaves out (those the connection decides itself). */
-    @FunctionalInterface
-    interface FieldFilter {
-        boolean skips(String name);
-    }
-
-    private static void field(ByteBuf buf, String name, String value) {
+    private static void field(ByteBuf buf, CharSequence name, CharSequence value) {
         buf.writeCharSequence(name, CharsetUtil.US_ASCII);
         buf.writeShort(COLON_SPACE);
         buf.writeCharSequence(value, CharsetUtil.US_ASCII);
