@@ -18,7 +18,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
@@ -81,6 +85,12 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
     private final @Nullable HttpResponseEncoder encoder;
     /** Where whole responses are written: the encoder's context, so their bytes skip it. */
     private @Nullable ChannelHandlerContext bytesOut;
+    /**
+     * No outbound handler sits between {@link #bytesOut} and the socket, so bytes written from there
+     * reach the channel's outbound buffer as they are: when that buffer is empty after a flush, the
+     * kernel has every byte, and the exchange can end without a promise per response.
+     */
+    private boolean bytesReachSocket;
 
     private @Nullable ChannelHandlerContext ctx;
     private final ArrayDeque<HttpObject> pending = new ArrayDeque<>(2);
@@ -126,9 +136,23 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
         ChannelHandlerContext encoding =
                 encoder == null ? null : context.pipeline().context(encoder);
         this.bytesOut = encoding != null ? encoding : context;
+        this.bytesReachSocket = nothingOutboundBefore(context.pipeline(), this.bytesOut);
         if (context.channel().isActive()) {
             waitForRequest();
         }
+    }
+
+    /** Whether no handler before {@code at} (towards the socket) handles outbound events. */
+    private static boolean nothingOutboundBefore(ChannelPipeline pipeline, ChannelHandlerContext at) {
+        for (Map.Entry<String, ChannelHandler> entry : pipeline) {
+            if (entry.getKey().equals(at.name())) {
+                return true;
+            }
+            if (entry.getValue() instanceof ChannelOutboundHandler) {
+                return false;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -518,14 +542,37 @@ final class ServerHandler extends ChannelDuplexHandler implements StreamBody.Sou
                 : ServerHandler::connectionSpecific;
         ByteBuf head = WholeResponse.head(ctx().alloc(), version, status, fields, skip, added, body);
         ChannelHandlerContext bytesOut = Objects.requireNonNull(this.bytesOut, "handler not added to a pipeline");
-        ChannelFuture written;
         if (body.length > WholeResponse.COPY_LIMIT) {
-            bytesOut.write(head);
-            written = bytesOut.writeAndFlush(Unpooled.wrappedBuffer(body));
+            bytesOut.write(head, bytesOut.voidPromise());
+            writeLast(bytesOut, Unpooled.wrappedBuffer(body));
         } else {
-            written = bytesOut.writeAndFlush(head);
+            writeLast(bytesOut, head);
         }
-        written.addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
+    }
+
+    /**
+     * Writes and flushes the last bytes of a response and ends the exchange once the kernel has
+     * them. Most writes go to the socket at once: then the exchange ends here, with no promise and no
+     * listener. Otherwise (the socket's buffer full, or an outbound handler in between) it ends when
+     * the write completes; a failed write ends it as failed (the connection closes).
+     */
+    private void writeLast(ChannelHandlerContext out, ByteBuf last) {
+        if (bytesReachSocket) {
+            // A failure here also reaches exceptionCaught through the void promise, which closes.
+            out.writeAndFlush(last, out.voidPromise());
+            ChannelOutboundBuffer buffered = out.channel().unsafe().outboundBuffer();
+            if (buffered == null || !out.channel().isActive()) {
+                exchangeDone(false);
+                return;
+            }
+            if (buffered.totalPendingWriteBytes() == 0) {
+                exchangeDone(true);
+                return;
+            }
+            // Still buffered: an empty write completes once every byte before it is written.
+            last = Unpooled.EMPTY_BUFFER;
+        }
+        out.writeAndFlush(last).addListener((ChannelFutureListener) f -> exchangeDone(f.isSuccess()));
     }
 
     private static boolean connectionSpecific(String name) {

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(60)
 class HttpServerLoopbackTest {
     private static final long BIG = 256L << 20; // twice the test JVM's heap (-Xmx128m)
+    private static final int FIXED = 8 << 20; // a body held in memory, more than a socket takes at once
 
     private final CompletableFuture<HttpResponse> held = new CompletableFuture<>();
     private final CompletableFuture<Boolean> heldCancelled = new CompletableFuture<>();
@@ -54,6 +55,9 @@ class HttpServerLoopbackTest {
             CompletableFuture.completedFuture(HttpResponse.status(200)
                     .body(Body.fromPublisher(new Generated(BIG, 64 * 1024), BIG))
                     .build());
+        case "/fixed" ->
+            CompletableFuture.completedFuture(
+                    HttpResponse.status(200).body(Body.of(pattern(FIXED))).build());
         case "/echo" -> request.body().collectUtf8(1024).thenApply(text -> HttpResponse.text("echo " + text));
         case "/hold" -> {
             request.body().discard();
@@ -117,6 +121,73 @@ class HttpServerLoopbackTest {
 
     private URI uri(HttpServer server, String path) {
         return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    @Test
+    void aWholeResponseTheSocketCannotTakeAtOnceArrivesWholeBeforeTheNextAndBeforeTheClose() throws Exception {
+        HttpServer server = start();
+        byte[] expected = pattern(FIXED);
+
+        try (Socket socket = new Socket()) {
+            socket.setReceiveBufferSize(64 * 1024); // the server's writes fill the path and wait
+            socket.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()), 5_000);
+            socket.setSoTimeout(20_000);
+            OutputStream out = socket.getOutputStream();
+            // Pipelined: a whole response left partly unwritten must end before the next is
+            // answered, and the last one's close must wait for its bytes.
+            String requests = get("/fixed", "") + get("/after", "") + get("/fixed", "Connection: close\r\n");
+            out.write(requests.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+
+            assertSameBytes(readResponse(in), expected);
+            assertThat(new String(readResponse(in), StandardCharsets.UTF_8)).isEqualTo("hello /after");
+            assertSameBytes(readResponse(in), expected);
+            assertThat(in.read())
+                    .as("closed after the last response, not before")
+                    .isEqualTo(-1);
+        }
+    }
+
+    private static void assertSameBytes(byte[] actual, byte[] expected) {
+        assertThat(actual.length).as("body length").isEqualTo(expected.length);
+        assertThat(java.util.Arrays.mismatch(actual, expected))
+                .as("first differing byte")
+                .isEqualTo(-1);
+    }
+
+    private static String get(String path, String fields) {
+        return "GET " + path + " HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n";
+    }
+
+    private static byte[] pattern(int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i % 251);
+        }
+        return bytes;
+    }
+
+    /** Reads one HTTP/1.1 response with a content-length from {@code in}; returns its body. */
+    private static byte[] readResponse(InputStream in) throws IOException {
+        var head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("the connection closed inside a response head: " + head);
+            }
+            head.append((char) b);
+        }
+        assertThat(head.toString()).startsWith("HTTP/1.1 200 ");
+        int length = -1;
+        for (String line : head.toString().lines().toList()) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(
+                        line.substring("content-length:".length()).trim());
+            }
+        }
+        assertThat(length).as("content-length in " + head).isNotNegative();
+        return in.readNBytes(length);
     }
 
     @Test
