@@ -13,7 +13,8 @@
  * HTTP/1 conversion per stream; what is written while the connection is read is flushed once at
  * the end of the read. On HTTP/1.1, a response whose body is in hand (or absent) is laid out as
  * bytes in one buffer and written past Netty's encoder ({@code WholeResponse}, the same bytes the
- * encoder writes); a streamed body goes through the encoder chunk by chunk.
+ * encoder writes), and the exchange ends as soon as the socket has taken them, with no promise per
+ * response; a streamed body goes through the encoder chunk by chunk.
  *
  * <p>Reads follow demand: a connection is read only while a request head is awaited or the
  * request body's subscriber wants more, so a slow handler holds the client back through TCP (or
