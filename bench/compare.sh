@@ -48,7 +48,9 @@
 # [19080]: ports PORT_BASE to PORT_BASE+5, PORT_BASE+821 to +823 (Belfry's admin ports) on 127.0.0.1;
 # BELFRY2_JAVA_OPTS [empty]: the JVM options of `belfry2`, a second Belfry with the same jar and
 # config, measured beside the first when ONLY names it (ONLY="haproxy belfry belfry2"), so that two
-# sets of options are compared in one run.
+# sets of options are compared in one run; PIN [unset: no pinning; P:L, e.g. 1:0: every proxy
+# runs on CPU P and wrk and the backend on CPU L, with taskset: the scheduler's placement of the
+# processes on a 2-core machine is then the same for every proxy].
 #
 # Installs haproxy, nginx-light, libnginx-mod-stream and wrk with apt-get if missing (needs root)
 # and builds Belfry's jar if needed. Every process it starts is stopped by PID on exit and its
@@ -78,6 +80,15 @@ BELFRY_COLD_ADMIN_PORT=$((PORT_BASE + 822))
 BELFRY2_PORT=$((PORT_BASE + 5))
 BELFRY2_ADMIN_PORT=$((PORT_BASE + 823))
 export BELFRY_JAVA_OPTS=${BELFRY_JAVA_OPTS-}
+# PIN=P:L: every proxy on CPU P, wrk and the backend on CPU L (taskset), so that a proxy never
+# shares or swaps a core with its load.
+PROXY_CPU=()
+LOAD_CPU=()
+if [ -n "${PIN:-}" ]; then
+    [[ $PIN =~ ^[0-9]+:[0-9]+$ ]] || { echo "PIN must be P:L, two CPU numbers, e.g. 1:0 (got '$PIN')" >&2; exit 2; }
+    PROXY_CPU=(taskset -c "${PIN%%:*}")
+    LOAD_CPU=(taskset -c "${PIN##*:}")
+fi
 BELFRY_LOG_LEVEL=${BELFRY_LOG_LEVEL-}
 
 log() { printf '[compare %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -179,7 +190,7 @@ http {
     }
 }
 CONF
-"$NGINX" -c "$WORK/backend/nginx.conf" -p "$WORK/backend" >"$WORK/backend/out.log" 2>&1 &
+"${LOAD_CPU[@]}" "$NGINX" -c "$WORK/backend/nginx.conf" -p "$WORK/backend" >"$WORK/backend/out.log" 2>&1 &
 PIDS+=($!)
 
 declare -A PORT PID
@@ -203,7 +214,7 @@ frontend fe
 backend be
     server s1 127.0.0.1:$BACKEND_PORT maxconn $MAXCONN
 CONF
-    haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+    "${PROXY_CPU[@]}" haproxy -f "$WORK/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
     PIDS+=($!)
     PORT[haproxy]=$HAPROXY_PORT
     PID[haproxy]=$!
@@ -228,7 +239,7 @@ stream {
     }
 }
 CONF
-    "$NGINX" -c "$WORK/stream/nginx.conf" -p "$WORK/stream" >"$WORK/stream/out.log" 2>&1 &
+    "${PROXY_CPU[@]}" "$NGINX" -c "$WORK/stream/nginx.conf" -p "$WORK/stream" >"$WORK/stream/out.log" 2>&1 &
     PIDS+=($!)
     PORT[nginx]=$NGINX_PORT
     PID[nginx]=$!
@@ -272,7 +283,7 @@ CONF
     fi
     # The main Belfry (with the JFR recording, if asked); its log goes to belfry.log.
     BELFRY_NO_BUILD=1 BELFRY_JAVA_OPTS="$BELFRY_JAVA_OPTS $BELFRY_JFR_OPTS" \
-        bin/belfry run --config "$WORK/belfry.toml" >"$WORK/belfry.log" 2>&1 &
+        "${PROXY_CPU[@]}" bin/belfry run --config "$WORK/belfry.toml" >"$WORK/belfry.log" 2>&1 &
     PID[belfry]=$!
     PIDS+=($!)
 fi
@@ -285,7 +296,7 @@ if wants belfry2; then
         "$WORK/belfry.toml" >"$WORK/belfry2.toml"
     PORT[belfry2]=$BELFRY2_PORT
     BELFRY_NO_BUILD=1 BELFRY_JAVA_OPTS="${BELFRY2_JAVA_OPTS:-}" \
-        bin/belfry run --config "$WORK/belfry2.toml" >"$WORK/belfry2.log" 2>&1 &
+        "${PROXY_CPU[@]}" bin/belfry run --config "$WORK/belfry2.toml" >"$WORK/belfry2.log" 2>&1 &
     PID[belfry2]=$!
     PIDS+=($!)
 fi
@@ -327,7 +338,7 @@ measure() {
     local name=$1 scen=$2 path=$3 conns=$4; shift 4
     local url="http://127.0.0.1:${PORT[$name]}/$path" pid=${PID[$name]}
     if [ "$scen" != cold ]; then
-        wrk -t1 -c"$conns" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
+        "${LOAD_CPU[@]}" wrk -t1 -c"$conns" -d"${WARMUP}s" "$@" "$url" >/dev/null 2>&1 || true
         sleep 1
     fi
     local window=$DURATION
@@ -348,7 +359,7 @@ measure() {
         perf_pid=$!
         PIDS+=("$perf_pid")
     fi
-    wrk -t1 -c"$conns" -d"${window}s" --latency "$@" "$url" >"$WORK/$scen.$name.wrk" 2>&1 || true
+    "${LOAD_CPU[@]}" wrk -t1 -c"$conns" -d"${window}s" --latency "$@" "$url" >"$WORK/$scen.$name.wrk" 2>&1 || true
     [ -n "$perf_pid" ] && { wait "$perf_pid" 2>/dev/null || true; }
     local after=0 sys_after=0 opens_after
     [ "$pid" != - ] && after=$(cpu_ticks "$pid") && sys_after=$(sys_ticks "$pid")
@@ -491,7 +502,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
         # A second Belfry, just started, loaded at once and then stopped; then HAProxy's window.
         if wants belfry; then
             started=$(date +%s.%N)
-            BELFRY_NO_BUILD=1 bin/belfry run --config "$WORK/belfry-cold.toml" >>"$WORK/belfry-cold.log" 2>&1 &
+            BELFRY_NO_BUILD=1 "${PROXY_CPU[@]}" bin/belfry run --config "$WORK/belfry-cold.toml" >>"$WORK/belfry-cold.log" 2>&1 &
             cold_pid=$!
             PIDS+=("$cold_pid")
             wait_port "$BELFRY_COLD_PORT"
@@ -534,7 +545,7 @@ done
 echo
 echo "## Belfry vs HAProxy vs nginx stream, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); wrk, the backend and the proxy share them."
+echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); $( [ -n "${PIN:-}" ] && echo "each proxy on CPU ${PIN%%:*}, wrk and the backend on CPU ${PIN##*:}" || echo "wrk, the backend and the proxy share them")."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
 echo "nginx stream: one worker. Belfry: bin/belfry run, io_threads = 1, transport: the default unless -Dbelfry.transport is in BELFRY_JAVA_OPTS, BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS' (empty: as shipped)${PID[belfry2]:+; belfry2: the same with BELFRY_JAVA_OPTS='${BELFRY2_JAVA_OPTS:-}'}, log level ${BELFRY_LOG_LEVEL:-as shipped (info: a line per connection)}, $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1), on $BELFRY_JAVA."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path, in each of $ROUNDS round(s). CPU = utime+stime of the whole proxy process over the window / requests."
