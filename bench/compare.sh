@@ -2,8 +2,11 @@
 # Compares Belfry's L4 proxy with HAProxy and nginx stream on loopback, in one run.
 #
 # The same HTTP backend (nginx, one worker, a 100-byte and a 256 KiB file) is reached directly,
-# through HAProxy (mode tcp, nbthread 1), through nginx stream (one worker) and through Belfry
-# (bin/belfry run, io_threads = 1). Scenarios, each warmed up before it is measured:
+# through HAProxy (mode tcp, nbthread 1), through nginx stream (one worker), through Belfry
+# (bin/belfry run, io_threads = 1) and through `floor`: bench/floor/FloorRelay.java, a bare relay on
+# Netty's epoll event loop with no Netty channels (no limits, timeouts, balancing or log; not a
+# proxy), which shows what a new connection costs a JVM relay below Belfry's channel-based one.
+# Scenarios, each warmed up before it is measured:
 #   keepalive  wrk -t1 -c64, keep-alive connections, 100-byte responses
 #   close      wrk -t1 -c64 -H 'Connection: close': the backend closes after each response and wrk
 #              opens a new connection for the next request (counted: new TCP connections/request)
@@ -36,7 +39,7 @@
 # scenarios this many times in a row, print each round's tables and then, for more than one, the
 # median over the rounds of each ratio to HAProxy]; MEDIAN_FROM [1: the first round the medians
 # count; 2 leaves out the round in which Belfry's JIT is still compiling]; ONLY [direct haproxy nginx
-# belfry]; BELFRY_JAR [unset: the jar bin/belfry builds; a path runs that jar instead, never
+# belfry floor]; BELFRY_JAR [unset: the jar bin/belfry builds; a path runs that jar instead, never
 # building]; BELFRY_JAVA_OPTS [empty: as shipped; the options of earlier runs were
 # '-Xms256m -Xmx256m -XX:+UseSerialGC']; BELFRY_LOG_LEVEL [unset: the default, info, logging every
 # connection; warn turns the access log off]; BELFRY_JFR [unset: a file to
@@ -45,12 +48,13 @@
 # calls per request with perf stat during the window; this costs CPU, so not for the CPU column];
 # PERF_RECORD [unset: a directory; if set, record each proxy's on-CPU call stacks, kernel included,
 # with perf record during each window into DIR/SCENARIO.TARGET.rN.data, for `perf report -i`]; PORT_BASE
-# [19080]: ports PORT_BASE to PORT_BASE+5, PORT_BASE+821 to +823 (Belfry's admin ports) on 127.0.0.1;
+# [19080]: ports PORT_BASE to PORT_BASE+6, PORT_BASE+821 to +823 (Belfry's admin ports) on 127.0.0.1;
 # BELFRY2_JAVA_OPTS [empty]: the JVM options of `belfry2`, a second Belfry with the same jar and
 # config, measured beside the first when ONLY names it (ONLY="haproxy belfry belfry2"), so that two
 # sets of options are compared in one run; PIN [unset: no pinning; P:L, e.g. 1:0: every proxy
 # runs on CPU P and wrk and the backend on CPU L, with taskset: the scheduler's placement of the
-# processes on a 2-core machine is then the same for every proxy].
+# processes on a 2-core machine is then the same for every proxy]; FLOOR_JAVA_HOME [unset: the
+# JDK that runs Belfry]: the JDK that compiles and runs the floor relay.
 #
 # Installs haproxy, nginx-light, libnginx-mod-stream and wrk with apt-get if missing (needs root)
 # and builds Belfry's jar if needed. Every process it starts is stopped by PID on exit and its
@@ -68,7 +72,7 @@ COLD_DURATION=${COLD_DURATION:-10}
 SCENARIOS=${SCENARIOS:-cold keepalive close bulk idle}
 ROUNDS=${ROUNDS:-1}
 MEDIAN_FROM=${MEDIAN_FROM:-1}
-ONLY=${ONLY:-direct haproxy nginx belfry}
+ONLY=${ONLY:-direct haproxy nginx belfry floor}
 PORT_BASE=${PORT_BASE:-19080}
 BACKEND_PORT=$PORT_BASE
 HAPROXY_PORT=$((PORT_BASE + 1))
@@ -79,6 +83,7 @@ BELFRY_COLD_PORT=$((PORT_BASE + 4))
 BELFRY_COLD_ADMIN_PORT=$((PORT_BASE + 822))
 BELFRY2_PORT=$((PORT_BASE + 5))
 BELFRY2_ADMIN_PORT=$((PORT_BASE + 823))
+FLOOR_PORT=$((PORT_BASE + 6))
 export BELFRY_JAVA_OPTS=${BELFRY_JAVA_OPTS-}
 # PIN=P:L: every proxy on CPU P, wrk and the backend on CPU L (taskset), so that a proxy never
 # shares or swaps a core with its load.
@@ -301,8 +306,32 @@ if wants belfry2; then
     PIDS+=($!)
 fi
 
+# The floor: bench/floor/FloorRelay.java, a bare relay on Netty's epoll event loop with no Netty
+# channels (not a proxy: no limits, timeouts, balancing or log), compiled against Belfry's jar and
+# run on the JDK that runs Belfry, with the launcher's heap and collector.
+if wants floor; then
+    floor_jar=${BELFRY_JAR:-$ROOT/belfry-proxy/target/belfry.jar}
+    floor_java=${FLOOR_JAVA_HOME:-}
+    if [ -z "$floor_java" ] && [ -n "${PID[belfry]:-}" ]; then
+        floor_java=$(dirname "$(dirname "$(readlink -f "/proc/${PID[belfry]}/exe")")")
+    fi
+    [ -n "$floor_java" ] && [ -x "$floor_java/bin/javac" ] \
+        || die "floor needs a JDK: name belfry in ONLY too, or set FLOOR_JAVA_HOME"
+    mkdir -p "$WORK/floor"
+    "$floor_java/bin/javac" -nowarn -d "$WORK/floor" -cp "$floor_jar" bench/floor/FloorRelay.java \
+        || die "bench/floor/FloorRelay.java does not compile against $floor_jar"
+    floor_opts=(-XX:+UseSerialGC -Xms256m --enable-native-access=ALL-UNNAMED)
+    "$floor_java/bin/java" --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1 \
+        && floor_opts+=(--sun-misc-unsafe-memory-access=allow)
+    "${PROXY_CPU[@]}" "$floor_java/bin/java" "${floor_opts[@]}" -cp "$WORK/floor:$floor_jar" \
+        io.netty.channel.epoll.FloorRelay "$FLOOR_PORT" "$BACKEND_PORT" >"$WORK/floor.log" 2>&1 &
+    PORT[floor]=$FLOOR_PORT
+    PID[floor]=$!
+    PIDS+=($!)
+fi
+
 TARGETS=()
-for t in direct haproxy nginx belfry belfry2; do
+for t in direct haproxy nginx belfry belfry2 floor; do
     if wants "$t"; then
         wait_port "${PORT[$t]}"
         TARGETS+=("$t")
@@ -548,6 +577,7 @@ echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); $( [ -n "${PIN:-}" ] && echo "each proxy on CPU ${PIN%%:*}, wrk and the backend on CPU ${PIN##*:}" || echo "wrk, the backend and the proxy share them")."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
 echo "nginx stream: one worker. Belfry: bin/belfry run, io_threads = 1, transport: the default unless -Dbelfry.transport is in BELFRY_JAVA_OPTS, BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS' (empty: as shipped)${PID[belfry2]:+; belfry2: the same with BELFRY_JAVA_OPTS='${BELFRY2_JAVA_OPTS:-}'}, log level ${BELFRY_LOG_LEVEL:-as shipped (info: a line per connection)}, $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1), on $BELFRY_JAVA."
+[ -n "${PID[floor]:-}" ] && echo "floor: bench/floor/FloorRelay.java, a bare relay on Netty's epoll event loop without Netty channels (one I/O thread, no limits, timeouts, balancing or log: a cost floor, not a proxy), on the JDK that runs Belfry with -XX:+UseSerialGC -Xms256m."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path, in each of $ROUNDS round(s). CPU = utime+stime of the whole proxy process over the window / requests."
 for ((round = 1; round <= ROUNDS; round++)); do cat "$WORK/report.$round"; done
 if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/ratios" ]; then
