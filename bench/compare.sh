@@ -313,7 +313,10 @@ if wants floor; then
     floor_jar=${BELFRY_JAR:-$ROOT/belfry-proxy/target/belfry.jar}
     floor_java=${FLOOR_JAVA_HOME:-}
     if [ -z "$floor_java" ] && [ -n "${PID[belfry]:-}" ]; then
-        floor_java=$(dirname "$(dirname "$(readlink -f "/proc/${PID[belfry]}/exe")")")
+        # Once Belfry listens, its launcher has become the JVM (same PID): take that JVM's JDK.
+        wait_port "${PORT[belfry]}"
+        belfry_exe=$(readlink -f "/proc/${PID[belfry]}/exe")
+        [ "${belfry_exe##*/}" = java ] && floor_java=$(dirname "$(dirname "$belfry_exe")")
     fi
     [ -n "$floor_java" ] && [ -x "$floor_java/bin/javac" ] \
         || die "floor needs a JDK: name belfry in ONLY too, or set FLOOR_JAVA_HOME"
@@ -577,7 +580,7 @@ echo
 echo "Machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), Linux $(uname -r); $( [ -n "${PIN:-}" ] && echo "each proxy on CPU ${PIN%%:*}, wrk and the backend on CPU ${PIN##*:}" || echo "wrk, the backend and the proxy share them")."
 echo "Backend: nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///'), one worker. HAProxy $(haproxy -v | awk 'NR == 1 {print $3}'), mode tcp, nbthread 1."
 echo "nginx stream: one worker. Belfry: bin/belfry run, io_threads = 1, transport: the default unless -Dbelfry.transport is in BELFRY_JAVA_OPTS, BELFRY_JAVA_OPTS='$BELFRY_JAVA_OPTS' (empty: as shipped)${PID[belfry2]:+; belfry2: the same with BELFRY_JAVA_OPTS='${BELFRY2_JAVA_OPTS:-}'}, log level ${BELFRY_LOG_LEVEL:-as shipped (info: a line per connection)}, $(BELFRY_JAVA_OPTS='' bin/belfry --version 2>/dev/null | head -1), on $BELFRY_JAVA."
-[ -n "${PID[floor]:-}" ] && echo "floor: bench/floor/FloorRelay.java, a bare relay on Netty's epoll event loop without Netty channels (one I/O thread, no limits, timeouts, balancing or log: a cost floor, not a proxy), on the JDK that runs Belfry with -XX:+UseSerialGC -Xms256m."
+[ -n "${PID[floor]:-}" ] && echo "floor: bench/floor/FloorRelay.java, a bare relay on Netty's epoll event loop without Netty channels (one I/O thread, no limits, timeouts, balancing or log: a cost floor, not a proxy), on $("$floor_java/bin/java" -version 2>&1 | head -1) with ${floor_opts[*]}."
 echo "Each cell: one ${DURATION}s wrk -t1 window after a ${WARMUP}s warm-up of the same path, in each of $ROUNDS round(s). CPU = utime+stime of the whole proxy process over the window / requests."
 for ((round = 1; round <= ROUNDS; round++)); do cat "$WORK/report.$round"; done
 if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/ratios" ]; then
