@@ -1,5 +1,6 @@
 package dev.belfry.proxy.l4;
 
+import dev.belfry.Checks;
 import dev.belfry.Futures;
 import dev.belfry.Readiness;
 import dev.belfry.Service;
@@ -14,21 +15,28 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.DirectSocket;
 import io.netty.channel.epoll.RelayEpollSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.resolver.AddressResolver;
+import io.netty.resolver.DefaultAddressResolverGroup;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
  * One backend as a service: each call opens a TCP connection to it on the request's event loop and
- * completes with the connected channel.
+ * completes with it connected: a {@link DirectSocket} when the request asks for one, else a channel.
  *
  * <p>It has no limit of its own: the cluster stack puts a {@link dev.belfry.limit.ConcurrencyLimit}
  * over it whose permit is held until the channel closes, so the limit counts open connections. A
@@ -77,6 +85,19 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
 
     /** Opens the connection and completes {@code result} with it, or with the connect failure. */
     private void connect(ConnectRequest request, CompletableFuture<BackendConnection> result) {
+        if (request.direct()) {
+            EventLoop loop = request.eventLoop();
+            if (loop.inEventLoop()) {
+                connectDirect(loop, result);
+            } else {
+                try {
+                    loop.execute(() -> connectDirect(loop, result));
+                } catch (RejectedExecutionException e) {
+                    result.completeExceptionally(ConnectFailedException.local(address, e));
+                }
+            }
+            return;
+        }
         long start = settings.clock().nanoTime();
         ChannelFuture connect;
         try {
@@ -195,6 +216,159 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
             return;
         }
         channel.connect(target, connected);
+    }
+
+    /**
+     * Connects a {@link DirectSocket} on {@code loop} (the caller's): a hostname is resolved first,
+     * by Netty's default resolver, as a channel's connect would.
+     */
+    private void connectDirect(EventLoop loop, CompletableFuture<BackendConnection> result) {
+        if (result.isDone()) {
+            return; // cancelled before it started
+        }
+        long start = settings.clock().nanoTime();
+        if (!address.isUnresolved()) {
+            new DirectConnect(loop, address, result, start).start();
+            return;
+        }
+        AddressResolver<InetSocketAddress> resolver = DefaultAddressResolverGroup.INSTANCE.getResolver(loop);
+        resolver.resolve(address).addListener(resolved -> {
+            if (resolved.isSuccess()) {
+                new DirectConnect(loop, (InetSocketAddress) resolved.getNow(), result, start).start();
+            } else {
+                failed(resolved.cause());
+                result.completeExceptionally(new ConnectFailedException(address, resolved.cause()));
+            }
+        });
+    }
+
+    /**
+     * One connect of a direct socket: it reports to this until it is connected, fails, times out
+     * or is cancelled, and then to no one until the relay that receives it takes it over (being
+     * edge-triggered, the relay reads it at once then, so no event is lost in between).
+     */
+    private final class DirectConnect implements DirectSocket.Handler {
+        private final EventLoop loop;
+        private final InetSocketAddress target;
+        private final CompletableFuture<BackendConnection> result;
+        private final long start;
+        private @Nullable DirectSocket socket;
+        private io.netty.util.concurrent.@Nullable ScheduledFuture<?> timer;
+        private boolean done;
+
+        DirectConnect(
+                EventLoop loop, InetSocketAddress target, CompletableFuture<BackendConnection> result, long start) {
+            this.loop = loop;
+            this.target = target;
+            this.result = result;
+            this.start = start;
+        }
+
+        void start() {
+            DirectSocket opened;
+            try {
+                opened = DirectSocket.open(family, target);
+            } catch (ChannelException e) {
+                // No socket at all (out of file descriptors, say): the proxy's failure, not the backend's.
+                done = true;
+                result.completeExceptionally(ConnectFailedException.local(address, e));
+                return;
+            }
+            socket = opened;
+            try {
+                opened.register(loop, this);
+            } catch (IOException | RuntimeException e) {
+                done = true;
+                opened.close();
+                result.completeExceptionally(ConnectFailedException.local(address, e));
+                return;
+            }
+            try {
+                if (opened.connect()) {
+                    succeeded(opened);
+                    return;
+                }
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+                return;
+            }
+            timer = loop.schedule(this::timedOut, settings.connectTimeoutMillis(), TimeUnit.MILLISECONDS);
+            result.whenComplete((connection, failure) -> {
+                if (failure instanceof CancellationException) {
+                    if (loop.inEventLoop()) {
+                        cancelled();
+                    } else {
+                        try {
+                            loop.execute(this::cancelled);
+                        } catch (RejectedExecutionException e) {
+                            opened.close(); // the event loop is gone: nothing else will
+                        }
+                    }
+                }
+            });
+        }
+
+        private void cancelled() {
+            if (!done) {
+                done = true;
+                cancelTimer();
+                Checks.notNull(socket, "socket").close();
+            }
+        }
+
+        @Override
+        public void ready(DirectSocket ready, boolean readable, boolean writable, boolean hangup) {
+            if (done) {
+                return;
+            }
+            try {
+                if (ready.finishConnect()) {
+                    succeeded(ready);
+                }
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+            }
+        }
+
+        private void succeeded(DirectSocket connected) {
+            done = true;
+            cancelTimer();
+            connected.release();
+            long nanos = settings.clock().nanoTime() - start;
+            stats.connected(nanos);
+            settings.connectListener().connected(stats, nanos);
+            connected.whenClosed().thenRun(stats::disconnected);
+            if (!result.complete(new BackendConnection(connected, stats))) {
+                connected.close(); // the client went away while we connected
+            }
+        }
+
+        private void timedOut() {
+            if (!done) {
+                fail(new ConnectTimeoutException(
+                        "connection timed out after " + settings.connectTimeoutMillis() + " ms: " + target));
+            }
+        }
+
+        private void fail(Throwable cause) {
+            done = true;
+            cancelTimer();
+            DirectSocket opened = socket;
+            if (opened != null) {
+                opened.close();
+            }
+            if (!result.isCancelled()) {
+                failed(cause);
+            }
+            result.completeExceptionally(new ConnectFailedException(address, cause));
+        }
+
+        private void cancelTimer() {
+            io.netty.util.concurrent.ScheduledFuture<?> pending = timer;
+            if (pending != null) {
+                pending.cancel(false);
+            }
+        }
     }
 
     /** Counts a connect failure that is the backend's (or its network's), and reports it. */

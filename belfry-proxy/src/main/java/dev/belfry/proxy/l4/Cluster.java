@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  *   RetryElsewhere ─▶ Balancer (strategy from config, waits ≤ connect timeout for capacity)
  *   (connect failures,   └─▶ per backend: HealthChecked (active check, passive ejection)
- *    on untried backends)        └─▶ ConcurrencyLimit (max connections; permit held until the channel closes)
+ *    on untried backends)        └─▶ ConcurrencyLimit (max connections; permit held until the socket closes)
  *                                      └─▶ BackendConnector (connects on the client's event loop)
  * </pre>
  *
@@ -77,11 +77,9 @@ final class Cluster implements AutoCloseable {
                 .build();
     }
 
-    /** Completes when the connection's channel has closed: its permit goes back then. */
+    /** Completes when the connection has closed: its permit goes back then. */
     private static CompletionStage<Void> closed(BackendConnection connection) {
-        CompletableFuture<Void> closed = new CompletableFuture<>();
-        connection.channel().closeFuture().addListener(done -> closed.complete(null));
-        return closed;
+        return connection.whenClosed();
     }
 
     private BackendState state(InetSocketAddress address) {

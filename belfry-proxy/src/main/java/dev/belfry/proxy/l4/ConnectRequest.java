@@ -9,37 +9,49 @@ import java.net.InetSocketAddress;
  * A request for a backend connection on behalf of one client connection: what a backend service
  * ({@code Service<ConnectRequest, BackendConnection>}) receives.
  *
- * <p>The backend connects on the client channel's {@link #eventLoop()}, so both sides of a relay
- * share one thread. Immutable: a connect retry names the backends to avoid itself, to the balancer.
+ * <p>The backend connects on the client connection's {@link #eventLoop()}, so both sides of a
+ * relay share one thread, and as a {@link io.netty.channel.epoll.DirectSocket} when {@link
+ * #direct()} (the client connection is one too), else as a channel. Immutable: a connect retry
+ * names the backends to avoid itself, to the balancer.
  */
 public final class ConnectRequest {
-    private final Channel inbound;
+    private final EventLoop loop;
+    private final boolean direct;
     private final InetSocketAddress client;
     private final InetSocketAddress destination;
 
-    private ConnectRequest(Channel inbound, InetSocketAddress client, InetSocketAddress destination) {
-        this.inbound = Checks.notNull(inbound, "inbound");
+    private ConnectRequest(EventLoop loop, boolean direct, InetSocketAddress client, InetSocketAddress destination) {
+        this.loop = Checks.notNull(loop, "loop");
+        this.direct = direct;
         this.client = Checks.notNull(client, "client");
         this.destination = Checks.notNull(destination, "destination");
     }
 
     /**
-     * A request for the client connection {@code inbound}, whose client is {@code client} (its
-     * remote address, or the source a PROXY protocol header named) and which was addressed to
-     * {@code destination}.
+     * A request for the client channel {@code inbound}, whose client is {@code client} (its remote
+     * address, or the source a PROXY protocol header named) and which was addressed to {@code
+     * destination}: the backend connection is to be a channel on {@code inbound}'s event loop.
      */
     public static ConnectRequest of(Channel inbound, InetSocketAddress client, InetSocketAddress destination) {
-        return new ConnectRequest(inbound, client, destination);
+        return new ConnectRequest(Checks.notNull(inbound, "inbound").eventLoop(), false, client, destination);
     }
 
-    /** The client connection this backend connection is for. */
-    public Channel inbound() {
-        return inbound;
+    /**
+     * A request for a client connection relayed without channels on the epoll event loop {@code
+     * loop}: the backend connection is to be a direct socket registered there.
+     */
+    public static ConnectRequest direct(EventLoop loop, InetSocketAddress client, InetSocketAddress destination) {
+        return new ConnectRequest(loop, true, client, destination);
     }
 
-    /** The event loop the backend connection must use: the client channel's. */
+    /** Whether the backend connection is to be a direct socket rather than a channel. */
+    public boolean direct() {
+        return direct;
+    }
+
+    /** The event loop the backend connection must use: the client connection's. */
     public EventLoop eventLoop() {
-        return inbound.eventLoop();
+        return loop;
     }
 
     /** The client's address: the PROXY protocol source if the client sent one, else its remote address. */

@@ -7,6 +7,7 @@ import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ClusterConfig;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyConfig;
+import dev.belfry.proxy.config.ProxyProtocol;
 import dev.belfry.retry.RetryListener;
 import dev.belfry.time.Clock;
 import io.netty.bootstrap.ServerBootstrap;
@@ -16,6 +17,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.DirectSocket;
 import io.netty.channel.epoll.RelayEpollServerSocketChannel;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetSocketAddress;
@@ -60,6 +62,13 @@ import org.slf4j.LoggerFactory;
 public final class L4Proxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(L4Proxy.class);
 
+    /**
+     * The system property that chooses how the epoll transport relays: {@code direct} (the
+     * default: {@link DirectRelay}, no channels) or {@code channels} ({@link Relay}, as the other
+     * transports always do).
+     */
+    public static final String RELAY_PROPERTY = "belfry.relay";
+
     /** Per-channel write buffer bounds: above the high mark a channel is unwritable and its peer is not read. */
     static final WriteBufferWaterMark WATER_MARK = BackendConnector.WATER_MARK;
 
@@ -71,9 +80,11 @@ public final class L4Proxy implements AutoCloseable {
     private final List<Cluster> retiring = new ArrayList<>();
     private final ClusterSettings settings;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
-    private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+    private final Set<RelayConnection> relays = ConcurrentHashMap.newKeySet();
     private final RelayEngine relayEngine = new Relays();
     private final DescriptorBudget descriptors;
+    // Whether epoll listeners relay without channels (see RELAY_PROPERTY).
+    private final boolean direct;
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
     private volatile Map<String, Cluster> clusters = Map.of();
     private volatile boolean accepting = true;
@@ -94,6 +105,7 @@ public final class L4Proxy implements AutoCloseable {
             this.ownsGroup = true;
         }
         this.settings = new ClusterSettings(transport, clock, 0, builder.connectListener, builder.retryListeners);
+        this.direct = transport == Transport.EPOLL && directRelay(System.getProperty(RELAY_PROPERTY));
         this.descriptors = builder.descriptorLimit > 0
                 ? DescriptorBudget.of(builder.descriptorLimit, 0, builder.descriptorsPerConnection, relays::size)
                 : DescriptorBudget.ofProcess(builder.descriptorsPerConnection, relays::size);
@@ -103,6 +115,18 @@ public final class L4Proxy implements AutoCloseable {
                     descriptors.limit(),
                     descriptors.maxConnections());
         }
+    }
+
+    // The rule of RELAY_PROPERTY: unset, blank, "direct" or "channels".
+    static boolean directRelay(@Nullable String value) {
+        if (value == null || value.isBlank() || value.strip().equalsIgnoreCase("direct")) {
+            return true;
+        }
+        if (value.strip().equalsIgnoreCase("channels")) {
+            return false;
+        }
+        throw new IllegalArgumentException(
+                "-D" + RELAY_PROPERTY + "=" + value + ": must be direct (the default) or channels");
     }
 
     /** A builder of an engine for {@code config}. */
@@ -155,7 +179,10 @@ public final class L4Proxy implements AutoCloseable {
         SocketProtocolFamily family = NioRelayChannels.family(config.listen());
         switch (transport) {
             case NIO -> bootstrap.channelFactory(() -> new NioRelayChannels.RelayServerSocket(family));
-            case EPOLL -> bootstrap.channelFactory(() -> new RelayEpollServerSocketChannel(family));
+            case EPOLL -> {
+                RelayEpollServerSocketChannel.Acceptor acceptor = direct ? directAcceptor(listener) : null;
+                bootstrap.channelFactory(() -> new RelayEpollServerSocketChannel(family, acceptor));
+            }
             default -> bootstrap.channel(transport.serverChannelType());
         }
         ChannelFuture bind = bootstrap
@@ -184,6 +211,25 @@ public final class L4Proxy implements AutoCloseable {
         descriptors.listening(bind.channel());
         bind.channel().closeFuture().addListener(closed -> descriptors.closed(bind.channel()));
         return listener;
+    }
+
+    /**
+     * Relays a listener's connections without channels ({@link DirectRelay}) unless it expects a
+     * PROXY protocol header, which the channel relay reads. Checked per accepted connection, since
+     * a reload may change it.
+     */
+    private RelayEpollServerSocketChannel.Acceptor directAcceptor(Listener listener) {
+        return new RelayEpollServerSocketChannel.Acceptor() {
+            @Override
+            public boolean direct() {
+                return listener.config().acceptProxyProtocol() == ProxyProtocol.NONE;
+            }
+
+            @Override
+            public void accepted(DirectSocket socket) {
+                DirectRelay.accept(relayEngine, listener, socket, group.next());
+            }
+        };
     }
 
     /**
@@ -348,7 +394,7 @@ public final class L4Proxy implements AutoCloseable {
         closed = true;
         stopAccepting();
         List<io.netty.util.concurrent.Future<?>> closing = new ArrayList<>();
-        for (Relay relay : relays) {
+        for (RelayConnection relay : relays) {
             io.netty.util.concurrent.Future<?> task = relay.forceClose("proxy closed");
             if (task != null) {
                 closing.add(task);
@@ -436,17 +482,17 @@ public final class L4Proxy implements AutoCloseable {
         }
 
         @Override
-        public void opened(Relay relay) {
+        public void opened(RelayConnection relay) {
             relays.add(relay);
         }
 
         @Override
-        public void closed(Relay relay) {
+        public void closed(RelayConnection relay) {
             L4Proxy.this.closed(relay);
         }
     }
 
-    private void closed(Relay relay) {
+    private void closed(RelayConnection relay) {
         relays.remove(relay);
         descriptors.released();
         if (relays.isEmpty()) {
@@ -468,7 +514,7 @@ public final class L4Proxy implements AutoCloseable {
     }
 
     /** The open relays, for tests. */
-    Set<Relay> relays() {
+    Set<RelayConnection> relays() {
         return relays;
     }
 

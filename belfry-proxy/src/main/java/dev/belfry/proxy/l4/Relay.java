@@ -64,7 +64,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every buffer read is either written on (the write releases it) or released here.
  */
-final class Relay {
+final class Relay implements RelayConnection {
     /** The per-connection log: one INFO line per closed connection. */
     static final Logger ACCESS = LoggerFactory.getLogger("dev.belfry.proxy.l4.connections");
 
@@ -115,7 +115,7 @@ final class Relay {
         back.other = front;
     }
 
-    private static InetSocketAddress address(@Nullable SocketAddress address) {
+    static InetSocketAddress address(@Nullable SocketAddress address) {
         return address instanceof InetSocketAddress inet ? inet : new InetSocketAddress(0);
     }
 
@@ -162,22 +162,34 @@ final class Relay {
         return inbound;
     }
 
+    @Override
+    public EventLoop eventLoop() {
+        return inbound.eventLoop();
+    }
+
+    @Override
+    public boolean backendReadingPaused() {
+        return back.paused;
+    }
+
+    @Override
+    public long bytesHeldForClient() {
+        ChannelOutboundBuffer queued = inbound.unsafe().outboundBuffer();
+        return queued == null ? 0 : queued.totalPendingWriteBytes();
+    }
+
     @Nullable
     Channel outbound() {
         return outbound;
     }
 
-    /** Why the relay closed (as its access-log line says), or null while it is open. */
-    @Nullable
-    String closeReason() {
+    @Override
+    public @Nullable String closeReason() {
         return closeReason;
     }
 
-    /**
-     * Closes the connection now, from any thread; returns the close task when it runs later on the
-     * connection's event loop, or null when it is done.
-     */
-    io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
+    @Override
+    public io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
         EventLoop loop = inbound.eventLoop();
         if (loop.inEventLoop()) {
             close(reason, false);
@@ -265,7 +277,7 @@ final class Relay {
         out.pipeline().addLast("relay", back);
         if (send != ProxyProtocol.NONE) {
             out.pipeline().addFirst("proxy-encoder", HAProxyMessageEncoder.INSTANCE);
-            out.write(header(send), out.voidPromise());
+            out.write(header(send, client, destination), out.voidPromise());
             out.pipeline().remove("proxy-encoder");
         }
         ArrayDeque<ByteBuf> pending = early;
@@ -285,7 +297,8 @@ final class Relay {
         readMore(out);
     }
 
-    private HAProxyMessage header(ProxyProtocol version) {
+    /** The PROXY protocol header that tells a backend of {@code client}, connected to {@code destination}. */
+    static HAProxyMessage header(ProxyProtocol version, InetSocketAddress client, InetSocketAddress destination) {
         HAProxyProtocolVersion v = version == ProxyProtocol.V1 ? HAProxyProtocolVersion.V1 : HAProxyProtocolVersion.V2;
         InetAddress source = client.getAddress();
         InetAddress target = destination.getAddress();
@@ -430,18 +443,36 @@ final class Relay {
 
     /** The access-log line of a closed connection. */
     private void logClosed(String reason) {
+        logClosed(
+                config,
+                client,
+                backend,
+                (clock.nanoTime() - startNanos) / 1_000_000,
+                front.bytesRead,
+                back.bytesRead,
+                reason);
+    }
+
+    /** Writes the access-log line of a closed connection, either kind. */
+    static void logClosed(
+            ListenerConfig config,
+            InetSocketAddress client,
+            @Nullable BackendStats backend,
+            long durationMillis,
+            long fromClient,
+            long fromBackend,
+            String reason) {
         if (!ACCESS.isInfoEnabled()) {
             return;
         }
-        BackendStats stats = backend;
         ACCESS.info(
                 "closed listener={} client={} backend={} duration_ms={} bytes_from_client={} bytes_from_backend={} reason=\"{}\"",
                 config.name(),
                 Addresses.format(client),
-                stats == null ? "-" : stats.cluster() + "/" + Addresses.format(stats.address()),
-                (clock.nanoTime() - startNanos) / 1_000_000,
-                front.bytesRead,
-                back.bytesRead,
+                backend == null ? "-" : backend.cluster() + "/" + Addresses.format(backend.address()),
+                durationMillis,
+                fromClient,
+                fromBackend,
                 reason);
     }
 
@@ -484,7 +515,8 @@ final class Relay {
         channel.closeFuture().addListener(done -> force.cancel(false));
     }
 
-    private static String describe(Throwable cause) {
+    /** A failure's message, or its class when it has none. */
+    static String describe(Throwable cause) {
         String message = cause.getMessage();
         return message == null ? cause.getClass().getSimpleName() : message;
     }

@@ -4,7 +4,7 @@ import dev.belfry.time.Clock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a {@link Relay} needs from the engine that accepted its connection: whether new connections
+ * What a relay ({@link DirectRelay} or {@link Relay}) needs from the engine that accepted its connection: whether new connections
  * are admitted, the cluster to connect to, the clock, and the register of open relays (which drain
  * and close walk). The engine implements it privately, so relays never call back into {@link
  * L4Proxy} itself; tests give relays a fake.
@@ -31,8 +31,8 @@ interface RelayEngine {
     Clock clock();
 
     /** A relay was set up for an accepted connection. */
-    void opened(Relay relay);
+    void opened(RelayConnection relay);
 
     /** A relay closed both its sides. */
-    void closed(Relay relay);
+    void closed(RelayConnection relay);
 }

@@ -63,7 +63,7 @@ class RelayBytesTest {
     }
 
     private final ManualClock clock = new ManualClock();
-    private final Set<Relay> open = new HashSet<>();
+    private final Set<RelayConnection> open = new HashSet<>();
     private int closed;
     private final RelayEngine engine = new RelayEngine() {
         @Override
@@ -82,12 +82,12 @@ class RelayBytesTest {
         }
 
         @Override
-        public void opened(Relay relay) {
+        public void opened(RelayConnection relay) {
             open.add(relay);
         }
 
         @Override
-        public void closed(Relay relay) {
+        public void closed(RelayConnection relay) {
             assertThat(open.remove(relay)).as("closed once, after it opened").isTrue();
             closed++;
         }

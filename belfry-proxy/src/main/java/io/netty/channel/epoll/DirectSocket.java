@@ -1,0 +1,322 @@
+package io.netty.channel.epoll;
+
+import io.netty.channel.ChannelException;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A TCP socket of the L4 relay driven straight from Netty's epoll event loop, without a {@code
+ * Channel}: no pipeline, promise, outbound buffer or read allocator per connection. It is Netty
+ * 4.2's {@code IoHandle} API over Netty's own native socket.
+ *
+ * <p>A socket joins its event loop's epoll set once, edge-triggered, with read, write and
+ * peer-shutdown interest, and keeps that set until it closes: one {@code epoll_ctl} per socket. Its
+ * {@link Handler} is told each time the kernel reports a change; being edge-triggered, the handler
+ * must read until {@link #read} says the socket is drained (or remember that it stopped early) and
+ * write until {@link #write} takes less than it was given, then wait for the next event. The
+ * descriptor is closed before its registration is cancelled, so the kernel drops it from the set
+ * and no {@code EPOLL_CTL_DEL} is made.
+ *
+ * <p>It lives in Netty's package because Netty's {@code LinuxSocket} is package-private. Every
+ * method but {@link #close()}, {@link #whenClosed()} and the address getters must be called on the
+ * socket's event loop.
+ */
+public final class DirectSocket implements EpollIoHandle {
+    /** What a socket reports to. */
+    public interface Handler {
+        /**
+         * The kernel reported a change on {@code socket}: {@code readable} when there may be bytes,
+         * an end-of-stream or an error to read; {@code writable} when the send buffer has room again
+         * or the socket failed (a write then says how); {@code hangup} when the peer has shut its
+         * side or the socket failed (read it to the end, not only to a short read).
+         */
+        void ready(DirectSocket socket, boolean readable, boolean writable, boolean hangup);
+    }
+
+    private static final EpollIoOps INTEREST = EpollIoOps.EPOLLET
+            .with(EpollIoOps.EPOLLIN)
+            .with(EpollIoOps.EPOLLOUT)
+            .with(EpollIoOps.EPOLLRDHUP);
+
+    // epoll's "hung up" bit (both directions closed), which the kernel always reports.
+    private static final int EPOLLHUP = 0x010;
+
+    private final LinuxSocket socket;
+    private final @Nullable InetSocketAddress remote;
+    private volatile @Nullable InetSocketAddress local;
+    private volatile @Nullable EventLoop loop;
+    private volatile @Nullable IoRegistration registration;
+    private @Nullable Handler handler;
+    private @Nullable CompletableFuture<Void> closeFuture;
+    private volatile boolean closed;
+    // An event came while no handler was set.
+    private boolean unclaimed;
+
+    private DirectSocket(LinuxSocket socket, @Nullable InetSocketAddress remote, @Nullable InetSocketAddress local) {
+        this.socket = socket;
+        this.remote = remote;
+        this.local = local;
+    }
+
+    /**
+     * A new socket of {@code family}, not connected and not registered, with {@code TCP_NODELAY}
+     * set.
+     *
+     * @throws ChannelException if the kernel gives no socket (out of file descriptors, say)
+     */
+    public static DirectSocket open(SocketProtocolFamily family, InetSocketAddress remote) {
+        LinuxSocket socket = LinuxSocket.newSocketStream(family);
+        try {
+            socket.setTcpNoDelay(true);
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw new ChannelException("cannot set TCP_NODELAY on a new socket", e);
+        }
+        return new DirectSocket(socket, remote, null);
+    }
+
+    /**
+     * An accepted socket: descriptor {@code fd}, whose peer is {@code remote}; {@code local} is its
+     * own address when known (null: asked of the kernel when first read). Sets {@code TCP_NODELAY}.
+     *
+     * @throws IOException if the option cannot be set (the descriptor is then closed)
+     */
+    static DirectSocket accepted(int fd, InetSocketAddress remote, @Nullable InetSocketAddress local)
+            throws IOException {
+        LinuxSocket socket = new LinuxSocket(fd);
+        try {
+            socket.setTcpNoDelay(true);
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+        return new DirectSocket(socket, remote, local);
+    }
+
+    /**
+     * Joins {@code loop}'s epoll set, reporting to {@code handler}. Call on {@code loop}, once.
+     *
+     * @throws IOException if the socket cannot be registered
+     */
+    public void register(EventLoop loop, Handler handler) throws IOException {
+        if (registration != null) {
+            throw new IllegalStateException("already registered");
+        }
+        if (!(loop instanceof IoEventLoop io)) {
+            throw new IllegalArgumentException("not an epoll event loop: " + loop);
+        }
+        this.handler = handler;
+        this.loop = loop;
+        Future<IoRegistration> registered = io.register(this);
+        // On its own event loop, registration completes at once.
+        IoRegistration done = registered.getNow();
+        if (done == null) {
+            Throwable cause = registered.cause();
+            throw new IOException("cannot register a socket with the event loop", cause);
+        }
+        registration = done;
+        done.submit(INTEREST);
+    }
+
+    /**
+     * Reports to no one until {@link #claim} (events meanwhile are remembered). Call on the
+     * socket's event loop.
+     */
+    public void release() {
+        this.handler = null;
+    }
+
+    /**
+     * Reports to {@code next} from now on; returns whether the kernel reported anything while no
+     * one was told (the new handler must then look: being edge-triggered, it is not told again).
+     * Call on the socket's event loop.
+     */
+    public boolean claim(Handler next) {
+        this.handler = next;
+        boolean missed = unclaimed;
+        unclaimed = false;
+        return missed;
+    }
+
+    /** The event loop the socket is registered with, or null before {@link #register}. */
+    public @Nullable EventLoop eventLoop() {
+        return loop;
+    }
+
+    /**
+     * Starts connecting to the socket's remote address; true if it connected at once, false if
+     * it is in progress ({@link Handler#ready} with {@code writable} then calls {@link
+     * #finishConnect}).
+     *
+     * @throws IOException if the connect fails at once
+     */
+    public boolean connect() throws IOException {
+        InetSocketAddress target = remote;
+        if (target == null) {
+            throw new IllegalStateException("no address to connect to");
+        }
+        return socket.connect(target);
+    }
+
+    /**
+     * Whether a connect in progress has completed: false if it is still in progress.
+     *
+     * @throws IOException if it failed (refused, unreachable)
+     */
+    public boolean finishConnect() throws IOException {
+        return socket.finishConnect();
+    }
+
+    /**
+     * Reads at most {@code length} bytes into native memory at {@code address}: the count read, 0
+     * if there is nothing to read now (the socket is drained: wait for the next event), or -1 at
+     * the end of the stream (the peer's FIN).
+     *
+     * @throws IOException on a reset or another error
+     */
+    public int read(long address, int length) throws IOException {
+        return socket.recvAddress(address, 0, length);
+    }
+
+    /**
+     * Writes at most {@code length} bytes from native memory at {@code address}: the count taken,
+     * which is less than {@code length} (maybe 0) once the send buffer is full.
+     *
+     * @throws IOException on a reset, a write after the peer closed, or another error
+     */
+    public int write(long address, int length) throws IOException {
+        return socket.sendAddress(address, 0, length);
+    }
+
+    /**
+     * Sends a FIN: the output is shut, the input stays open.
+     *
+     * @throws IOException if the socket is no longer connected
+     */
+    public void shutdownOutput() throws IOException {
+        socket.shutdown(false, true);
+    }
+
+    /** Makes {@link #close()} send a reset instead of a FIN ({@code SO_LINGER} 0); false if it cannot. */
+    public boolean resetOnClose() {
+        try {
+            socket.setSoLinger(0);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The peer's address: given by {@code accept}, or the address connected to. */
+    public @Nullable InetSocketAddress remoteAddress() {
+        return remote;
+    }
+
+    /** The socket's own address (asked of the kernel on first use when not known). */
+    public @Nullable InetSocketAddress localAddress() {
+        InetSocketAddress address = local;
+        if (address == null && !closed) {
+            address = socket.localAddress();
+            local = address;
+        }
+        return address;
+    }
+
+    /** Whether {@link #close()} was called. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Completes once the socket is closed. Made on first call: a socket nobody waits on costs no
+     * future.
+     */
+    public synchronized CompletableFuture<Void> whenClosed() {
+        CompletableFuture<Void> future = closeFuture;
+        if (future == null) {
+            future = new CompletableFuture<>();
+            closeFuture = future;
+            if (closed) {
+                future.complete(null);
+            }
+        }
+        return future;
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return socket;
+    }
+
+    @Override
+    public void handle(IoRegistration ignored, IoEvent event) {
+        Handler to = handler;
+        if (closed) {
+            return;
+        }
+        if (to == null) {
+            unclaimed = true;
+            return;
+        }
+        int ops = ((EpollIoEvent) event).ops().value();
+        boolean failed = (ops & (Native.EPOLLERR | EPOLLHUP)) != 0;
+        boolean hangup = failed || (ops & Native.EPOLLRDHUP) != 0;
+        to.ready(this, hangup || (ops & Native.EPOLLIN) != 0, failed || (ops & Native.EPOLLOUT) != 0, hangup);
+    }
+
+    /**
+     * Closes the socket: the descriptor first, so that the kernel drops it from the epoll set, then
+     * the registration. From any thread: off the event loop, the registration is cancelled there.
+     */
+    @Override
+    public void close() {
+        CompletableFuture<Void> future;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            future = closeFuture;
+        }
+        closeQuietly(socket);
+        IoRegistration registered = registration;
+        EventLoop own = loop;
+        if (registered != null && own != null) {
+            if (own.inEventLoop()) {
+                registered.cancel();
+            } else {
+                try {
+                    own.execute(registered::cancel);
+                } catch (RejectedExecutionException e) {
+                    // The event loop has shut down and closed its epoll set: nothing to cancel.
+                }
+            }
+        }
+        if (future != null) {
+            future.complete(null);
+        }
+    }
+
+    private static void closeQuietly(LinuxSocket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // Closing: the descriptor is released either way.
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DirectSocket[" + remote + (closed ? ", closed]" : "]");
+    }
+}
