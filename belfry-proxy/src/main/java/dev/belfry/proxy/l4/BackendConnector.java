@@ -285,7 +285,7 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
             }
             try {
                 if (opened.connect()) {
-                    succeeded(opened);
+                    succeeded(opened, true); // at once: whether bytes came too is not known
                     return;
                 }
             } catch (IOException | RuntimeException e) {
@@ -322,18 +322,26 @@ final class BackendConnector implements Service<ConnectRequest, BackendConnectio
                 return;
             }
             try {
-                if (ready.finishConnect()) {
-                    succeeded(ready);
+                // A connect that completed is reported as writable; one that failed, as an error
+                // or hang-up, which finishConnect turns into its exception. So the kernel is asked
+                // for the outcome (getsockopt SO_ERROR) only then.
+                if (hangup ? ready.finishConnect() : writable) {
+                    succeeded(ready, readable);
                 }
             } catch (IOException | RuntimeException e) {
                 fail(e);
             }
         }
 
-        private void succeeded(DirectSocket connected) {
+        /**
+         * Hands the connected socket over; {@code readable}: the kernel already reported bytes (a
+         * backend that speaks first) or its FIN, in the event that completed the connect, so the
+         * relay must read it at once instead of waiting for the next event.
+         */
+        private void succeeded(DirectSocket connected, boolean readable) {
             done = true;
             cancelTimer();
-            connected.release();
+            connected.release(readable);
             long nanos = settings.clock().nanoTime() - start;
             stats.connected(nanos);
             settings.connectListener().connected(stats, nanos);

@@ -52,8 +52,10 @@ import org.slf4j.LoggerFactory;
  * <p>Each cluster is built from the core (see {@code Cluster}): a balancer over health-monitored
  * backend services, each of which opens a connection on the client's event loop and holds a
  * connection permit while it is open, under a connect retry that tries another backend. The relay
- * itself is a Netty pipeline (see {@code Relay}): reads driven by the other side's writability,
- * half-close passed on, idle timeout, PROXY protocol in and out.
+ * itself runs on epoll without Netty channels (see {@code DirectRelay}; {@value #RELAY_PROPERTY}
+ * chooses), and as a Netty pipeline on other transports and for PROXY headers in (see {@code
+ * Relay}): a side read only while the other takes what it is given, half-close passed on, idle
+ * timeout, PROXY protocol in and out.
  *
  * <p>Control methods ({@link #start}, {@link #update}, {@link #stopAccepting}, {@link #close}) may
  * block briefly on socket binds and must not be called from an event loop; they are serialised.

@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
  * and no {@code EPOLL_CTL_DEL} is made.
  *
  * <p>It lives in Netty's package because Netty's {@code LinuxSocket} is package-private. Every
- * method but {@link #close()}, {@link #whenClosed()} and the address getters must be called on the
- * socket's event loop.
+ * method but {@link #close()}, {@link #whenClosed()}, {@link #isClosed()} and the address getters
+ * must be called on the socket's event loop.
  */
 public final class DirectSocket implements EpollIoHandle {
     /** What a socket reports to. */
@@ -87,20 +87,16 @@ public final class DirectSocket implements EpollIoHandle {
 
     /**
      * An accepted socket: descriptor {@code fd}, whose peer is {@code remote}; {@code local} is its
-     * own address when known (null: asked of the kernel when first read). Sets {@code TCP_NODELAY}.
-     *
-     * @throws IOException if the option cannot be set (the descriptor is then closed)
+     * own address when known (null: asked of the kernel when first read). Its options are what it
+     * took from the listening socket ({@code TCP_NODELAY} among them, on Linux).
      */
-    static DirectSocket accepted(int fd, InetSocketAddress remote, @Nullable InetSocketAddress local)
-            throws IOException {
-        LinuxSocket socket = new LinuxSocket(fd);
-        try {
-            socket.setTcpNoDelay(true);
-        } catch (IOException e) {
-            closeQuietly(socket);
-            throw e;
-        }
-        return new DirectSocket(socket, remote, local);
+    static DirectSocket accepted(int fd, InetSocketAddress remote, @Nullable InetSocketAddress local) {
+        return new DirectSocket(new LinuxSocket(fd), remote, local);
+    }
+
+    /** Whether {@code TCP_NODELAY} is set, asked of the kernel: for tests. */
+    boolean isTcpNoDelay() throws IOException {
+        return socket.isTcpNoDelay();
     }
 
     /**
@@ -129,11 +125,13 @@ public final class DirectSocket implements EpollIoHandle {
     }
 
     /**
-     * Reports to no one until {@link #claim} (events meanwhile are remembered). Call on the
-     * socket's event loop.
+     * Reports to no one until {@link #claim} (events meanwhile are remembered). {@code readable}:
+     * the last handler was told the socket is readable and did not read it, so {@link #claim} is to
+     * say so. Call on the socket's event loop.
      */
-    public void release() {
+    public void release(boolean readable) {
         this.handler = null;
+        this.unclaimed = readable;
     }
 
     /**
@@ -276,10 +274,21 @@ public final class DirectSocket implements EpollIoHandle {
 
     /**
      * Closes the socket: the descriptor first, so that the kernel drops it from the epoll set, then
-     * the registration. From any thread: off the event loop, the registration is cancelled there.
+     * the registration. From any thread: a registered socket is closed on its event loop (so that
+     * its descriptor number cannot be reused by a socket registered there before this registration
+     * is cancelled), at once if that loop has shut down.
      */
     @Override
     public void close() {
+        EventLoop own = loop;
+        if (own != null && !own.inEventLoop() && !closed) {
+            try {
+                own.execute(this::close);
+                return;
+            } catch (RejectedExecutionException e) {
+                // The event loop has shut down and closed its epoll set: close here.
+            }
+        }
         CompletableFuture<Void> future;
         synchronized (this) {
             if (closed) {
@@ -290,17 +299,8 @@ public final class DirectSocket implements EpollIoHandle {
         }
         closeQuietly(socket);
         IoRegistration registered = registration;
-        EventLoop own = loop;
-        if (registered != null && own != null) {
-            if (own.inEventLoop()) {
-                registered.cancel();
-            } else {
-                try {
-                    own.execute(registered::cancel);
-                } catch (RejectedExecutionException e) {
-                    // The event loop has shut down and closed its epoll set: nothing to cancel.
-                }
-            }
+        if (registered != null && own != null && own.inEventLoop()) {
+            registered.cancel();
         }
         if (future != null) {
             future.complete(null);

@@ -39,8 +39,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.RepeatedTest;
@@ -221,6 +223,45 @@ class L4ProxyTest {
             await().atMost(10, SECONDS).until(() -> heard.get() != null);
         }
         assertThat(heard.get()).isEqualTo("still here");
+        await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
+    }
+
+    @RepeatedTest(RUNS)
+    void aBackendThatSpeaksFirstReachesAClientThatWaitsForIt() throws Exception {
+        // Server-first protocols (SMTP, MySQL, SSH): the client sends nothing until it has the
+        // backend's greeting. On a busy event loop the greeting arrives in the same event as the
+        // connect's completion; a relay that waits for the next event would leave it unread. The
+        // event loops are kept busy here (a 1 ms task after another) so that this happens often.
+        byte[] greeting = "220 ready\r\n".getBytes(StandardCharsets.US_ASCII);
+        TestBackend backend = backend(socket -> {
+            write(socket.getOutputStream(), greeting);
+            TestBackend.ECHO.handle(socket);
+        });
+        start(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())));
+
+        AtomicBoolean busy = new AtomicBoolean(true);
+        Thread load = Thread.ofPlatform().daemon().name("busy-loops").start(() -> {
+            while (busy.get()) {
+                List<io.netty.util.concurrent.Future<?>> tasks = new ArrayList<>();
+                group.forEach(loop -> tasks.add(loop.submit(() -> LockSupport.parkNanos(1_000_000))));
+                tasks.forEach(task -> task.awaitUninterruptibly(5, SECONDS));
+            }
+        });
+        try {
+            for (int i = 0; i < 100; i++) {
+                try (Socket client = connect("web")) {
+                    client.setSoTimeout(5_000);
+                    assertThat(readExactly(client.getInputStream(), greeting.length))
+                            .as("greeting on connection %d", i)
+                            .isEqualTo(greeting);
+                    write(client.getOutputStream(), new byte[] {'!'});
+                    assertThat(client.getInputStream().read()).isEqualTo('!');
+                }
+            }
+        } finally {
+            busy.set(false);
+            load.join(10_000);
+        }
         await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
     }
 
