@@ -9,8 +9,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
@@ -39,7 +40,11 @@ public final class StderrBatchAppender extends UnsynchronizedAppenderBase<ILoggi
     private @Nullable Encoder<ILoggingEvent> encoder;
     private int queueSize = 8192;
     private long flushMillis = 10;
-    private @Nullable ArrayBlockingQueue<ILoggingEvent> queue;
+    // Lock-free, so that a logging event loop never waits for the writer (a lock the writer holds
+    // while it drains would make the event loop park and be woken: two futex calls); bounded by
+    // `waiting`, which counts events offered and not yet taken.
+    private @Nullable ConcurrentLinkedQueue<ILoggingEvent> queue;
+    private final AtomicInteger waiting = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean stopping;
     private @Nullable Thread writer;
@@ -87,7 +92,8 @@ public final class StderrBatchAppender extends UnsynchronizedAppenderBase<ILoggi
             addError("queueSize and flushMillis must be at least 1, got " + queueSize + " and " + flushMillis);
             return;
         }
-        queue = new ArrayBlockingQueue<>(queueSize);
+        queue = new ConcurrentLinkedQueue<>();
+        waiting.set(0);
         stopping = false;
         Thread thread = new Thread(this::writeLoop, "belfry-log-writer");
         thread.setDaemon(true);
@@ -98,17 +104,20 @@ public final class StderrBatchAppender extends UnsynchronizedAppenderBase<ILoggi
 
     @Override
     protected void append(ILoggingEvent event) {
-        ArrayBlockingQueue<ILoggingEvent> waiting = queue;
-        if (waiting == null) {
+        ConcurrentLinkedQueue<ILoggingEvent> events = queue;
+        if (events == null) {
             return;
         }
         // The message is formatted here, on the logging thread, as its arguments are at this moment.
         event.prepareForDeferredProcessing();
-        // offer() takes the queue's lock but signals no one: the writer polls, it does not wait on
-        // the queue, so a busy event loop makes no wake-up system call per line.
-        if (!waiting.offer(event)) {
+        // No lock and no signal: the writer polls, it does not wait on the queue, so a busy event
+        // loop makes no system call per line.
+        if (waiting.getAndIncrement() >= queueSize) {
+            waiting.decrementAndGet();
             dropped.incrementAndGet();
+            return;
         }
+        events.offer(event);
     }
 
     /** Stops taking events, writes every event already queued, and returns (within 5 s). */
@@ -133,9 +142,9 @@ public final class StderrBatchAppender extends UnsynchronizedAppenderBase<ILoggi
     }
 
     private void writeLoop() {
-        ArrayBlockingQueue<ILoggingEvent> waiting = queue;
+        ConcurrentLinkedQueue<ILoggingEvent> events = queue;
         Encoder<ILoggingEvent> encode = encoder;
-        if (waiting == null || encode == null) {
+        if (events == null || encode == null) {
             return;
         }
         List<ILoggingEvent> batch = new ArrayList<>(MAX_BATCH);
@@ -149,7 +158,7 @@ public final class StderrBatchAppender extends UnsynchronizedAppenderBase<ILoggi
             }
             boolean last = stopping;
             boolean wrote = false;
-            while (waiting.drainTo(batch, MAX_BATCH) > 0) {
+            while (drain(events, batch) > 0) {
                 for (ILoggingEvent event : batch) {
                     try {
                         bytes.writeBytes(encode.encode(event));
@@ -172,6 +181,18 @@ public final class StderrBatchAppender extends UnsynchronizedAppenderBase<ILoggi
             }
             idleNanos = wrote ? flush : Math.min(idleNanos * 2, 10 * flush);
         }
+    }
+
+    /** Moves up to {@value #MAX_BATCH} queued events into {@code batch}; returns how many. */
+    private int drain(ConcurrentLinkedQueue<ILoggingEvent> events, List<ILoggingEvent> batch) {
+        int taken = 0;
+        ILoggingEvent event;
+        while (taken < MAX_BATCH && (event = events.poll()) != null) {
+            batch.add(event);
+            taken++;
+        }
+        waiting.addAndGet(-taken);
+        return taken;
     }
 
     private void write(ByteArrayOutputStream bytes) {

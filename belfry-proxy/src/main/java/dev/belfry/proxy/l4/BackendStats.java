@@ -2,6 +2,7 @@ package dev.belfry.proxy.l4;
 
 import dev.belfry.health.HealthState;
 import dev.belfry.health.HealthStatus;
+import dev.belfry.proxy.config.Addresses;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -19,6 +20,7 @@ import org.jspecify.annotations.Nullable;
 public final class BackendStats {
     private final String cluster;
     private final InetSocketAddress address;
+    private final String logName;
     private final AtomicInteger active = new AtomicInteger();
     private final LongAdder connects = new LongAdder();
     private final LongAdder connectNanos = new LongAdder();
@@ -31,6 +33,12 @@ public final class BackendStats {
     BackendStats(String cluster, InetSocketAddress address) {
         this.cluster = cluster;
         this.address = address;
+        this.logName = cluster + "/" + Addresses.format(address);
+    }
+
+    /** How the access log names it: {@code cluster/host:port}. */
+    String logName() {
+        return logName;
     }
 
     /** The cluster's name. */

@@ -465,15 +465,13 @@ final class Relay implements RelayConnection {
         if (!ACCESS.isInfoEnabled()) {
             return;
         }
-        ACCESS.info(
-                "closed listener={} client={} backend={} duration_ms={} bytes_from_client={} bytes_from_backend={} reason=\"{}\"",
-                config.name(),
-                Addresses.format(client),
-                backend == null ? "-" : backend.cluster() + "/" + Addresses.format(backend.address()),
-                durationMillis,
-                fromClient,
-                fromBackend,
-                reason);
+        // Formatted here, once, into one string: slf4j's formatter would box the numbers, make an
+        // argument array and a map, and copy the line through a builder of its own.
+        String line = "closed listener=" + config.name() + " client=" + Addresses.format(client) + " backend="
+                + (backend == null ? "-" : backend.logName()) + " duration_ms=" + durationMillis
+                + " bytes_from_client=" + fromClient + " bytes_from_backend=" + fromBackend + " reason=\""
+                + reason + '"';
+        ACCESS.info(line);
     }
 
     /**
