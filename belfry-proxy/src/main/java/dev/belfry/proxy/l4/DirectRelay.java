@@ -1,6 +1,7 @@
 package dev.belfry.proxy.l4;
 
 import dev.belfry.Futures;
+import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
 import dev.belfry.time.Clock;
@@ -19,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One client connection and its backend connection, relayed on Netty's epoll event loop without
@@ -49,6 +52,7 @@ import org.jspecify.annotations.Nullable;
  * <p>All of it runs on one event loop and takes no lock.
  */
 final class DirectRelay implements RelayConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(DirectRelay.class);
     /** Bytes held for one side past which its peer is not read. */
     static final int HOLD_LIMIT = 64 * 1024;
 
@@ -394,14 +398,20 @@ final class DirectRelay implements RelayConnection {
             if (closed) {
                 return;
             }
-            if (writable && held() > 0 && !writeHeld()) {
-                return;
-            }
-            if (hangup) {
-                peerShut = true;
-            }
-            if (readable) {
-                readToOther();
+            try {
+                if (writable && held() > 0 && !writeHeld()) {
+                    return;
+                }
+                if (hangup) {
+                    peerShut = true;
+                }
+                if (readable) {
+                    readToOther();
+                }
+            } catch (RuntimeException e) {
+                // A defect, not the network's doing: end this connection, keep the event loop going.
+                LOG.error("relay of {} failed; closing it", Addresses.format(client), e);
+                abort("relay failure: " + Relay.describe(e), other());
             }
         }
 

@@ -10,9 +10,12 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.NotYetConnectedException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A TCP socket of the L4 relay driven straight from Netty's epoll event loop, without a {@code
@@ -42,6 +45,8 @@ public final class DirectSocket implements EpollIoHandle {
          */
         void ready(DirectSocket socket, boolean readable, boolean writable, boolean hangup);
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(DirectSocket.class);
 
     private static final EpollIoOps INTEREST = EpollIoOps.EPOLLET
             .with(EpollIoOps.EPOLLIN)
@@ -163,7 +168,11 @@ public final class DirectSocket implements EpollIoHandle {
         if (target == null) {
             throw new IllegalStateException("no address to connect to");
         }
-        return socket.connect(target);
+        try {
+            return socket.connect(target);
+        } catch (NotYetConnectedException e) {
+            throw notConnected("connect", e);
+        }
     }
 
     /**
@@ -172,7 +181,11 @@ public final class DirectSocket implements EpollIoHandle {
      * @throws IOException if it failed (refused, unreachable)
      */
     public boolean finishConnect() throws IOException {
-        return socket.finishConnect();
+        try {
+            return socket.finishConnect();
+        } catch (NotYetConnectedException e) {
+            throw notConnected("finishConnect", e);
+        }
     }
 
     /**
@@ -183,7 +196,11 @@ public final class DirectSocket implements EpollIoHandle {
      * @throws IOException on a reset or another error
      */
     public int read(long address, int length) throws IOException {
-        return socket.recvAddress(address, 0, length);
+        try {
+            return socket.recvAddress(address, 0, length);
+        } catch (NotYetConnectedException e) {
+            throw notConnected("recv", e);
+        }
     }
 
     /**
@@ -193,7 +210,11 @@ public final class DirectSocket implements EpollIoHandle {
      * @throws IOException on a reset, a write after the peer closed, or another error
      */
     public int write(long address, int length) throws IOException {
-        return socket.sendAddress(address, 0, length);
+        try {
+            return socket.sendAddress(address, 0, length);
+        } catch (NotYetConnectedException e) {
+            throw notConnected("send", e);
+        }
     }
 
     /**
@@ -202,7 +223,11 @@ public final class DirectSocket implements EpollIoHandle {
      * @throws IOException if the socket is no longer connected
      */
     public void shutdownOutput() throws IOException {
-        socket.shutdown(false, true);
+        try {
+            socket.shutdown(false, true);
+        } catch (NotYetConnectedException e) {
+            throw notConnected("shutdown", e);
+        }
     }
 
     /** Makes {@link #close()} send a reset instead of a FIN ({@code SO_LINGER} 0); false if it cannot. */
@@ -269,7 +294,15 @@ public final class DirectSocket implements EpollIoHandle {
         int ops = ((EpollIoEvent) event).ops().value();
         boolean failed = (ops & (Native.EPOLLERR | EPOLLHUP)) != 0;
         boolean hangup = failed || (ops & Native.EPOLLRDHUP) != 0;
-        to.ready(this, hangup || (ops & Native.EPOLLIN) != 0, failed || (ops & Native.EPOLLOUT) != 0, hangup);
+        try {
+            to.ready(this, hangup || (ops & Native.EPOLLIN) != 0, failed || (ops & Native.EPOLLOUT) != 0, hangup);
+        } catch (RuntimeException e) {
+            // A defect in the handler: closing the socket ends its connection (its owner sees the
+            // close), where letting it reach Netty's event loop would make the loop pause for a
+            // second, every connection on it with it.
+            LOG.error("closing {}: its handler failed", this, e);
+            close();
+        }
     }
 
     /**
@@ -305,6 +338,14 @@ public final class DirectSocket implements EpollIoHandle {
         if (future != null) {
             future.complete(null);
         }
+    }
+
+    /**
+     * Netty reports {@code ENOTCONN} as an unchecked {@link NotYetConnectedException}; it is an I/O
+     * error like the others here (a socket whose peer has reset it, say), so it is thrown as one.
+     */
+    private static IOException notConnected(String call, NotYetConnectedException e) {
+        return new IOException(call + "(..) failed: the socket is not connected (reset by its peer?)", e);
     }
 
     private static void closeQuietly(LinuxSocket socket) {

@@ -13,6 +13,7 @@ import java.io.Serial;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.AlreadyConnectedException;
+import java.nio.channels.NotYetConnectedException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -209,8 +210,8 @@ public final class RelayEpollSocketChannel extends AbstractEpollStreamChannel im
         if (!socket.isOutputShutdown()) {
             try {
                 socket.shutdown(false, true);
-            } catch (IOException e) {
-                return false;
+            } catch (IOException | NotYetConnectedException e) {
+                return false; // ENOTCONN (a reset peer) comes unchecked from Netty
             }
         }
         return true;

@@ -36,6 +36,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -263,6 +264,48 @@ class L4ProxyTest {
             load.join(10_000);
         }
         await().atMost(10, SECONDS).until(() -> proxy.connectionsActive() == 0);
+    }
+
+    @RepeatedTest(RUNS)
+    void aFinToPassOnToAClientThatHasResetEndsTheConnection() throws Exception {
+        // The backend's FIN and then the client's reset reach the proxy while its event loop is
+        // held, so it handles them in that order: passing the FIN on to a socket the client has
+        // reset fails (ENOTCONN), and that must end the connection like any other I/O error.
+        CountDownLatch finNow = new CountDownLatch(1);
+        CountDownLatch finSent = new CountDownLatch(1);
+        TestBackend backend = backend(socket -> {
+            write(socket.getOutputStream(), "hi".getBytes(StandardCharsets.US_ASCII));
+            assertThat(finNow.await(10, SECONDS)).isTrue();
+            socket.shutdownOutput();
+            finSent.countDown();
+            socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+        });
+        start(config(listener("web"), cluster("app", Balancing.ROUND_ROBIN, backend.address())));
+
+        Socket client = connect("web");
+        assertThat(readExactly(client.getInputStream(), 2)).isEqualTo("hi".getBytes(StandardCharsets.US_ASCII));
+        RelayConnection relay = proxy.relays().iterator().next();
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        relay.eventLoop().execute(() -> {
+            held.countDown();
+            try {
+                release.await(10, SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            assertThat(held.await(5, SECONDS)).isTrue();
+            finNow.countDown();
+            assertThat(finSent.await(5, SECONDS)).isTrue();
+            client.setSoLinger(true, 0);
+            client.close(); // a reset, after the backend's FIN
+        } finally {
+            release.countDown();
+        }
+        await().atMost(5, SECONDS).until(() -> proxy.connectionsActive() == 0);
+        assertThat(relay.closeReason()).startsWith("client error: ");
     }
 
     @Test
