@@ -1,10 +1,8 @@
 package dev.belfry.proxy.l4;
 
-import dev.belfry.Futures;
 import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
-import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -12,13 +10,9 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.epoll.DirectSocket;
 import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
 import io.netty.util.concurrent.FastThreadLocal;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All of it runs on one event loop and takes no lock.
  */
-final class DirectRelay implements RelayConnection {
+final class DirectRelay extends RelayBase {
     private static final Logger LOG = LoggerFactory.getLogger(DirectRelay.class);
     /** Bytes held for one side past which its peer is not read. */
     static final int HOLD_LIMIT = 64 * 1024;
@@ -69,37 +63,14 @@ final class DirectRelay implements RelayConnection {
         }
     };
 
-    private final RelayEngine engine;
-    private final Clock clock;
-    private final Listener listener;
-    private final ListenerConfig config;
     private final EventLoop loop;
-    private final long startNanos;
-    private final long idleNanos;
-    private final InetSocketAddress client;
-    private final InetSocketAddress destination;
     private final Side front;
     private final Side back;
-    // The clock's nanoTime() at the last read on either side: the idle timeout counts from there.
-    private long lastRead;
-    private @Nullable BackendStats backend;
-    private @Nullable CompletableFuture<BackendConnection> connecting;
-    private @Nullable ScheduledFuture<?> idleTimer;
-    private boolean closed;
-    private volatile @Nullable String closeReason;
 
     private DirectRelay(
             RelayEngine engine, Listener listener, ListenerConfig config, DirectSocket socket, EventLoop loop) {
-        this.engine = engine;
-        this.clock = engine.clock();
-        this.listener = listener;
-        this.config = config;
+        super(engine, listener, config, address(socket.remoteAddress()), address(socket.localAddress()));
         this.loop = loop;
-        this.startNanos = clock.nanoTime();
-        this.idleNanos = config.idleTimeout().toNanos();
-        this.lastRead = startNanos;
-        this.client = Relay.address(socket.remoteAddress());
-        this.destination = Relay.address(socket.localAddress());
         this.front = new Side(true, socket);
         this.back = new Side(false, null);
         front.other = back;
@@ -111,14 +82,11 @@ final class DirectRelay implements RelayConnection {
      * engine is not accepting, the descriptor budget is spent or its listener is full.
      */
     static void accept(RelayEngine engine, Listener listener, DirectSocket socket, EventLoop loop) {
-        ListenerConfig config = listener.config();
-        if (!engine.accepting()
-                || !engine.withinDescriptorBudget()
-                || !listener.stats().admit(config.maxConnections())) {
+        if (!admitted(engine, listener)) {
             socket.close();
             return;
         }
-        DirectRelay relay = new DirectRelay(engine, listener, config, socket, loop);
+        DirectRelay relay = new DirectRelay(engine, listener, listener.config(), socket, loop);
         engine.opened(relay);
         if (loop.inEventLoop()) {
             relay.start();
@@ -139,21 +107,16 @@ final class DirectRelay implements RelayConnection {
         try {
             socket.register(loop, front);
         } catch (IOException | RuntimeException e) {
-            close("cannot watch the client socket: " + Relay.describe(e));
+            close("cannot watch the client socket: " + describe(e));
             return;
         }
-        idleTimer = loop.schedule(this::idleCheck, idleNanos, TimeUnit.NANOSECONDS);
+        armIdleTimer();
         connect();
     }
 
     @Override
     public EventLoop eventLoop() {
         return loop;
-    }
-
-    @Override
-    public @Nullable String closeReason() {
-        return closeReason;
     }
 
     @Override
@@ -167,78 +130,18 @@ final class DirectRelay implements RelayConnection {
     }
 
     @Override
-    public io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
-        if (loop.inEventLoop()) {
-            close(reason);
-            return null;
-        }
-        try {
-            return loop.submit(() -> close(reason));
-        } catch (RejectedExecutionException e) {
-            close(reason);
-            return null;
-        }
+    ConnectRequest connectRequest() {
+        return ConnectRequest.direct(loop, client, destination);
     }
 
-    private void idleCheck() {
-        if (closed) {
-            return;
-        }
-        long quiet = clock.nanoTime() - lastRead;
-        if (quiet >= idleNanos) {
-            close("idle timeout");
-        } else {
-            idleTimer = loop.schedule(this::idleCheck, idleNanos - quiet, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    // ---- connecting ---------------------------------------------------------------------------
-
-    private void connect() {
-        Cluster cluster = engine.cluster(config.cluster());
-        if (cluster == null) {
-            listener.stats().noBackend();
-            close("no cluster named " + config.cluster());
-            return;
-        }
-        ProxyProtocol send = cluster.config().sendProxyProtocol();
-        CompletableFuture<BackendConnection> future = cluster.connect(ConnectRequest.direct(loop, client, destination));
-        connecting = future;
-        future.whenComplete((connection, failure) -> {
-            if (loop.inEventLoop()) {
-                connected(connection, failure, send);
-                return;
-            }
-            try {
-                loop.execute(() -> connected(connection, failure, send));
-            } catch (RejectedExecutionException e) {
-                if (connection != null) {
-                    connection.close();
-                }
-            }
-        });
-    }
-
-    private void connected(@Nullable BackendConnection connection, @Nullable Throwable failure, ProxyProtocol send) {
-        connecting = null;
-        if (connection == null) {
-            if (!closed) {
-                listener.stats().noBackend();
-                Throwable cause = failure == null ? null : Futures.unwrap(failure);
-                close("no backend: " + (cause == null ? "none" : cause.getMessage()));
-            }
-            return;
-        }
+    @Override
+    void attach(BackendConnection connection, ProxyProtocol send) {
         DirectSocket socket = connection.socket();
-        if (closed || socket == null) {
+        if (socket == null) {
             connection.close();
-            if (!closed) {
-                close("the backend connection is not a direct socket");
-            }
+            close("the backend connection is not a direct socket");
             return;
         }
-        BackendStats stats = connection.backend();
-        backend = stats;
         back.socket = socket;
         boolean missed = socket.claim(back);
         if (send != ProxyProtocol.NONE) {
@@ -296,7 +199,7 @@ final class DirectRelay implements RelayConnection {
         try {
             socket.shutdownOutput();
         } catch (IOException e) {
-            abort(to.name() + " error: " + Relay.describe(e), to.other());
+            abort(to.name() + " error: " + describe(e), to.other());
         }
     }
 
@@ -316,33 +219,14 @@ final class DirectRelay implements RelayConnection {
         close(reason);
     }
 
-    /** Closes both sides once, at once. */
+    @Override
     void close(String reason) {
-        if (closed) {
+        if (!beginClose(reason)) {
             return;
-        }
-        closed = true;
-        closeReason = reason;
-        ScheduledFuture<?> idle = idleTimer;
-        if (idle != null) {
-            idle.cancel(false);
-        }
-        CompletableFuture<BackendConnection> inflight = connecting;
-        if (inflight != null) {
-            inflight.cancel(false);
         }
         front.close();
         back.close();
-        listener.stats().closed();
-        engine.closed(this);
-        Relay.logClosed(
-                config,
-                client,
-                backend,
-                (clock.nanoTime() - startNanos) / 1_000_000,
-                front.bytesRead,
-                back.bytesRead,
-                reason);
+        finishClose(reason, front.bytesRead, back.bytesRead);
     }
 
     // ---- the sides ---------------------------------------------------------------------------
@@ -411,7 +295,7 @@ final class DirectRelay implements RelayConnection {
             } catch (RuntimeException e) {
                 // A defect, not the network's doing: end this connection, keep the event loop going.
                 LOG.error("relay of {} failed; closing it", Addresses.format(client), e);
-                abort("relay failure: " + Relay.describe(e), other());
+                abort("relay failure: " + describe(e), other());
             }
         }
 
@@ -442,7 +326,7 @@ final class DirectRelay implements RelayConnection {
                 try {
                     n = in.read(scratch.address, READ_SIZE);
                 } catch (IOException e) {
-                    abort(name() + " error: " + Relay.describe(e), to);
+                    abort(name() + " error: " + describe(e), to);
                     return;
                 }
                 if (n == 0) {
@@ -484,7 +368,7 @@ final class DirectRelay implements RelayConnection {
                 try {
                     written = out.write(scratch.address, n);
                 } catch (IOException e) {
-                    abort(name() + " error: " + Relay.describe(e), other());
+                    abort(name() + " error: " + describe(e), other());
                     return false;
                 }
             }
@@ -546,7 +430,7 @@ final class DirectRelay implements RelayConnection {
                     }
                 }
             } catch (IOException e) {
-                abort(name() + " error: " + Relay.describe(e), other());
+                abort(name() + " error: " + describe(e), other());
                 return false;
             }
             held = null;

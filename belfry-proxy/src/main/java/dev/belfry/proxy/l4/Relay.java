@@ -1,10 +1,7 @@
 package dev.belfry.proxy.l4;
 
-import dev.belfry.Futures;
-import dev.belfry.proxy.config.Addresses;
 import dev.belfry.proxy.config.ListenerConfig;
 import dev.belfry.proxy.config.ProxyProtocol;
-import dev.belfry.time.Clock;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -30,10 +27,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -64,70 +58,37 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every buffer read is either written on (the write releases it) or released here.
  */
-final class Relay implements RelayConnection {
-    /** The per-connection log: one INFO line per closed connection. */
-    static final Logger ACCESS = LoggerFactory.getLogger("dev.belfry.proxy.l4.connections");
-
+final class Relay extends RelayBase {
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
 
     /** Bytes read from a client before its backend is connected past which reading it pauses. */
     static final int EARLY_LIMIT = 64 * 1024;
 
-    private final RelayEngine engine;
-    // Time is read through the engine's clock (the system clock in the proxy), never System.nanoTime().
-    private final Clock clock;
-    private final Listener listener;
-    private final ListenerConfig config;
     private final Channel inbound;
-    private final long startNanos;
-    private InetSocketAddress client;
-    private InetSocketAddress destination;
     private @Nullable Channel outbound;
-    private @Nullable BackendStats backend;
-    private @Nullable CompletableFuture<BackendConnection> connecting;
     private @Nullable ArrayDeque<ByteBuf> early;
     // Bytes held in `early`.
     private int earlyBytes;
     private @Nullable ScheduledFuture<?> headerTimer;
-    private @Nullable ScheduledFuture<?> idleTimer;
-    private final long idleNanos;
-    // The clock's nanoTime() at the last read on either side: the idle timeout counts from there.
-    private long lastRead;
     private final Side front;
     private final Side back;
-    private boolean closed;
-    private @Nullable String closeReason;
 
     private Relay(RelayEngine engine, Listener listener, ListenerConfig config, Channel inbound) {
-        this.engine = engine;
-        this.clock = engine.clock();
-        this.listener = listener;
-        this.config = config;
+        super(engine, listener, config, address(inbound.remoteAddress()), address(inbound.localAddress()));
         this.inbound = inbound;
-        this.startNanos = clock.nanoTime();
-        this.idleNanos = config.idleTimeout().toNanos();
-        this.lastRead = startNanos;
-        this.client = address(inbound.remoteAddress());
-        this.destination = address(inbound.localAddress());
         this.front = new Side(true, inbound);
         this.back = new Side(false, null);
         front.other = back;
         back.other = front;
     }
 
-    static InetSocketAddress address(@Nullable SocketAddress address) {
-        return address instanceof InetSocketAddress inet ? inet : new InetSocketAddress(0);
-    }
-
     /** Sets up a just-accepted client channel, or closes it at once if its listener is full. */
     static void accept(RelayEngine engine, Listener listener, Channel channel) {
-        ListenerConfig config = listener.config();
-        if (!engine.accepting()
-                || !engine.withinDescriptorBudget()
-                || !listener.stats().admit(config.maxConnections())) {
+        if (!admitted(engine, listener)) {
             channel.close();
             return;
         }
+        ListenerConfig config = listener.config();
         Relay relay = new Relay(engine, listener, config, channel);
         engine.opened(relay);
         ChannelPipeline pipeline = channel.pipeline();
@@ -154,7 +115,8 @@ final class Relay implements RelayConnection {
         engine.opened(relay);
         relay.armIdleTimer();
         channel.pipeline().addLast("relay", relay.front);
-        relay.connected(connection, null, ProxyProtocol.NONE);
+        relay.backend = connection.backend();
+        relay.attach(connection, ProxyProtocol.NONE);
         return relay;
     }
 
@@ -184,93 +146,21 @@ final class Relay implements RelayConnection {
     }
 
     @Override
-    public @Nullable String closeReason() {
-        return closeReason;
+    ConnectRequest connectRequest() {
+        return ConnectRequest.of(inbound, client, destination);
     }
 
     @Override
-    public io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
-        EventLoop loop = inbound.eventLoop();
-        if (loop.inEventLoop()) {
-            close(reason, false);
-            return null;
-        }
-        try {
-            return loop.submit(() -> close(reason, false));
-        } catch (RejectedExecutionException e) {
-            inbound.close();
-            return null;
-        }
-    }
-
-    /**
-     * The idle timeout: one timer per connection, not per channel, checked against the last read
-     * on either side (a write follows a read, and a slow reader's progress shows as reads resumed
-     * once it drains), rearmed for the time left instead of on every read.
-     */
-    private void armIdleTimer() {
-        idleTimer = inbound.eventLoop().schedule(this::idleCheck, idleNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void idleCheck() {
-        if (closed) {
-            return;
-        }
-        long quiet = clock.nanoTime() - lastRead;
-        if (quiet >= idleNanos) {
-            close("idle timeout", false);
-        } else {
-            idleTimer = inbound.eventLoop().schedule(this::idleCheck, idleNanos - quiet, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    // ---- connecting ---------------------------------------------------------------------------
-
-    private void connect() {
-        Cluster cluster = engine.cluster(config.cluster());
-        if (cluster == null) {
-            listener.stats().noBackend();
-            close("no cluster named " + config.cluster(), false);
-            return;
-        }
-        ProxyProtocol send = cluster.config().sendProxyProtocol();
-        CompletableFuture<BackendConnection> future = cluster.connect(ConnectRequest.of(inbound, client, destination));
-        connecting = future;
-        future.whenComplete((connection, failure) -> {
-            EventLoop loop = inbound.eventLoop();
-            if (loop.inEventLoop()) {
-                connected(connection, failure, send);
-            } else {
-                try {
-                    loop.execute(() -> connected(connection, failure, send));
-                } catch (RejectedExecutionException e) {
-                    if (connection != null) {
-                        connection.channel().close();
-                    }
-                }
-            }
-        });
-    }
-
-    private void connected(@Nullable BackendConnection connection, @Nullable Throwable failure, ProxyProtocol send) {
-        connecting = null;
-        if (connection == null) {
-            if (!closed) {
-                listener.stats().noBackend();
-                Throwable cause = failure == null ? null : Futures.unwrap(failure);
-                close("no backend: " + (cause == null ? "none" : cause.getMessage()), false);
-            }
-            return;
-        }
+    void attach(BackendConnection connection, ProxyProtocol send) {
         Channel out = connection.channel();
-        if (closed) {
-            out.close();
+        if (out == null) {
+            connection.close();
+            close("the backend connection is not a channel");
             return;
         }
         outbound = out;
-        backend = connection.backend();
         if (!out.isActive()) {
-            close("backend closed before the relay started", false);
+            close("backend closed before the relay started");
             return;
         }
         back.channel = out;
@@ -358,7 +248,7 @@ final class Relay implements RelayConnection {
         }
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) written -> {
             if (!written.isSuccess()) {
-                close("write failed: " + describe(written.cause()), false);
+                close("write failed: " + describe(written.cause()));
             } else {
                 finFlushed(channel, to, last);
             }
@@ -376,7 +266,7 @@ final class Relay implements RelayConnection {
     private void outputShut(Side to) {
         to.outputShut = true;
         if (front.outputShut && back.outputShut) {
-            close("done", false);
+            close("done");
         }
     }
 
@@ -404,74 +294,34 @@ final class Relay implements RelayConnection {
         close(reason, false);
     }
 
+    @Override
+    void close(String reason) {
+        close(reason, false);
+    }
+
     /**
      * Closes both sides once. Gracefully when a peer closed normally: what was already written to
      * the other side is flushed first, for at most the idle timeout.
      */
     void close(String reason, boolean graceful) {
-        if (closed) {
+        if (!beginClose(reason)) {
             return;
         }
-        closed = true;
-        closeReason = reason;
         ScheduledFuture<?> timer = headerTimer;
         if (timer != null) {
             timer.cancel(false);
-        }
-        ScheduledFuture<?> idle = idleTimer;
-        if (idle != null) {
-            idle.cancel(false);
         }
         ArrayDeque<ByteBuf> pending = early;
         early = null;
         if (pending != null) {
             pending.forEach(ReferenceCountUtil::safeRelease);
         }
-        CompletableFuture<BackendConnection> inflight = connecting;
-        if (inflight != null) {
-            inflight.cancel(false);
-        }
         closeChannel(inbound, graceful);
         Channel out = outbound;
         if (out != null) {
             closeChannel(out, graceful);
         }
-        listener.stats().closed();
-        engine.closed(this);
-        logClosed(reason);
-    }
-
-    /** The access-log line of a closed connection. */
-    private void logClosed(String reason) {
-        logClosed(
-                config,
-                client,
-                backend,
-                (clock.nanoTime() - startNanos) / 1_000_000,
-                front.bytesRead,
-                back.bytesRead,
-                reason);
-    }
-
-    /** Writes the access-log line of a closed connection, either kind. */
-    static void logClosed(
-            ListenerConfig config,
-            InetSocketAddress client,
-            @Nullable BackendStats backend,
-            long durationMillis,
-            long fromClient,
-            long fromBackend,
-            String reason) {
-        if (!ACCESS.isInfoEnabled()) {
-            return;
-        }
-        // Formatted here, once, into one string: slf4j's formatter would box the numbers, make an
-        // argument array and a map, and copy the line through a builder of its own.
-        String line = "closed listener=" + config.name() + " client=" + Addresses.format(client) + " backend="
-                + (backend == null ? "-" : backend.logName()) + " duration_ms=" + durationMillis
-                + " bytes_from_client=" + fromClient + " bytes_from_backend=" + fromBackend + " reason=\""
-                + reason + '"';
-        ACCESS.info(line);
+        finishClose(reason, front.bytesRead, back.bytesRead);
     }
 
     /**
@@ -494,7 +344,7 @@ final class Relay implements RelayConnection {
                         () -> {
                             if (!closed && ctx.pipeline().get("proxy-header") != null) {
                                 listener.stats().proxyHeaderFailed();
-                                close("no PROXY protocol header within " + timeout + " ms", false);
+                                close("no PROXY protocol header within " + timeout + " ms");
                             }
                         },
                         timeout,
@@ -511,12 +361,6 @@ final class Relay implements RelayConnection {
         ScheduledFuture<?> force = channel.eventLoop()
                 .schedule(() -> channel.close(), config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
         channel.closeFuture().addListener(done -> force.cancel(false));
-    }
-
-    /** A failure's message, or its class when it has none. */
-    static String describe(Throwable cause) {
-        String message = cause.getMessage();
-        return message == null ? cause.getClass().getSimpleName() : message;
     }
 
     /**
@@ -722,7 +566,7 @@ final class Relay implements RelayConnection {
                 listener.stats().proxyHeaderFailed();
             }
             LOG.debug("bad PROXY protocol header from {}", client, cause);
-            close("bad PROXY protocol header: " + describe(cause), false);
+            close("bad PROXY protocol header: " + describe(cause));
         }
     }
 }
