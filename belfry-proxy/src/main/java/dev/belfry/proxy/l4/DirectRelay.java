@@ -145,7 +145,14 @@ final class DirectRelay extends RelayBase {
         back.socket = socket;
         boolean missed = socket.claim(back);
         if (send != ProxyProtocol.NONE) {
-            back.prepend(encodedHeader(send));
+            ByteBuf header;
+            try {
+                header = encodedHeader(send);
+            } catch (RuntimeException e) {
+                close("cannot encode the PROXY protocol header: " + describe(e));
+                return;
+            }
+            back.prepend(header);
         }
         if (back.held() > 0 && !back.writeHeld()) {
             return; // closed on a write error
@@ -185,7 +192,7 @@ final class DirectRelay extends RelayBase {
     private void passFin(Side to) {
         DirectSocket socket = to.socket;
         if (socket == null || closed || to.outputShut) {
-            return; // not connected yet (the connect passes it on), or passed on already
+            return; // passed on already (or no backend yet, which cannot be: the client is not read until then)
         }
         if (to.held() > 0) {
             to.finAfterHeld = true;
