@@ -500,6 +500,54 @@ class L4ProxyTest {
     }
 
     @Test
+    void aBackendThatNeverAnswersTheConnectTimesOutAndTheClientIsClosed() throws Exception {
+        // A listening socket that never accepts, its accept queue filled: Linux then drops further
+        // SYNs, so a connect to it neither completes nor fails until the proxy's connect timeout.
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort());
+            List<java.nio.channels.SocketChannel> fillers = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    java.nio.channels.SocketChannel filler = java.nio.channels.SocketChannel.open();
+                    filler.configureBlocking(false);
+                    filler.connect(address);
+                    fillers.add(filler);
+                }
+                Duration timeout = Duration.ofMillis(300);
+                ClusterConfig cluster = new ClusterConfig(
+                        "app",
+                        Balancing.ROUND_ROBIN,
+                        timeout,
+                        0,
+                        10_000,
+                        ProxyProtocol.NONE,
+                        Duration.ofSeconds(5),
+                        null,
+                        null,
+                        List.of(new BackendConfig(address, 1)),
+                        null);
+                start(config(listener("web"), cluster));
+
+                long start = System.nanoTime();
+                try (Socket client = connect("web")) {
+                    assertThat(client.getInputStream().read()).isEqualTo(-1);
+                }
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(timeout);
+                await().atMost(10, SECONDS)
+                        .until(() -> proxy.listenerStats().get("web").noBackendFailures() == 1);
+                BackendStats backend = stats("app", address);
+                assertThat(backend.connectFailures()).isEqualTo(1);
+                assertThat(backend.lastConnectFailure()).hasMessageContaining("timed out after 300 ms");
+                assertThat(backend.connectionsActive()).isZero();
+            } finally {
+                for (java.nio.channels.SocketChannel filler : fillers) {
+                    filler.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void connectionsAboveTheListenerMaximumAreClosedAtOnceAndCounted() throws Exception {
         TestBackend backend = backend(TestBackend.ECHO);
         ListenerConfig small =
