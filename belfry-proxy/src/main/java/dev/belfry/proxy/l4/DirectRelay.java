@@ -115,17 +115,17 @@ final class DirectRelay extends RelayBase {
     }
 
     @Override
-    public EventLoop eventLoop() {
+    EventLoop eventLoop() {
         return loop;
     }
 
     @Override
-    public boolean backendReadingPaused() {
+    boolean backendReadingPaused() {
         return back.paused;
     }
 
     @Override
-    public long bytesHeldForClient() {
+    long bytesHeldForClient() {
         return front.held();
     }
 

@@ -82,7 +82,7 @@ public final class L4Proxy implements AutoCloseable {
     private final List<Cluster> retiring = new ArrayList<>();
     private final ClusterSettings settings;
     private final Map<String, Listener> listeners = new LinkedHashMap<>();
-    private final Set<RelayConnection> relays = ConcurrentHashMap.newKeySet();
+    private final Set<RelayBase> relays = ConcurrentHashMap.newKeySet();
     private final RelayEngine relayEngine = new Relays();
     private final DescriptorBudget descriptors;
     // Whether epoll listeners relay without channels (see RELAY_PROPERTY).
@@ -396,7 +396,7 @@ public final class L4Proxy implements AutoCloseable {
         closed = true;
         stopAccepting();
         List<io.netty.util.concurrent.Future<?>> closing = new ArrayList<>();
-        for (RelayConnection relay : relays) {
+        for (RelayBase relay : relays) {
             io.netty.util.concurrent.Future<?> task = relay.forceClose("proxy closed");
             if (task != null) {
                 closing.add(task);
@@ -484,17 +484,17 @@ public final class L4Proxy implements AutoCloseable {
         }
 
         @Override
-        public void opened(RelayConnection relay) {
+        public void opened(RelayBase relay) {
             relays.add(relay);
         }
 
         @Override
-        public void closed(RelayConnection relay) {
+        public void closed(RelayBase relay) {
             L4Proxy.this.closed(relay);
         }
     }
 
-    private void closed(RelayConnection relay) {
+    private void closed(RelayBase relay) {
         relays.remove(relay);
         descriptors.released();
         if (relays.isEmpty()) {
@@ -516,7 +516,7 @@ public final class L4Proxy implements AutoCloseable {
     }
 
     /** The open relays, for tests. */
-    Set<RelayConnection> relays() {
+    Set<RelayBase> relays() {
         return relays;
     }
 

@@ -125,17 +125,17 @@ final class Relay extends RelayBase {
     }
 
     @Override
-    public EventLoop eventLoop() {
+    EventLoop eventLoop() {
         return inbound.eventLoop();
     }
 
     @Override
-    public boolean backendReadingPaused() {
+    boolean backendReadingPaused() {
         return back.paused;
     }
 
     @Override
-    public long bytesHeldForClient() {
+    long bytesHeldForClient() {
         ChannelOutboundBuffer queued = inbound.unsafe().outboundBuffer();
         return queued == null ? 0 : queued.totalPendingWriteBytes();
     }

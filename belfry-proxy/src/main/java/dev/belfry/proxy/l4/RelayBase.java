@@ -17,18 +17,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What both relays ({@link DirectRelay} and {@link Relay}) do the same way: admission, the idle
- * timeout, the connect through the cluster stack, the close bookkeeping and the access-log line.
- * The bytes, and how each side's socket is driven, are the subclass's.
+ * One proxied connection, whichever way it is relayed ({@link DirectRelay}: epoll, no channels;
+ * {@link Relay}: Netty channels), as the engine tracks it to drain and close it. It holds what both
+ * relays do the same way: admission, the idle timeout, the connect through the cluster stack, the
+ * close bookkeeping and the access-log line. The bytes, and how each side's socket is driven, are
+ * the subclass's.
  *
  * <p>Confined to the connection's event loop, except {@link #forceClose} and {@link #closeReason}.
  */
-abstract class RelayBase implements RelayConnection {
+abstract class RelayBase {
     /** The per-connection log: one INFO line per closed connection. */
     static final Logger ACCESS = LoggerFactory.getLogger("dev.belfry.proxy.l4.connections");
 
     final RelayEngine engine;
-    // Time is read through the engine's clock (the system clock in the proxy), never System.nanoTime().
+    // Time is read only through the engine's clock (the system clock in the proxy; tests drive it).
     final Clock clock;
     final Listener listener;
     final ListenerConfig config;
@@ -90,6 +92,15 @@ abstract class RelayBase implements RelayConnection {
         return message == null ? cause.getClass().getSimpleName() : message;
     }
 
+    /** The event loop both sides of the connection run on. */
+    abstract EventLoop eventLoop();
+
+    /** Whether reading the backend waits for the client to take what is held for it. Event loop only. */
+    abstract boolean backendReadingPaused();
+
+    /** Bytes read from the backend and not yet written to the client. Event loop only. */
+    abstract long bytesHeldForClient();
+
     /** Closes both sides at once (the relay's own close, on its event loop). */
     abstract void close(String reason);
 
@@ -102,13 +113,16 @@ abstract class RelayBase implements RelayConnection {
      */
     abstract void attach(BackendConnection connection, ProxyProtocol send);
 
-    @Override
-    public @Nullable String closeReason() {
+    /** Why the connection closed (as its access-log line says), or null while it is open. */
+    final @Nullable String closeReason() {
         return closeReason;
     }
 
-    @Override
-    public io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
+    /**
+     * Closes the connection now, from any thread; returns the close task when it runs later on the
+     * connection's event loop, or null when it is done.
+     */
+    final io.netty.util.concurrent.@Nullable Future<?> forceClose(String reason) {
         EventLoop loop = eventLoop();
         if (loop.inEventLoop()) {
             close(reason);

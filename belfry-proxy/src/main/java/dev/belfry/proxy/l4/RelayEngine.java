@@ -31,8 +31,8 @@ interface RelayEngine {
     Clock clock();
 
     /** A relay was set up for an accepted connection. */
-    void opened(RelayConnection relay);
+    void opened(RelayBase relay);
 
     /** A relay closed both its sides. */
-    void closed(RelayConnection relay);
+    void closed(RelayBase relay);
 }

@@ -151,11 +151,6 @@ public final class DirectSocket implements EpollIoHandle {
         return missed;
     }
 
-    /** The event loop the socket is registered with, or null before {@link #register}. */
-    public @Nullable EventLoop eventLoop() {
-        return loop;
-    }
-
     /**
      * Starts connecting to the socket's remote address; true if it connected at once, false if
      * it is in progress ({@link Handler#ready} with {@code writable} then calls {@link

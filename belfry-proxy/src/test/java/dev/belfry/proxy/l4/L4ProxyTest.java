@@ -284,7 +284,7 @@ class L4ProxyTest {
 
         Socket client = connect("web");
         assertThat(readExactly(client.getInputStream(), 2)).isEqualTo("hi".getBytes(StandardCharsets.US_ASCII));
-        RelayConnection relay = proxy.relays().iterator().next();
+        RelayBase relay = proxy.relays().iterator().next();
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         relay.eventLoop().execute(() -> {
@@ -626,7 +626,7 @@ class L4ProxyTest {
         try (Socket client = connect("web")) {
             client.setReceiveBufferSize(64 * 1024);
             await().atMost(10, SECONDS).until(() -> proxy.relays().size() == 1);
-            RelayConnection relay = proxy.relays().iterator().next();
+            RelayBase relay = proxy.relays().iterator().next();
             // On epoll (the default on Linux) the relay runs without channels, unless
             // -Dbelfry.relay=channels says otherwise; elsewhere on channels.
             boolean direct =

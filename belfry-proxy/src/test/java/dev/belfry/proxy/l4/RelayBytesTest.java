@@ -63,7 +63,7 @@ class RelayBytesTest {
     }
 
     private final ManualClock clock = new ManualClock();
-    private final Set<RelayConnection> open = new HashSet<>();
+    private final Set<RelayBase> open = new HashSet<>();
     private int closed;
     private final RelayEngine engine = new RelayEngine() {
         @Override
@@ -82,12 +82,12 @@ class RelayBytesTest {
         }
 
         @Override
-        public void opened(RelayConnection relay) {
+        public void opened(RelayBase relay) {
             open.add(relay);
         }
 
         @Override
-        public void closed(RelayConnection relay) {
+        public void closed(RelayBase relay) {
             assertThat(open.remove(relay)).as("closed once, after it opened").isTrue();
             closed++;
         }

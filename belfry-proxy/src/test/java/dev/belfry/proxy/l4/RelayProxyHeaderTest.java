@@ -49,7 +49,7 @@ class RelayProxyHeaderTest {
     }
 
     private final List<EmbeddedChannel> clients = new ArrayList<>();
-    private final Set<RelayConnection> open = new HashSet<>();
+    private final Set<RelayBase> open = new HashSet<>();
     private final AtomicInteger closed = new AtomicInteger();
     // The engine as a relay sees it, with no cluster: a header accepted leads to "no backend".
     private final RelayEngine engine = new RelayEngine() {
@@ -69,12 +69,12 @@ class RelayProxyHeaderTest {
         }
 
         @Override
-        public void opened(RelayConnection relay) {
+        public void opened(RelayBase relay) {
             open.add(relay);
         }
 
         @Override
-        public void closed(RelayConnection relay) {
+        public void closed(RelayBase relay) {
             assertThat(open.remove(relay)).as("closed once, after it opened").isTrue();
             closed.incrementAndGet();
         }
