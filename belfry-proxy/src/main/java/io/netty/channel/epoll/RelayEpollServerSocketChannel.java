@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Given an {@link Acceptor}, it hands accepted connections to it as {@link DirectSocket}s
  * instead, with no channel made at all, for as long as the acceptor {@linkplain Acceptor#direct()
- * asks for them}; otherwise they are channels, as above. Such a listener sets {@code TCP_NODELAY}
+ * asks for them}; otherwise they are channels, as above. The listener sets {@code TCP_NODELAY}
  * on itself, which Linux passes on to every socket it accepts. Accepting works as in Netty either way:
  * up to the configuration's messages per read in one go, paused while auto-read is off and no read
  * is asked for, accept errors fired down the pipeline.
@@ -64,11 +64,9 @@ public final class RelayEpollServerSocketChannel extends AbstractEpollServerChan
     @Override
     protected void doBind(SocketAddress localAddress) throws Exception {
         super.doBind(localAddress);
-        if (acceptor != null) {
-            // Linux copies TCP_NODELAY from a listening socket to the sockets it accepts: set once
-            // here, it saves a setsockopt per accepted direct socket.
-            socket.setTcpNoDelay(true);
-        }
+        // Linux copies TCP_NODELAY from a listening socket to the sockets it accepts: set once
+        // here, it saves a setsockopt per accepted direct socket.
+        socket.setTcpNoDelay(true);
         socket.listen(config.getBacklog());
         InetSocketAddress bound = (InetSocketAddress) localAddress0();
         childLocal = bound != null && !bound.getAddress().isAnyLocalAddress() ? bound : null;

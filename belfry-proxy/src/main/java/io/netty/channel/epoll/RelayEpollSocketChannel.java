@@ -35,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>No {@code getsockopt(SO_SNDBUF)} per socket: gathering writes start bounded at {@value
  *       #INITIAL_MAX_BYTES_PER_GATHERING_WRITE} bytes, what Netty computes from Linux's default send
  *       buffer, and adapt as in Netty.
+ *   <li>No {@code setsockopt(TCP_NODELAY)} on an accepted socket: it has it from the listening
+ *       socket ({@link RelayEpollServerSocketChannel} sets it, and Linux passes it on).
  *   <li>No {@code getsockopt(SO_LINGER)} before each close: {@code SO_LINGER} can only be 0 (close
  *       with a reset, which the relay uses to pass a reset on) or off, so a close never lingers.
  *   <li>A peer's FIN is recorded without {@code shutdown(SHUT_RD)}: the socket has nothing more to
@@ -77,7 +79,7 @@ public final class RelayEpollSocketChannel extends AbstractEpollStreamChannel im
     public RelayEpollSocketChannel(SocketProtocolFamily family) {
         super(LinuxSocket.newSocketStream(family), false);
         this.parent = null;
-        this.config = new RelayEpollSocketChannelConfig(this);
+        this.config = new RelayEpollSocketChannelConfig(this, false);
     }
 
     /** An accepted socket; {@code local} is null if the listener's address is a wildcard. */
@@ -88,7 +90,7 @@ public final class RelayEpollSocketChannel extends AbstractEpollStreamChannel im
         this.remote = remote;
         this.local = local;
         this.active = true;
-        this.config = new RelayEpollSocketChannelConfig(this);
+        this.config = new RelayEpollSocketChannelConfig(this, true);
         this.readOnRegister = true;
     }
 

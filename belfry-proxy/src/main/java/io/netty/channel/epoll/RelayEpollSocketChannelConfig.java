@@ -33,9 +33,15 @@ import java.util.Map;
 public final class RelayEpollSocketChannelConfig extends EpollChannelConfig implements SocketChannelConfig {
     private volatile boolean allowHalfClosure;
 
-    RelayEpollSocketChannelConfig(RelayEpollSocketChannel channel) {
+    /**
+     * The options of {@code channel}; {@code accepted}: a socket accepted by a {@link
+     * RelayEpollServerSocketChannel}, which already has {@code TCP_NODELAY} from it.
+     */
+    RelayEpollSocketChannelConfig(RelayEpollSocketChannel channel, boolean accepted) {
         super(channel);
-        setTcpNoDelay(true);
+        if (!accepted) {
+            setTcpNoDelay(true);
+        }
         setMaxBytesPerGatheringWrite(RelayEpollSocketChannel.INITIAL_MAX_BYTES_PER_GATHERING_WRITE);
     }
 

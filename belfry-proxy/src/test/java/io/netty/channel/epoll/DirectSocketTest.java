@@ -81,6 +81,9 @@ class DirectSocketTest {
         try (java.net.Socket client = new java.net.Socket(LOOPBACK, port)) {
             assertThat(child.get(5, SECONDS)).isInstanceOf(RelayEpollSocketChannel.class);
             assertThat(accepted).isEmpty();
+            // Taken over from the listening socket here too, not set per channel.
+            assertThat(((Channel) child.get()).config().getOption(io.netty.channel.ChannelOption.TCP_NODELAY))
+                    .isTrue();
             ((Channel) child.get()).close().await(5, SECONDS);
         } finally {
             server.close().await(5, SECONDS);
